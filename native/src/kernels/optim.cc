@@ -1,0 +1,56 @@
+// Optimizer and reduction kernels: AdamW, sum of squares (global-norm clipping), column sums (bias grads).
+#include <cmath>
+#include <omp.h>
+#include <vector>
+#include "kernels.h"
+
+namespace pk {
+
+static constexpr int64_t kParallelMin = 1 << 14;
+
+void adamw(float* p, const float* g, float* m, float* v, int64_t n, float lr, float b1, float b2, float eps, float wd,
+           float bc1, float bc2) {
+  const float decay = 1.0f - lr * wd;
+  const float inv_bc1 = 1.0f / bc1, inv_bc2 = 1.0f / bc2;
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1.0f - b1) * gi;
+    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - lr * (mi * inv_bc1) / (std::sqrt(vi * inv_bc2) + eps);
+  }
+}
+
+double sum_squares(const float* x, int64_t n) {
+  const int nt = n >= kParallelMin ? omp_get_max_threads() : 1;
+  std::vector<double> partial(nt, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    double s = 0;
+    for (int64_t i = begin; i < end; i++) s += static_cast<double>(x[i]) * x[i];
+    partial[t] = s;
+  }
+  double s = 0;
+  for (int t = 0; t < nt; t++) s += partial[t];
+  return s;
+}
+
+void sum_rows(const float* x, float* out, int64_t R, int64_t C) {
+  // Each thread owns a block of columns and walks all rows: no shared accumulators, fixed order.
+  const int nt = R * C >= kParallelMin ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    const int64_t begin = C * t / nt, end = C * (t + 1) / nt;
+    for (int64_t r = 0; r < R; r++) {
+      const float* xr = x + r * C;
+      for (int64_t c = begin; c < end; c++) out[c] += xr[c];
+    }
+  }
+}
+
+}  // namespace pk

@@ -1,0 +1,27 @@
+/** Elementwise functions (exp, log, sqrt, tanh, sigmoid, SiLU, GELU in erf and tanh forms, ReLU) on the backend. */
+import { record } from '../autograd.js';
+import { getBackend } from '../backends/select.js';
+import type { UnaryKind } from '../backends/backend.js';
+import { Tensor, allocate } from '../tensor.js';
+
+function unary(kind: UnaryKind, x: Tensor): Tensor {
+  const be = getBackend();
+  const y = allocate(x.size, x.data);
+  be.unaryForward(kind, x.data, y);
+  // Saves x and y: each derivative is cheapest from one or the other.
+  return record(kind, new Tensor(y, x.shape), [x], (dy) => {
+    const dx = allocate(x.size, dy);
+    be.unaryBackward(kind, x.data, y, dy, dx);
+    return [dx];
+  });
+}
+
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const silu = (x: Tensor): Tensor => unary('silu', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** GELU; approximate 'tanh' is the GPT-2 / gelu_pytorch_tanh form. */
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => unary(approximate === 'tanh' ? 'gelu_tanh' : 'gelu', x);

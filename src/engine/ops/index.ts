@@ -1,0 +1,12 @@
+export { add, sub, mul, div, scale, neg } from './elementwise.js';
+export { matmul, linear, type MatmulOptions } from './matmul.js';
+export { reshape, permute, transpose, slice, concat } from './shape.js';
+export { sum, mean, type ReduceOptions } from './reduce.js';
+export { exp, log, sqrt, tanh, sigmoid, silu, relu, gelu } from './activation.js';
+export { softmax, logSoftmax } from './softmax.js';
+export { crossEntropy, type CrossEntropyOptions, type CrossEntropyReduction } from './loss.js';
+export { layerNorm, rmsNorm } from './norm.js';
+export { embedding } from './embedding.js';
+export { rope, ropeTables, type RopeTables } from './rope.js';
+export { attention, type AttentionOptions } from './attention.js';
+export { dropout } from './dropout.js';
