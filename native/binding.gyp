@@ -15,7 +15,7 @@
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-march=x86-64-v3", "-fopenmp", "-fno-math-errno", "-std=c++17"],
+      "cflags_cc": ["-O3", "-march=x86-64-v3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],
       "libraries": ["-lopenblas", "-fopenmp"]
     }
   ]

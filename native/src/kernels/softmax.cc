@@ -8,9 +8,16 @@
 
 namespace pk {
 
+// Max in 8 independent lanes: a single running max is a reduction GCC vectorizes only under fast-math.
 static inline float row_max(const float* x, int64_t C) {
-  float m = -std::numeric_limits<float>::infinity();
-  for (int64_t c = 0; c < C; c++) m = std::fmax(m, x[c]);
+  const float lowest = -std::numeric_limits<float>::infinity();
+  float lanes[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8)
+    for (int k = 0; k < 8; k++) lanes[k] = x[c + k] > lanes[k] ? x[c + k] : lanes[k];
+  float m = lowest;
+  for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+  for (; c < C; c++) m = x[c] > m ? x[c] : m;
   return m;
 }
 
@@ -73,7 +80,7 @@ void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int 
     const int last = causal_offset >= 0 ? std::min(Tk - 1, i + causal_offset) : Tk - 1;
     float m = -std::numeric_limits<float>::infinity();
     for (int j = 0; j <= last; j++)
-      if (!km || km[j] != 0.0f) m = std::fmax(m, s[j]);
+      if ((!km || km[j] != 0.0f) && s[j] > m) m = s[j];
     if (m == -std::numeric_limits<float>::infinity()) {
       for (int j = 0; j < Tk; j++) s[j] = 0.0f;
       continue;

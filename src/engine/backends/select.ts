@@ -73,6 +73,11 @@ export function setBackend(name: BackendName): Backend {
   return b;
 }
 
+/** Use a backend object directly (a profiling wrapper, for instance). */
+export function installBackend(backend: Backend): void {
+  current = backend;
+}
+
 /** Run `fn` on the given backend, restoring the previous choice afterwards. */
 export function withBackend<T>(name: BackendName, fn: () => T): T {
   const previous = current;

@@ -1,0 +1,112 @@
+/**
+ * npm run bench:engine — one training step (forward, backward, AdamW) of the reference GPT (vocab 4096,
+ * d_model 256, 4 layers, 4 heads, sequence 128, batch 8, GELU MLP 1024, LayerNorm, untied head, ~5.3M
+ * parameters), timed on the current backend and, in the same run, in PyTorch when /usr/bin/python3 has it.
+ * Prints a kernel profile and, last, one JSON line.
+ * Flags: --steps N (10), --warmup N (3), --threads N (machine cores), --no-torch.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AdamW, Rng, backward, crossEntropy, getBackend, setThreads } from '../src/engine/index.js';
+import { installBackend } from '../src/engine/backends/select.js';
+import { profiledBackend } from '../src/engine/backends/profile.js';
+import { nativeInfo } from '../src/engine/backends/native/index.js';
+import { Gpt2Model } from '../src/models/gpt2.js';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    threads: { type: 'string' },
+    'no-torch': { type: 'boolean', default: false },
+  },
+});
+const steps = Number(args.steps), warmup = Number(args.warmup);
+if (args.threads) setThreads(Number(args.threads));
+
+const V = 4096, C = 256, L = 4, H = 4, T = 128, B = 8;
+const model = new Gpt2Model({ vocabSize: V, nPositions: T, nEmbd: C, nLayer: L, nHead: H, nInner: 4 * C, tieWordEmbeddings: false, activation: 'gelu' }, 0);
+const params = model.params.list();
+const optimizer = new AdamW(params, { weightDecay: 0 });
+const rng = new Rng(1);
+const ids = Int32Array.from({ length: B * T }, () => rng.int(V));
+const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
+
+function trainStep(): { stepMs: number; forwardMs: number; loss: number } {
+  const t0 = performance.now();
+  const loss = crossEntropy(model.forward(ids, B, T), targets);
+  const t1 = performance.now();
+  backward(loss);
+  optimizer.step(1e-3);
+  optimizer.zeroGrad();
+  const t2 = performance.now();
+  return { stepMs: t2 - t0, forwardMs: t1 - t0, loss: loss.item() };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const backend = getBackend();
+console.log(`backend ${backend.name}, threads ${backend.threads()}, parameters ${model.params.count()}`);
+const stepTimes: number[] = [], forwardTimes: number[] = [], losses: number[] = [];
+for (let i = 0; i < warmup + steps; i++) {
+  const r = trainStep();
+  losses.push(r.loss);
+  if (i >= warmup) {
+    stepTimes.push(r.stepMs);
+    forwardTimes.push(r.forwardMs);
+  }
+  console.log(`step ${i + 1}/${warmup + steps}${i < warmup ? ' (warm-up)' : ''}: ${r.stepMs.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`);
+}
+
+// Profile separately so the timers do not touch the headline numbers.
+const { backend: profiled, profile } = profiledBackend(backend);
+installBackend(profiled);
+const profiledSteps = 3;
+let profiledMs = 0;
+for (let i = 0; i < profiledSteps; i++) profiledMs += trainStep().stepMs;
+installBackend(backend);
+const kernelMs = profile.totalMs();
+const gemmMs = profile.ms.get('gemm') ?? 0;
+console.log(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
+for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1])) {
+  console.log(`  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ${(100 * ms / profiledMs).toFixed(1).padStart(5)}%  ${profile.calls.get(name)! / profiledSteps} calls/step`);
+}
+console.log(`  ${'outside kernels (JS)'.padEnd(26)} ${((profiledMs - kernelMs) / profiledSteps).toFixed(2).padStart(8)} ms/step  ${(100 * (profiledMs - kernelMs) / profiledMs).toFixed(1).padStart(5)}%`);
+
+let torch: Record<string, unknown> | null = null;
+const python = '/usr/bin/python3';
+if (!args['no-torch'] && existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
+  console.log('measuring the PyTorch reference (1 and 2 threads)...');
+  const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
+  const r = spawnSync(python, [script, String(warmup), String(steps)], { encoding: 'utf8' });
+  if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  else console.log(`PyTorch reference failed: ${r.stderr.slice(-500)}`);
+}
+
+const stepMs = median(stepTimes);
+const torchStepMs = torch ? (torch.torch_step_ms as number) : null;
+console.log(JSON.stringify({
+  bench: 'engine',
+  backend: backend.name,
+  threads: backend.threads(),
+  blas_core: nativeInfo()?.blasCore ?? null,
+  parameters: model.params.count(),
+  step_ms: stepMs,
+  forward_ms: median(forwardTimes),
+  gemm_fraction: gemmMs / profiledMs,
+  kernel_fraction: kernelMs / profiledMs,
+  loss_first: losses[0],
+  loss_last: losses[losses.length - 1],
+  torch_step_ms: torchStepMs,
+  torch_forward_ms: torch?.torch_forward_ms ?? null,
+  torch_threads: torch?.torch_threads ?? null,
+  torch_step_ms_by_threads: torch?.torch_step_ms_by_threads ?? null,
+  ratio_vs_torch: torchStepMs ? stepMs / torchStepMs : null,
+  node: process.version,
+}));

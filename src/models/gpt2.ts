@@ -1,0 +1,94 @@
+/**
+ * GPT-2: learned positions, pre-LayerNorm blocks, GELU MLP, causal attention, tied or untied head.
+ * Weights are [out, in] (nn.Linear layout); names follow Hugging Face's GPT2LMHeadModel.
+ * Legend: B batch, T time, C model width, H heads, D = C / H, V vocabulary.
+ */
+import { Rng, type ActivationTaps, type Tensor, attention, add, embedding, gelu, layerNorm, linear, reshape, slice } from '../engine/index.js';
+import { ParameterSet, constantParameter, normalParameter } from './params.js';
+
+export interface Gpt2Config {
+  vocabSize: number;
+  /** Maximum sequence length (learned position table size). */
+  nPositions: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  /** MLP width, default 4 * nEmbd. */
+  nInner?: number;
+  /** Default 1e-5. */
+  layerNormEps?: number;
+  /** Share the token embedding with the output head (GPT-2 does), default true. */
+  tieWordEmbeddings?: boolean;
+  /** 'gelu_new' (tanh form, GPT-2's) or 'gelu' (erf), default 'gelu_new'. */
+  activation?: 'gelu_new' | 'gelu';
+}
+
+export interface ForwardOptions {
+  taps?: ActivationTaps;
+  /** [B, T] key padding mask, 1 = token, 0 = padding. */
+  keyMask?: Float32Array;
+}
+
+export class Gpt2Model {
+  readonly params = new ParameterSet();
+
+  constructor(readonly config: Gpt2Config, seed = 0) {
+    const { vocabSize: V, nPositions, nEmbd: C, nLayer, nInner = 4 * C } = config;
+    const rng = new Rng(seed);
+    const p = this.params;
+    p.add('transformer.wte.weight', normalParameter(rng, [V, C], 0.02));
+    p.add('transformer.wpe.weight', normalParameter(rng, [nPositions, C], 0.01));
+    for (let l = 0; l < nLayer; l++) {
+      const h = `transformer.h.${l}`;
+      p.add(`${h}.ln_1.weight`, constantParameter([C], 1));
+      p.add(`${h}.ln_1.bias`, constantParameter([C], 0));
+      p.add(`${h}.attn.c_attn.weight`, normalParameter(rng, [3 * C, C], 0.02));
+      p.add(`${h}.attn.c_attn.bias`, constantParameter([3 * C], 0));
+      p.add(`${h}.attn.c_proj.weight`, normalParameter(rng, [C, C], 0.02 / Math.sqrt(2 * nLayer)));
+      p.add(`${h}.attn.c_proj.bias`, constantParameter([C], 0));
+      p.add(`${h}.ln_2.weight`, constantParameter([C], 1));
+      p.add(`${h}.ln_2.bias`, constantParameter([C], 0));
+      p.add(`${h}.mlp.c_fc.weight`, normalParameter(rng, [nInner, C], 0.02));
+      p.add(`${h}.mlp.c_fc.bias`, constantParameter([nInner], 0));
+      p.add(`${h}.mlp.c_proj.weight`, normalParameter(rng, [C, nInner], 0.02 / Math.sqrt(2 * nLayer)));
+      p.add(`${h}.mlp.c_proj.bias`, constantParameter([C], 0));
+    }
+    p.add('transformer.ln_f.weight', constantParameter([C], 1));
+    p.add('transformer.ln_f.bias', constantParameter([C], 0));
+    if (config.tieWordEmbeddings === false) p.add('lm_head.weight', normalParameter(rng, [V, C], 0.02));
+  }
+
+  /** ids [B*T] -> logits [B, T, V]. */
+  forward(ids: Int32Array, B: number, T: number, { taps, keyMask }: ForwardOptions = {}): Tensor {
+    const { nEmbd: C, nHead: H, nLayer, layerNormEps: eps = 1e-5 } = this.config;
+    if (T > this.config.nPositions) throw new Error(`sequence length ${T} exceeds nPositions ${this.config.nPositions}`);
+    const p = (name: string) => this.params.get(name);
+    const act = this.config.activation === 'gelu' ? 'none' : 'tanh';
+    const positions = Int32Array.from({ length: B * T }, (_, i) => i % T);
+    let x = add(embedding(p('transformer.wte.weight'), ids, [B, T]), embedding(p('transformer.wpe.weight'), positions, [B, T]));
+    for (let l = 0; l < nLayer; l++) {
+      const h = `transformer.h.${l}`;
+      const a = layerNorm(x, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), eps);
+      const qkv = linear(a, p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`)); // [B, T, 3C]
+      const qkvHeads = reshape(qkv, [B, T, 3, H, C / H]);
+      const [q, k, v] = splitQkv(qkvHeads, B, T, H, C / H);
+      const y = reshape(attention(q, k, v, { keyMask }), [B, T, C]);
+      let attnOut = linear(y, p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`));
+      if (taps) attnOut = taps.at(`layers.${l}.attention`, attnOut);
+      x = add(x, attnOut);
+      const m = layerNorm(x, p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), eps);
+      let mlpOut = linear(gelu(linear(m, p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`)), act), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`));
+      if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);
+      x = add(x, mlpOut);
+    }
+    x = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps);
+    const head = this.config.tieWordEmbeddings === false ? p('lm_head.weight') : p('transformer.wte.weight');
+    return linear(x, head);
+  }
+}
+
+/** [B, T, 3, H, D] -> three [B, T, H, D] tensors. */
+function splitQkv(qkv: Tensor, B: number, T: number, H: number, D: number): [Tensor, Tensor, Tensor] {
+  const pick = (i: number) => reshape(slice(qkv, 2, i, i + 1), [B, T, H, D]);
+  return [pick(0), pick(1), pick(2)];
+}

@@ -1,0 +1,41 @@
+/** Named parameter sets: models keep their weights in a flat, ordered name -> tensor map (HF-style names). */
+import { Rng, Tensor, allocate, parameter, sizeOf } from '../engine/index.js';
+
+export class ParameterSet {
+  readonly byName = new Map<string, Tensor>();
+
+  add(name: string, t: Tensor): Tensor {
+    if (this.byName.has(name)) throw new Error(`parameter "${name}" is defined twice`);
+    t.name = name;
+    this.byName.set(name, t);
+    return t;
+  }
+
+  get(name: string): Tensor {
+    const t = this.byName.get(name);
+    if (!t) throw new Error(`no parameter named "${name}"`);
+    return t;
+  }
+
+  list(): Tensor[] {
+    return [...this.byName.values()];
+  }
+
+  count(): number {
+    let n = 0;
+    for (const t of this.byName.values()) n += t.size;
+    return n;
+  }
+}
+
+/** Normal(0, std) weights, the GPT-2 / Llama initialisation (std 0.02). */
+export function normalParameter(rng: Rng, shape: readonly number[], std: number): Tensor {
+  const data = allocate(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+  return parameter(data, shape);
+}
+
+export function constantParameter(shape: readonly number[], value: number): Tensor {
+  const data = allocate(sizeOf(shape)).fill(value);
+  return parameter(data, shape);
+}
