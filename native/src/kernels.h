@@ -34,6 +34,7 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
 void rope(const float* x, float* y, const float* cos, const float* sin, const int32_t* positions, int64_t BT, int H,
           int D, int rotary_dim, bool interleaved, bool inverse);
 
+void accumulate(float* target, const float* source, int64_t n);
 void sum_rows(const float* x, float* out, int64_t R, int64_t C);
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, float lr, float b1, float b2, float eps, float wd,
            float bc1, float bc2);

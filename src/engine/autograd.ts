@@ -4,6 +4,7 @@
  * leaves (`.grad += ...`, so several backward calls accumulate) and into intermediates that asked for it
  * (`retainGrad`), and drops every node it passed so the saved activations can be collected.
  */
+import { getBackend } from './backends/select.js';
 import { Tensor, type FloatArray, type GradNode, allocate, formatShape } from './tensor.js';
 
 let gradEnabled = true;
@@ -62,7 +63,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 function accumulate(target: FloatArray, source: FloatArray): void {
-  for (let i = 0; i < target.length; i++) target[i] += source[i];
+  getBackend().accumulate(target, source);
 }
 
 export interface BackwardOptions {
@@ -99,8 +100,11 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
     held.delete(g);
     const node = t.node;
     if (!node || t.retainsGrad) {
-      if (!t.grad) t.grad = allocate(t.size, t.data);
-      accumulate(t.grad, g);
+      // First gradient since zeroGrad (which sets grads to null): adopt the array instead of adding it
+      // to zeros. Safe because `g` is owned by this walk and nothing reads it after this iteration
+      // except this node's backward, which never writes its dOut.
+      if (t.grad) accumulate(t.grad, g);
+      else t.grad = node ? g.slice() : g;
     }
     if (!node) continue;
     const inputGrads = node.backward(g);

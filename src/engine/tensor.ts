@@ -96,7 +96,7 @@ export class Tensor {
   }
 
   zeroGrad(): void {
-    if (this.grad) this.grad.fill(0);
+    this.grad = null;
   }
 }
 

@@ -1,4 +1,5 @@
-// Optimizer and reduction kernels: AdamW, sum of squares (global-norm clipping), column sums (bias grads).
+// Optimizer and reduction kernels: AdamW, sum of squares (global-norm clipping), gradient accumulation,
+// column sums (bias grads).
 #include <cmath>
 #include <omp.h>
 #include <vector>
@@ -37,6 +38,11 @@ double sum_squares(const float* x, int64_t n) {
   double s = 0;
   for (int t = 0; t < nt; t++) s += partial[t];
   return s;
+}
+
+void accumulate(float* target, const float* source, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) target[i] += source[i];
 }
 
 void sum_rows(const float* x, float* out, int64_t R, int64_t C) {

@@ -86,6 +86,9 @@ export interface Backend {
   rope(x: FloatArray, y: FloatArray, cos: FloatArray, sin: FloatArray, positions: Int32Array,
     BT: number, H: number, D: number, rotaryDim: number, interleaved: boolean, inverse: boolean): void;
 
+  /** target[i] += source[i] (gradient accumulation). */
+  accumulate(target: FloatArray, source: FloatArray): void;
+
   /** out[c] += sum_r x[r, c] (bias gradients). */
   sumRows(x: FloatArray, out: FloatArray, R: number, C: number): void;
 

@@ -24,17 +24,36 @@ function apply(kind: BinaryKind, a: number, b: number): number {
   }
 }
 
+/** out[r*m + j] = a[r*m + j] (op) b[j] (or b (op) a when `swapped`), for m = b.length. Monomorphic per kind. */
+function rowBroadcast(kind: BinaryKind, A: FloatArray, B: FloatArray, out: FloatArray, swapped: boolean): void {
+  const m = B.length, rows = A.length / m;
+  for (let r = 0; r < rows; r++) {
+    const o = r * m;
+    switch (kind) {
+      case 'add': for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j]; break;
+      case 'mul': for (let j = 0; j < m; j++) out[o + j] = A[o + j] * B[j]; break;
+      case 'sub':
+        if (swapped) for (let j = 0; j < m; j++) out[o + j] = B[j] - A[o + j];
+        else for (let j = 0; j < m; j++) out[o + j] = A[o + j] - B[j];
+        break;
+      case 'div':
+        if (swapped) for (let j = 0; j < m; j++) out[o + j] = B[j] / A[o + j];
+        else for (let j = 0; j < m; j++) out[o + j] = A[o + j] / B[j];
+        break;
+    }
+  }
+}
+
 function binaryForward(kind: BinaryKind, a: Tensor, b: Tensor, outShape: number[]): FloatArray {
   const out = allocate(sizeOf(outShape), a.data);
   const A = a.data, B = b.data;
+  // Same shape is the trailing-suffix case with one row.
   if (shapeEquals(a.shape, outShape) && isSuffix(b.shape, outShape)) {
-    const m = B.length;
-    for (let i = 0; i < out.length; i++) out[i] = apply(kind, A[i], B[i % m]);
+    rowBroadcast(kind, A, B, out, false);
     return out;
   }
   if (shapeEquals(b.shape, outShape) && isSuffix(a.shape, outShape)) {
-    const m = A.length;
-    for (let i = 0; i < out.length; i++) out[i] = apply(kind, A[i % m], B[i]);
+    rowBroadcast(kind, B, A, out, true);
     return out;
   }
   forEachBroadcast(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape), (i, ia, ib) => {

@@ -13,6 +13,7 @@ export function* trainable(params: readonly Tensor[]): Generator<Tensor & { grad
   for (const p of params) if (p.requiresGrad && p.grad) yield p as Tensor & { grad: NonNullable<Tensor['grad']> };
 }
 
+/** Drop gradients (PyTorch's set_to_none): the next backward adopts its arrays instead of adding to zeros. */
 export function zeroGrads(params: readonly Tensor[]): void {
-  for (const p of params) p.grad?.fill(0);
+  for (const p of params) p.grad = null;
 }

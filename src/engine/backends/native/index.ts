@@ -27,6 +27,7 @@ interface NativeAddon {
   rope(x: Float32Array, y: Float32Array, cos: Float32Array, sin: Float32Array, positions: Int32Array, BT: number, H: number, D: number,
     rotaryDim: number, interleaved: boolean, inverse: boolean): void;
   sumRows(x: Float32Array, out: Float32Array, R: number, C: number): void;
+  accumulate(target: Float32Array, source: Float32Array): void;
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
   sumSquares(x: Float32Array): number;
   setThreads(n: number): void;
@@ -99,6 +100,7 @@ export function loadNativeBackend(): Backend | null {
     rmsNormBackward: (x, w, rstd, dy, dx, dw, R, C, off) => n.rmsNormBackward(f32(x), f32(w), f32(rstd), f32(dy), f32(dx), f32OrNull(dw), R, C, off),
     rope: (x, y, cos, sin, pos, BT, H, D, rd, inter, inv) => n.rope(f32(x), f32(y), f32(cos), f32(sin), pos, BT, H, D, rd, inter, inv),
     sumRows: (x, out, R, C) => n.sumRows(f32(x), f32(out), R, C),
+    accumulate: (target, source) => n.accumulate(f32(target), f32(source)),
     adamw: (p, g, m, v, s) => n.adamw(f32(p), f32(g), f32(m), f32(v), s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.biasCorrection1, s.biasCorrection2),
     sumSquares: (x) => n.sumSquares(f32(x)),
   };

@@ -293,6 +293,10 @@ export function createTsBackend(): Backend {
       }
     },
 
+    accumulate(target, source) {
+      for (let i = 0; i < target.length; i++) target[i] += source[i];
+    },
+
     sumRows(x, out, R, C) {
       for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c] += x[r * C + c];
     },
