@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/** The pharmacist command line: parses arguments and calls the pipeline. */
+import { Command } from 'commander';
+import { packageVersion } from '../pipeline/environment.js';
+import { registerInfo } from './commands/info.js';
+import { registerSelftest } from './commands/selftest.js';
+
+const program = new Command();
+program
+  .name('pharmacist')
+  .description('Safety-alignment data curation against harmful fine-tuning: select, align, attack, evaluate.')
+  .version(packageVersion());
+registerInfo(program);
+registerSelftest(program);
+
+try {
+  program.parse();
+} catch (error) {
+  console.error(`pharmacist: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
