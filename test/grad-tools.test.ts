@@ -1,16 +1,17 @@
+/** Integration: the engine's gradient tools on real (tiny) transformer models. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { availableBackends, withBackend } from '../backends/select.js';
-import { backward } from '../autograd.js';
-import { crossEntropy, sum } from '../ops/index.js';
-import { Rng } from '../rng.js';
-import { Tensor, type FloatArray } from '../tensor.js';
-import { LlamaModel } from '../../models/llama.js';
-import { Gpt2Model } from '../../models/gpt2.js';
-import { perExampleGradients } from './per-example.js';
-import { directionalDerivative } from './directional.js';
-import { ActivationTaps } from './hooks.js';
-import { restoreParameters, snapshotParameters } from './snapshot.js';
+import { availableBackends, withBackend } from '../src/engine/backends/select.js';
+import { backward } from '../src/engine/autograd.js';
+import { crossEntropy, sum } from '../src/engine/ops/index.js';
+import { Rng } from '../src/engine/rng.js';
+import { Tensor, type FloatArray } from '../src/engine/tensor.js';
+import { LlamaModel } from '../src/models/llama.js';
+import { Gpt2Model } from '../src/models/gpt2.js';
+import { perExampleGradients } from '../src/engine/grad/per-example.js';
+import { directionalDerivative } from '../src/engine/grad/directional.js';
+import { ActivationTaps } from '../src/engine/grad/hooks.js';
+import { restoreParameters, snapshotParameters } from '../src/engine/grad/snapshot.js';
 
 const B = 3, T = 5, V = 11;
 function tinyLlama() {
