@@ -21,6 +21,8 @@ export interface LlamaConfig {
   rmsNormEps?: number;
   /** Default false. */
   tieWordEmbeddings?: boolean;
+  /** Rotate channel pairs (2i, 2i+1) as llama2.c does, instead of HF's (i, i + D/2). Default false. */
+  ropeInterleaved?: boolean;
 }
 
 export interface LlamaForwardOptions {
@@ -55,7 +57,7 @@ export class LlamaModel {
     }
     p.add('model.norm.weight', constantParameter([C], 1));
     if (!config.tieWordEmbeddings) p.add('lm_head.weight', normalParameter(rng, [V, C], 0.02));
-    this.rope = ropeTables(config.maxPositions, D, config.ropeTheta ?? 10000, false);
+    this.rope = ropeTables(config.maxPositions, D, config.ropeTheta ?? 10000, config.ropeInterleaved ?? false);
   }
 
   /** ids [B*T] -> logits [B, T, V]. */
