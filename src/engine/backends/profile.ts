@@ -8,7 +8,6 @@ import type { Backend } from './backend.js';
 export interface KernelProfile {
   calls: Map<string, number>;
   ms: Map<string, number>;
-  reset(): void;
   totalMs(): number;
 }
 
@@ -18,10 +17,6 @@ export function profiledBackend(inner: Backend): { backend: Backend; profile: Ke
   const profile: KernelProfile = {
     calls,
     ms,
-    reset: () => {
-      calls.clear();
-      ms.clear();
-    },
     totalMs: () => [...ms.values()].reduce((a, b) => a + b, 0),
   };
   const wrapped: Record<string, unknown> = {};
