@@ -44,7 +44,11 @@ for (const [type, config] of Object.entries(configs)) {
 }
 
 test('config and checkpoint problems name the file and the field or tensor', () => {
-  assert.throws(() => modelFromHfConfig({ model_type: 'llama' }, 'x/config.json'), /x\/config\.json: required field "vocab_size" is missing/);
+  const { vocab_size: _, ...noVocab } = configs.llama;
+  assert.throws(() => modelFromHfConfig(noVocab, 'x/config.json'), /x\/config\.json: required field "vocab_size" is missing/);
+  assert.throws(() => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'c.json'), /c\.json: field "rope_scaling" = .*yarn.* is not supported/);
+  assert.throws(() => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'llama3', factor: 4 } }, 'c.json'), /c\.json \(rope_scaling\): required field "low_freq_factor" is missing/);
+  assert.throws(() => modelFromHfConfig({ ...configs.llama, model_type: 'qwen2', use_sliding_window: true }, 'c.json'), /field "use_sliding_window" = true is not supported/);
   assert.throws(() => modelFromHfConfig({ model_type: 'bert' }, 'c.json'), /unknown model_type "bert"/);
   assert.throws(() => modelFromHfConfig({ ...configs.llama, hidden_size: '8' }, 'c.json'), /field "hidden_size" should be a number/);
   const model = modelFromHfConfig(configs.llama, 'config.json', 1);

@@ -62,7 +62,7 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
 
 Napi::Value AttentionSoftmaxForward(const Napi::CallbackInfo& info) {
   pk::attention_softmax_forward(F(info, 0), Int(info, 1), Int(info, 2), Int(info, 3), Int(info, 4), Int(info, 5),
-                                FOrNull(info, 6));
+                                FOrNull(info, 6), Int(info, 7));
   return info.Env().Undefined();
 }
 

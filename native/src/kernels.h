@@ -18,7 +18,7 @@ void unary_backward(int code, const float* x, const float* y, const float* dy, f
 
 void softmax_forward(const float* x, float* y, int64_t R, int64_t C, bool log);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t R, int64_t C, bool log);
-void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask);
+void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask, int window);
 void cross_entropy_forward(const float* logits, const int32_t* targets, float* row_loss, int64_t R, int64_t V, int ignore);
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* row_scale, float* dlogits,
                             int64_t R, int64_t V, int ignore);

@@ -151,23 +151,19 @@ function bf16ToFloat(bits: number): number {
   return bf16Scratch.getFloat32(0, true);
 }
 
-/** Every tensor of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json. */
-export function readSafetensorsModel(dir: string): Map<string, NamedArray> {
+/** Tensors by name, read one at a time so a loader holds at most one tensor beyond the model itself. */
+export interface TensorSource {
+  readonly names: readonly string[];
+  shape(name: string): number[];
+  read(name: string): NamedArray;
+  close(): void;
+}
+
+/** The tensors of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json. */
+export function openSafetensorsModel(dir: string): TensorSource {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
-  const out = new Map<string, NamedArray>();
-  const readAll = (file: string, only?: Set<string>) => {
-    const f = openSafetensors(file);
-    try {
-      for (const name of f.names) if (!only || only.has(name)) out.set(name, f.read(name));
-    } finally {
-      f.close();
-    }
-  };
-  if (existsSync(single)) {
-    readAll(single);
-    return out;
-  }
+  if (existsSync(single)) return openSafetensors(single);
   if (!existsSync(index)) throw new SafetensorsError(dir, 'neither model.safetensors nor model.safetensors.index.json is here');
   let weightMap: Record<string, string>;
   try {
@@ -176,15 +172,34 @@ export function readSafetensorsModel(dir: string): Map<string, NamedArray> {
     throw new SafetensorsError(index, `not valid JSON (${(error as Error).message})`);
   }
   if (typeof weightMap !== 'object' || weightMap === null) throw new SafetensorsError(index, 'field weight_map is missing');
-  const byShard = new Map<string, Set<string>>();
-  for (const [name, shard] of Object.entries(weightMap)) {
+  const shards = new Map<string, SafetensorsFile>();
+  const fileOf = (name: string): SafetensorsFile => {
+    const shard = weightMap[name];
+    if (shard === undefined) throw new SafetensorsError(index, `no tensor named "${name}"`);
     if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\')) throw new SafetensorsError(index, `weight_map["${name}"] = ${JSON.stringify(shard)} is not a shard file name`);
-    if (!byShard.has(shard)) byShard.set(shard, new Set());
-    byShard.get(shard)!.add(name);
+    if (!shards.has(shard)) shards.set(shard, openSafetensors(join(dir, shard)));
+    const file = shards.get(shard)!;
+    if (!file.names.includes(name)) throw new SafetensorsError(index, `tensor "${name}" is mapped to ${shard} but that shard does not contain it`);
+    return file;
+  };
+  const names = Object.keys(weightMap);
+  for (const name of names) fileOf(name); // validate the whole map up front
+  return {
+    names,
+    shape: (name) => fileOf(name).shape(name),
+    read: (name) => fileOf(name).read(name),
+    close: () => { for (const f of shards.values()) f.close(); },
+  };
+}
+
+/** Every tensor of a model folder in memory (tests and tools; loaders use openSafetensorsModel). */
+export function readSafetensorsModel(dir: string): Map<string, NamedArray> {
+  const source = openSafetensorsModel(dir);
+  try {
+    return new Map(source.names.map((name) => [name, source.read(name)]));
+  } finally {
+    source.close();
   }
-  for (const [shard, names] of byShard) readAll(join(dir, shard), names);
-  for (const name of Object.keys(weightMap)) if (!out.has(name)) throw new SafetensorsError(index, `tensor "${name}" is mapped to ${weightMap[name]} but that shard does not contain it`);
-  return out;
 }
 
 /** Write float32 tensors (sorted by name) atomically; metadata values must be strings. */

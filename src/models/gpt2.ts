@@ -3,7 +3,10 @@
  * Weights are [out, in] (nn.Linear layout); names follow Hugging Face's GPT2LMHeadModel.
  * Legend: B batch, T time, C model width, H heads, D = C / H, V vocabulary.
  */
-import { Rng, type ActivationTaps, type Tensor, attention, add, embedding, gelu, layerNorm, linear, reshape, slice } from '../engine/index.js';
+import { Rng, type ActivationTaps, type Tensor, attention, add, embedding, gelu, layerNorm, reshape, slice } from '../engine/index.js';
+import type { KvCache } from './kv-cache.js';
+import { continuingPositions } from './llama.js';
+import { type LoraHost, type LoraLayers, project } from './lora.js';
 import { ParameterSet, constantParameter, normalParameter } from './params.js';
 
 export interface Gpt2Config {
@@ -25,12 +28,17 @@ export interface Gpt2Config {
 
 export interface ForwardOptions {
   taps?: ActivationTaps;
-  /** [B, T] key padding mask, 1 = token, 0 = padding. */
+  /** [B, Tk] key padding mask over cached + new positions, 1 = token, 0 = padding. */
   keyMask?: Float32Array;
+  /** [B*T] absolute positions (default: continue from the cache, 0..T-1 without one). */
+  positions?: Int32Array;
+  /** Keys/values of earlier positions; this call appends its own. */
+  cache?: KvCache;
 }
 
-export class Gpt2Model {
+export class Gpt2Model implements LoraHost {
   readonly params = new ParameterSet();
+  lora: LoraLayers | null = null;
 
   constructor(readonly config: Gpt2Config, seed = 0) {
     const { vocabSize: V, nPositions, nEmbd: C, nLayer, nInner = 4 * C } = config;
@@ -59,31 +67,31 @@ export class Gpt2Model {
   }
 
   /** ids [B*T] -> logits [B, T, V]. */
-  forward(ids: Int32Array, B: number, T: number, { taps, keyMask }: ForwardOptions = {}): Tensor {
+  forward(ids: Int32Array, B: number, T: number, { taps, keyMask, positions: given, cache }: ForwardOptions = {}): Tensor {
     const { nEmbd: C, nHead: H, nLayer, layerNormEps: eps = 1e-5 } = this.config;
-    if (T > this.config.nPositions) throw new Error(`sequence length ${T} exceeds nPositions ${this.config.nPositions}`);
+    const positions = given ?? continuingPositions(B, T, cache?.length ?? 0);
+    for (const t of positions) if (t >= this.config.nPositions) throw new Error(`position ${t} exceeds nPositions ${this.config.nPositions}`);
     const p = (name: string) => this.params.get(name);
     const act = this.config.activation === 'gelu' ? 'none' : 'tanh';
-    const positions = Int32Array.from({ length: B * T }, (_, i) => i % T);
     let x = add(embedding(p('transformer.wte.weight'), ids, [B, T]), embedding(p('transformer.wpe.weight'), positions, [B, T]));
     for (let l = 0; l < nLayer; l++) {
       const h = `transformer.h.${l}`;
       const a = layerNorm(x, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), eps);
-      const qkv = linear(a, p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`)); // [B, T, 3C]
-      const qkvHeads = reshape(qkv, [B, T, 3, H, C / H]);
-      const [q, k, v] = splitQkv(qkvHeads, B, T, H, C / H);
+      const qkv = project(this, `${h}.attn.c_attn`, a); // [B, T, 3C]
+      let [q, k, v] = splitQkv(reshape(qkv, [B, T, 3, H, C / H]), B, T, H, C / H);
+      if (cache) [k, v] = cache.append(l, k, v);
       const y = reshape(attention(q, k, v, { keyMask }), [B, T, C]);
-      let attnOut = linear(y, p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`));
+      let attnOut = project(this, `${h}.attn.c_proj`, y);
       if (taps) attnOut = taps.at(`layers.${l}.attention`, attnOut);
       x = add(x, attnOut);
       const m = layerNorm(x, p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), eps);
-      let mlpOut = linear(gelu(linear(m, p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`)), act), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`));
+      let mlpOut = project(this, `${h}.mlp.c_proj`, gelu(project(this, `${h}.mlp.c_fc`, m), act));
       if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);
       x = add(x, mlpOut);
     }
+    cache?.advance(T);
     x = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps);
-    const head = this.config.tieWordEmbeddings === false ? p('lm_head.weight') : p('transformer.wte.weight');
-    return linear(x, head);
+    return project(this, this.config.tieWordEmbeddings === false ? 'lm_head' : 'transformer.wte', x);
   }
 }
 

@@ -69,7 +69,7 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t R, int
   }
 }
 
-void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask) {
+void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask, int window) {
   const int64_t rows = static_cast<int64_t>(B) * H * Tq;
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row < rows; row++) {
@@ -78,8 +78,9 @@ void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int 
     float* s = scores + row * Tk;
     const float* km = key_mask ? key_mask + static_cast<int64_t>(b) * Tk : nullptr;
     const int last = causal_offset >= 0 ? std::min(Tk - 1, i + causal_offset) : Tk - 1;
+    const int first = causal_offset >= 0 && window > 0 ? std::max(0, i + causal_offset - window + 1) : 0;
     float m = -std::numeric_limits<float>::infinity();
-    for (int j = 0; j <= last; j++)
+    for (int j = first; j <= last; j++)
       if ((!km || km[j] != 0.0f) && s[j] > m) m = s[j];
     if (m == -std::numeric_limits<float>::infinity()) {
       for (int j = 0; j < Tk; j++) s[j] = 0.0f;
@@ -87,7 +88,7 @@ void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int 
     }
     double sum = 0;
     for (int j = 0; j < Tk; j++) {
-      const bool visible = j <= last && (!km || km[j] != 0.0f);
+      const bool visible = j >= first && j <= last && (!km || km[j] != 0.0f);
       const float e = visible ? fast_exp(s[j] - m) : 0.0f;
       s[j] = e;
       sum += e;

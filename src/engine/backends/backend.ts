@@ -23,6 +23,8 @@ export interface AttentionMaskSpec {
   causalOffset: number;
   /** [B, Tk], nonzero = key may be attended; null = all keys valid. */
   keyMask: Float32Array | null;
+  /** Sliding window (causal only): query i sees keys (i + causalOffset - window, i + causalOffset]. 0 or absent: unlimited. */
+  window?: number;
 }
 
 export interface AdamWStep {

@@ -99,5 +99,15 @@ export const OP_CASES: OpCase[] = [
     build: (r) => [rnd(r, [1, 3, 1, 4]), rnd(r, [1, 3, 1, 4]), rnd(r, [1, 3, 1, 4])],
     run: ([q, k, v]) => op.attention(q, k, v, { causal: false, scale: 0.3 }),
   },
+  {
+    name: 'attention sliding window 2, with cache',
+    build: (r) => [rnd(r, [1, 3, 2, 3]), rnd(r, [1, 5, 2, 3]), rnd(r, [1, 5, 2, 3])],
+    run: ([q, k, v]) => op.attention(q, k, v, { window: 2 }),
+  },
+  {
+    name: 'attention soft-capped logits',
+    build: (r) => [rnd(r, [1, 4, 2, 3]), rnd(r, [1, 4, 2, 3]), rnd(r, [1, 4, 2, 3])],
+    run: ([q, k, v]) => op.attention(q, k, v, { softcap: 0.5, scale: 2 }),
+  },
   { name: 'dropout', build: (r) => [rnd(r, [20])], run: ([x]) => op.dropout(x, 0.3, new Rng(7)) },
 ];

@@ -15,13 +15,24 @@ export interface RopeTables {
   interleaved: boolean;
 }
 
+/** Standard inverse frequencies theta^(-2i/rotaryDim), i < rotaryDim/2. */
+export function ropeInverseFrequencies(rotaryDim: number, theta = 10000): Float64Array {
+  return Float64Array.from({ length: rotaryDim / 2 }, (_, i) => Math.pow(theta, (-2 * i) / rotaryDim));
+}
+
 /** Standard tables: inverse frequency theta^(-2i/rotaryDim), positions 0..maxPositions-1. */
 export function ropeTables(maxPositions: number, rotaryDim: number, theta = 10000, interleaved = false, like?: FloatArray): RopeTables {
-  const half = rotaryDim / 2;
+  return ropeTablesFromFrequencies(maxPositions, ropeInverseFrequencies(rotaryDim, theta), interleaved, like);
+}
+
+/** Tables from explicit inverse frequencies (rotaryDim = 2 * invFreq.length): scaled-RoPE schemes supply their own. */
+export function ropeTablesFromFrequencies(maxPositions: number, invFreq: ArrayLike<number>, interleaved = false, like?: FloatArray): RopeTables {
+  const half = invFreq.length;
+  const rotaryDim = 2 * half;
   const cos = allocate(maxPositions * half, like), sin = allocate(maxPositions * half, like);
   for (let p = 0; p < maxPositions; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p * Math.pow(theta, (-2 * i) / rotaryDim);
+      const angle = p * invFreq[i];
       cos[p * half + i] = Math.cos(angle);
       sin[p * half + i] = Math.sin(angle);
     }

@@ -16,7 +16,7 @@ interface NativeAddon {
   unaryBackward(code: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   softmaxForward(x: Float32Array, y: Float32Array, R: number, C: number, log: boolean): void;
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, R: number, C: number, log: boolean): void;
-  attentionSoftmaxForward(scores: Float32Array, B: number, H: number, Tq: number, Tk: number, causalOffset: number, keyMask: Float32Array | null): void;
+  attentionSoftmaxForward(scores: Float32Array, B: number, H: number, Tq: number, Tk: number, causalOffset: number, keyMask: Float32Array | null, window: number): void;
   crossEntropyForward(logits: Float32Array, targets: Int32Array, rowLoss: Float32Array, R: number, V: number, ignoreIndex: number): void;
   crossEntropyBackward(logits: Float32Array, targets: Int32Array, rowScale: Float32Array, dlogits: Float32Array, R: number, V: number, ignoreIndex: number): void;
   layerNormForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, mean: Float32Array, rstd: Float32Array, R: number, C: number, eps: number): void;
@@ -83,7 +83,7 @@ export function loadNativeBackend(): Backend | null {
     unaryBackward: (kind, x, y, dy, dx) => n.unaryBackward(UNARY_CODES[kind], f32(x), f32(y), f32(dy), f32(dx)),
     softmaxForward: (x, y, R, C, log) => n.softmaxForward(f32(x), f32(y), R, C, log),
     softmaxBackward: (y, dy, dx, R, C, log) => n.softmaxBackward(f32(y), f32(dy), f32(dx), R, C, log),
-    attentionSoftmaxForward: (scores, m) => n.attentionSoftmaxForward(f32(scores), m.B, m.H, m.Tq, m.Tk, m.causalOffset, m.keyMask),
+    attentionSoftmaxForward: (scores, m) => n.attentionSoftmaxForward(f32(scores), m.B, m.H, m.Tq, m.Tk, m.causalOffset, m.keyMask, m.window ?? 0),
     crossEntropyForward: (logits, targets, rowLoss, R, V, ignore) => {
       for (let r = 0; r < R; r++) {
         const t = targets[r];

@@ -153,14 +153,15 @@ export function createTsBackend(): Backend {
       }
     },
 
-    attentionSoftmaxForward(scores, { B, H, Tq, Tk, causalOffset, keyMask }: AttentionMaskSpec) {
+    attentionSoftmaxForward(scores, { B, H, Tq, Tk, causalOffset, keyMask, window = 0 }: AttentionMaskSpec) {
       for (let b = 0; b < B; b++) {
         for (let h = 0; h < H; h++) {
           for (let i = 0; i < Tq; i++) {
             const o = ((b * H + h) * Tq + i) * Tk;
             const last = causalOffset >= 0 ? Math.min(Tk - 1, i + causalOffset) : Tk - 1;
+            const first = causalOffset >= 0 && window > 0 ? Math.max(0, i + causalOffset - window + 1) : 0;
             let max = -Infinity;
-            for (let j = 0; j <= last; j++) {
+            for (let j = first; j <= last; j++) {
               if (keyMask && keyMask[b * Tk + j] === 0) continue;
               if (scores[o + j] > max) max = scores[o + j];
             }
@@ -170,7 +171,7 @@ export function createTsBackend(): Backend {
             }
             let sum = 0;
             for (let j = 0; j < Tk; j++) {
-              const visible = j <= last && !(keyMask && keyMask[b * Tk + j] === 0);
+              const visible = j >= first && j <= last && !(keyMask && keyMask[b * Tk + j] === 0);
               const e = visible ? Math.exp(scores[o + j] - max) : 0;
               scores[o + j] = e;
               sum += e;

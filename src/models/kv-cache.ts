@@ -1,0 +1,34 @@
+/**
+ * Keys and values of earlier positions, per layer, for incremental decoding. Each step appends the new
+ * [B, T, Hkv, D] keys/values along time; attention then runs the new queries against all cached keys.
+ * Appending copies (the attention GEMMs want one contiguous [B, Tk, Hkv, D] block); at decode time that
+ * copy costs about as much as reading the cache once, which attention does anyway.
+ */
+import { concat, type Tensor } from '../engine/index.js';
+
+export class KvCache {
+  private readonly keys: (Tensor | null)[];
+  private readonly values: (Tensor | null)[];
+  /** Positions already cached. */
+  length = 0;
+
+  constructor(readonly numLayers: number) {
+    this.keys = new Array<Tensor | null>(numLayers).fill(null);
+    this.values = new Array<Tensor | null>(numLayers).fill(null);
+  }
+
+  /** Append this step's k, v for one layer; returns the full cached k, v (past + new). */
+  append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const pastK = this.keys[layer], pastV = this.values[layer];
+    const fullK = pastK ? concat([pastK, k], 1) : k;
+    const fullV = pastV ? concat([pastV, v], 1) : v;
+    this.keys[layer] = fullK;
+    this.values[layer] = fullV;
+    return [fullK, fullV];
+  }
+
+  /** Called by the model after the last layer of a step. */
+  advance(steps: number): void {
+    this.length += steps;
+  }
+}
