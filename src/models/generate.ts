@@ -1,28 +1,136 @@
 /**
- * Greedy decoding by re-running the full forward each step (no KV cache yet: fine for short outputs of
- * small models; the cached, batched, sampling generator is the next step of the models work).
+ * Batched autoregressive generation with a KV cache. Prompts of different lengths are left-padded into
+ * one [B, T] batch; padding is masked out of attention and positions count real tokens only (as
+ * transformers' generate() derives position_ids from the attention mask), so each row decodes exactly
+ * as it would alone. Decoding is greedy, or sampling with temperature and nucleus (top-p) filtering.
  */
-import { noGrad, type Tensor } from '../engine/index.js';
+import { Rng, noGrad, type Tensor } from '../engine/index.js';
+import { KvCache } from './kv-cache.js';
 
 export interface CausalLm {
-  forward(ids: Int32Array, B: number, T: number): Tensor;
+  forward(ids: Int32Array, B: number, T: number, options?: { keyMask?: Float32Array; positions?: Int32Array; cache?: KvCache }): Tensor;
 }
 
-export function greedyGenerate(model: CausalLm, prompt: readonly number[], maxNewTokens: number, eos?: number): number[] {
-  const tokens = [...prompt];
-  const out: number[] = [];
+export interface GenerationConfig {
+  /** Tokens to generate at most per prompt. Default 64. */
+  maxNewTokens: number;
+  /** Always take the most likely token. Default true. */
+  greedy: boolean;
+  /** Sampling temperature (ignored when greedy). Default 1. */
+  temperature: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP. Default 1 (off). */
+  topP: number;
+  /** A row stops after producing one of these; the stop token is not included in the output. Default none. */
+  eosTokenIds: readonly number[];
+  /** Id placed in padding slots (it is masked out, so any valid id works). Default 0. */
+  padTokenId: number;
+  /** Sampling seed. Default 0. */
+  seed: number;
+}
+
+export const GENERATION_DEFAULTS: GenerationConfig = {
+  maxNewTokens: 64, greedy: true, temperature: 1, topP: 1, eosTokenIds: [], padTokenId: 0, seed: 0,
+};
+
+export interface Generation {
+  /** New tokens per prompt, without the stop token. */
+  tokens: number[][];
+  /** Whether each row ended on a stop token (false: it ran to maxNewTokens). */
+  stopped: boolean[];
+}
+
+export function generate(model: CausalLm, prompts: readonly (readonly number[])[], options: Partial<GenerationConfig> = {}): Generation {
+  const cfg: GenerationConfig = { ...GENERATION_DEFAULTS, ...options };
+  if (prompts.length === 0) return { tokens: [], stopped: [] };
+  prompts.forEach((p, i) => { if (p.length === 0) throw new Error(`generate: prompt ${i} is empty (start it with a BOS token)`); });
+  if (!cfg.greedy && !(cfg.temperature > 0)) throw new Error(`generate: temperature must be > 0, got ${cfg.temperature}`);
+  if (!(cfg.topP > 0 && cfg.topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${cfg.topP}`);
+
+  const B = prompts.length;
+  const T = Math.max(...prompts.map((p) => p.length));
+  const ids = new Int32Array(B * T).fill(cfg.padTokenId);
+  const positions = new Int32Array(B * T);
+  let mask = new Float32Array(B * T);
+  const nextPosition = new Int32Array(B);
+  prompts.forEach((p, b) => {
+    const pad = T - p.length;
+    for (let t = 0; t < p.length; t++) {
+      ids[b * T + pad + t] = p[t];
+      positions[b * T + pad + t] = t;
+      mask[b * T + pad + t] = 1;
+    }
+    nextPosition[b] = p.length;
+  });
+
+  const eos = new Set(cfg.eosTokenIds);
+  const rng = new Rng(cfg.seed);
+  const tokens = prompts.map(() => [] as number[]);
+  const stopped = new Array<boolean>(B).fill(false);
+  const cache = new KvCache();
   noGrad(() => {
-    for (let step = 0; step < maxNewTokens; step++) {
-      const T = tokens.length;
-      const logits = model.forward(Int32Array.from(tokens), 1, T);
+    let logits = model.forward(ids, B, T, { keyMask: mask, positions, cache });
+    let stepT = T;
+    for (let step = 0; step < cfg.maxNewTokens; step++) {
       const V = logits.shape[2];
-      const last = logits.data.subarray((T - 1) * V, T * V);
-      let best = 0;
-      for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
-      tokens.push(best);
-      out.push(best);
-      if (best === eos) break;
+      const next = new Int32Array(B).fill(cfg.padTokenId);
+      for (let b = 0; b < B; b++) {
+        if (stopped[b]) continue;
+        const row = logits.data.subarray((b * stepT + stepT - 1) * V, (b * stepT + stepT) * V);
+        const token = cfg.greedy ? argmax(row) : sampleToken(row, cfg.temperature, cfg.topP, rng);
+        if (eos.has(token)) stopped[b] = true;
+        else tokens[b].push(token);
+        next[b] = token;
+      }
+      if (stopped.every(Boolean) || step === cfg.maxNewTokens - 1) break;
+      const Tk = cache.length + 1;
+      const grown = new Float32Array(B * Tk);
+      for (let b = 0; b < B; b++) {
+        grown.set(mask.subarray(b * (Tk - 1), (b + 1) * (Tk - 1)), b * Tk);
+        grown[b * Tk + Tk - 1] = 1;
+      }
+      mask = grown;
+      const stepPositions = Int32Array.from(nextPosition);
+      for (let b = 0; b < B; b++) nextPosition[b]++;
+      logits = model.forward(next, B, 1, { keyMask: mask, positions: stepPositions, cache });
+      stepT = 1;
     }
   });
-  return out;
+  return { tokens, stopped };
+}
+
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+  return best;
+}
+
+/** Softmax(row / temperature), restricted to the top-p nucleus, sampled with rng. */
+export function sampleToken(row: ArrayLike<number>, temperature: number, topP: number, rng: Rng): number {
+  const V = row.length;
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) max = Math.max(max, row[v]);
+  const probs = new Float64Array(V);
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += probs[v] = Math.exp((row[v] - max) / temperature);
+  for (let v = 0; v < V; v++) probs[v] /= sum;
+  let candidates = Array.from({ length: V }, (_, v) => v);
+  let mass = 1;
+  if (topP < 1) {
+    candidates.sort((a, b) => probs[b] - probs[a] || a - b);
+    let cumulative = 0, keep = 0;
+    while (keep < V && cumulative < topP) cumulative += probs[candidates[keep++]];
+    candidates = candidates.slice(0, keep);
+    mass = cumulative;
+  }
+  let u = rng.uniform() * mass;
+  for (const v of candidates) {
+    u -= probs[v];
+    if (u < 0) return v;
+  }
+  return candidates[candidates.length - 1];
+}
+
+/** Greedy continuation of one prompt (a convenience over generate). */
+export function greedyGenerate(model: CausalLm, prompt: readonly number[], maxNewTokens: number, eos?: number): number[] {
+  return generate(model, [prompt], { maxNewTokens, eosTokenIds: eos === undefined ? [] : [eos] }).tokens[0];
 }

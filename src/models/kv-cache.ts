@@ -7,15 +7,10 @@
 import { concat, type Tensor } from '../engine/index.js';
 
 export class KvCache {
-  private readonly keys: (Tensor | null)[];
-  private readonly values: (Tensor | null)[];
+  private readonly keys: Tensor[] = [];
+  private readonly values: Tensor[] = [];
   /** Positions already cached. */
   length = 0;
-
-  constructor(readonly numLayers: number) {
-    this.keys = new Array<Tensor | null>(numLayers).fill(null);
-    this.values = new Array<Tensor | null>(numLayers).fill(null);
-  }
 
   /** Append this step's k, v for one layer; returns the full cached k, v (past + new). */
   append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
