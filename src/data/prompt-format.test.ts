@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trainByteLevelBpe } from '../tokenizers/index.js';
+import { collate } from './batch.js';
+import { IGNORE_INDEX, alpacaPrompt, extractResponse, supervisedExample } from './prompt-format.js';
+
+const tokenizer = trainByteLevelBpe(['Below is an instruction that describes a task. ### Response: Sure, here is how. ### Instruction:'], { vocabSize: 300, specialTokens: ['<eos>'] });
+const eos = tokenizer.tokenToId('<eos>')!;
+
+test('the Alpaca template with and without input, in both profiles', () => {
+  const plain = alpacaPrompt({ instruction: 'Say hi.' }, 'response-colon');
+  assert.equal(plain, 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nSay hi.\n\n### Response:');
+  assert.equal(alpacaPrompt({ instruction: 'Say hi.', input: '' }, 'response-newline'), plain + '\n');
+  const withInput = alpacaPrompt({ instruction: 'Classify.', input: 'Great $& movie' }, 'response-colon');
+  assert.match(withInput, /paired with an input that provides further context\..*### Input:\nGreat \$& movie\n\n### Response:$/s);
+  assert.equal(extractResponse(plain + ' Hello there. '), 'Hello there.');
+});
+
+test('loss covers the response and EOS only; batches shift targets and mask padding', () => {
+  for (const profile of ['response-colon', 'response-newline'] as const) {
+    const example = { instruction: 'Greet.', output: 'Sure, here is how.' };
+    const { ids, labels } = supervisedExample(tokenizer, example, { profile, eosTokenId: eos });
+    const promptLength = tokenizer.encode(alpacaPrompt(example, profile)).length;
+    assert.ok(labels.slice(0, promptLength).every((l) => l === IGNORE_INDEX));
+    assert.deepEqual(labels.slice(promptLength), ids.slice(promptLength));
+    assert.equal(ids.at(-1), eos);
+    assert.equal(tokenizer.decode(ids.slice(promptLength, -1)).trim(), 'Sure, here is how.');
+  }
+  const a = { ids: [5, 6, 7], labels: [IGNORE_INDEX, 6, 7] };
+  const b = { ids: [8, 9], labels: [IGNORE_INDEX, 9] };
+  const batch = collate([a, b], 0);
+  assert.deepEqual([batch.B, batch.T], [2, 3]);
+  assert.deepEqual([...batch.ids], [5, 6, 7, 8, 9, 0]);
+  assert.deepEqual([...batch.targets], [6, 7, IGNORE_INDEX, 9, IGNORE_INDEX, IGNORE_INDEX]);
+  assert.deepEqual([...batch.keyMask], [1, 1, 1, 1, 1, 0]);
+  assert.equal(supervisedExample(tokenizer, { instruction: 'x', output: 'y' }, { eosTokenId: eos, maxLength: 4 }).ids.length, 4);
+});
