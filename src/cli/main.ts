@@ -2,6 +2,7 @@
 /** The pharmacist command line: parses arguments and calls the pipeline. */
 import { Command } from 'commander';
 import { packageVersion } from '../pipeline/environment.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerSelftest } from './commands/selftest.js';
 
@@ -12,6 +13,7 @@ program
   .version(packageVersion());
 registerInfo(program);
 registerSelftest(program);
+registerGenerate(program);
 
 try {
   program.parse();

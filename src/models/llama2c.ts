@@ -52,30 +52,3 @@ export function loadLlama2c(path: string): LlamaModel {
   if (signedVocab < 0) set('lm_head.weight', take(vocab * dim, 'wcls'));
   return model;
 }
-
-/** A llama2.c tokenizer file: int32 max_token_length, then per token a float32 score, int32 length, bytes. */
-export function loadLlama2cVocab(path: string, vocabSize: number): string[] {
-  const buf = readFileSync(path);
-  const pieces: string[] = [];
-  let at = 4;
-  for (let i = 0; i < vocabSize; i++) {
-    if (at + 8 > buf.length) throw new Error(`${path}: ends at token ${i} of ${vocabSize}`);
-    const len = buf.readInt32LE(at + 4);
-    pieces.push(buf.toString('utf8', at + 8, at + 8 + len));
-    at += 8 + len;
-  }
-  return pieces;
-}
-
-/** Decode as llama2.c prints: raw-byte pieces <0xXX> become bytes; the space after BOS is dropped. */
-export function decodeLlama2c(pieces: readonly string[], tokens: readonly number[], bos = 1): string {
-  const bytes: number[] = [];
-  tokens.forEach((t, i) => {
-    let piece = pieces[t];
-    if (i === 0 || tokens[i - 1] === bos) piece = piece.replace(/^ /, '');
-    const raw = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
-    if (raw) bytes.push(parseInt(raw[1], 16));
-    else bytes.push(...Buffer.from(piece, 'utf8'));
-  });
-  return Buffer.from(bytes).toString('utf8');
-}

@@ -1,0 +1,53 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { GENERATION_DEFAULTS } from '../../models/generate.js';
+import { generateText } from '../../pipeline/generate-text.js';
+import { loadModelBundle } from '../../pipeline/model-bundle.js';
+import { nonNegativeInt, positiveInt } from '../parse.js';
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
+
+interface GenerateOptions {
+  model: string;
+  prompt: string[];
+  maxNewTokens: number;
+  greedy: boolean;
+  temperature: number;
+  topP: number;
+  seed: number;
+  alpaca: boolean;
+  profile: 'response-newline' | 'response-colon';
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('continue a prompt with a model (Hugging Face folder, or llama2.c .bin with its tokenizer beside it)')
+    .requiredOption('--model <path>', 'model folder or llama2.c .bin checkpoint')
+    .requiredOption('--prompt <text...>', 'prompt text (several prompts run as one left-padded batch)')
+    .option('--max-new-tokens <n>', 'tokens to generate at most', positiveInt, GENERATION_DEFAULTS.maxNewTokens)
+    .option('--greedy', 'always take the most likely token (default: sample)', false)
+    .option('--temperature <t>', 'sampling temperature', positiveNumber, GENERATION_DEFAULTS.temperature)
+    .option('--top-p <p>', 'nucleus sampling mass', probability, GENERATION_DEFAULTS.topP)
+    .option('--seed <n>', 'sampling seed', nonNegativeInt, GENERATION_DEFAULTS.seed)
+    .option('--alpaca', 'wrap the prompt in the Alpaca instruction template', false)
+    .option('--profile <name>', 'Alpaca profile: response-newline or response-colon', 'response-newline')
+    .action((opts: GenerateOptions) => {
+      if (opts.profile !== 'response-newline' && opts.profile !== 'response-colon') throw new Error(`--profile: expected response-newline or response-colon, got "${opts.profile}"`);
+      const bundle = loadModelBundle(opts.model);
+      const results = generateText(bundle, opts.prompt, {
+        maxNewTokens: opts.maxNewTokens, greedy: opts.greedy, temperature: opts.temperature, topP: opts.topP, seed: opts.seed,
+        alpaca: opts.alpaca, profile: opts.profile,
+      });
+      for (const r of results) console.log(r.completion);
+    });
+}
