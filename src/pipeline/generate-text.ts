@@ -1,6 +1,8 @@
 /** Text in, text out: tokenize prompts (optionally in the Alpaca template), generate, decode. */
 import { alpacaPrompt, type PromptProfile } from '../data/prompt-format.js';
 import { generate, type GenerationConfig } from '../models/generate.js';
+
+export { GENERATION_DEFAULTS } from '../models/generate.js';
 import type { ModelBundle } from './model-bundle.js';
 
 export interface TextGenerationOptions extends Partial<GenerationConfig> {

@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { GENERATION_DEFAULTS } from '../../models/generate.js';
-import { generateText } from '../../pipeline/generate-text.js';
+import { GENERATION_DEFAULTS, generateText } from '../../pipeline/generate-text.js';
 import { loadModelBundle } from '../../pipeline/model-bundle.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
 
