@@ -17,11 +17,12 @@ const PREFIX = 'base_model.model.';
 export interface SaveAdapterOptions {
   /** Recorded as base_model_name_or_path. */
   baseModel?: string;
-  /** GPT-2 Conv1D modules store [in, out]; PEFT records that as fan_in_fan_out. */
+  /** GPT-2 Conv1D modules store [in, out]; PEFT records that as fan_in_fan_out. Default: true when the adapted modules are GPT-2's. */
   fanInFanOut?: boolean;
 }
 
-export function saveLoraAdapter(dir: string, lora: LoraLayers, { baseModel = '', fanInFanOut = false }: SaveAdapterOptions = {}): void {
+export function saveLoraAdapter(dir: string, lora: LoraLayers, { baseModel = '', fanInFanOut }: SaveAdapterOptions = {}): void {
+  fanInFanOut ??= [...lora.adapters.keys()].some((m) => /\.(c_attn|c_fc|c_proj)$/.test(m));
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, NamedArray>();
   for (const [module, { a, b }] of lora.adapters) {
