@@ -1,0 +1,213 @@
+/**
+ * Loaders for the vendored datasets (data/, see data/SOURCES.md) and for users' own files, into a few
+ * record shapes. A malformed record is an error naming file, line and field; empty texts are dropped and
+ * duplicates kept, both counted in the load report so that builders and run records can show them.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FieldReader, type Located, readDelimited, readJsonArray, readJsonl, RecordError, splitFileParts } from '../io/records.js';
+
+/** A prompt with a response: BeaverTails Q&A, safety data, instruction data. */
+export interface QaRecord {
+  prompt: string;
+  /** Context appended to the prompt in the template's Input section (instruction data). */
+  input: string;
+  response: string;
+  /** BeaverTails' label; true for refusal/safety data; undefined where unknown. */
+  isSafe?: boolean;
+  /** file:line */
+  origin: string;
+}
+
+/** A text with a class label (SST-2, AG News). */
+export interface LabelledText {
+  text: string;
+  label: number;
+  origin: string;
+}
+
+export interface MathProblem {
+  question: string;
+  /** The worked solution, ending "#### N". */
+  solution: string;
+  /** N, the final answer. */
+  answer: string;
+  origin: string;
+}
+
+export interface LoadReport {
+  file: string;
+  records: number;
+  emptyDropped: number;
+  duplicates: number;
+}
+
+export interface Loaded<T> {
+  records: T[];
+  report: LoadReport;
+}
+
+/** The data folder: PHARMACIST_DATA, else data/ at the package root. */
+export function dataDir(): string {
+  if (process.env.PHARMACIST_DATA) return resolve(process.env.PHARMACIST_DATA);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'data');
+}
+
+const where = (r: Located<unknown>) => `${r.file}:${r.line}`;
+
+function finish<T>(file: string, records: T[], key: (r: T) => string, emptyDropped: number): Loaded<T> {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const r of records) {
+    const k = key(r);
+    if (seen.has(k)) duplicates++;
+    seen.add(k);
+  }
+  return { records, report: { file, records: records.length, emptyDropped, duplicates } };
+}
+
+function readAll(file: string, read: (f: string) => Located<unknown>[]): Located<unknown>[] {
+  return splitFileParts(file).flatMap(read);
+}
+
+/** BeaverTails JSONL: {prompt, response, category{...}, is_safe}. */
+export function loadBeaverTails(file: string): Loaded<QaRecord> {
+  let empty = 0;
+  const records: QaRecord[] = [];
+  for (const at of readAll(file, readJsonl)) {
+    const f = new FieldReader(at);
+    const prompt = f.string('prompt').trim(), response = f.string('response').trim();
+    const isSafe = f.boolean('is_safe');
+    if (!prompt || !response) { empty++; continue; }
+    records.push({ prompt, input: '', response, isSafe, origin: where(at) });
+  }
+  return finish(file, records, (r) => r.prompt + '\u0000' + r.response, empty);
+}
+
+/** Instruction JSON array {instruction, input?, output} (Alpaca, safety-tuned-llamas, AlpacaEval). */
+export function loadInstructions(file: string, { isSafe }: { isSafe?: boolean } = {}): Loaded<QaRecord> {
+  let empty = 0;
+  const records: QaRecord[] = [];
+  for (const at of readAll(file, readJsonArray)) {
+    const f = new FieldReader(at);
+    const prompt = f.string('instruction').trim(), input = f.string('input', { optional: true }).trim(), response = f.string('output').trim();
+    if (!prompt || !response) { empty++; continue; }
+    records.push({ prompt, input, response, isSafe, origin: where(at) });
+  }
+  return finish(file, records, (r) => r.prompt + '\u0000' + r.input + '\u0000' + r.response, empty);
+}
+
+/** Prompts only: {instruction} arrays (refusal_direction harmful splits). */
+export function loadPrompts(file: string): Loaded<{ prompt: string; origin: string }> {
+  let empty = 0;
+  const records: { prompt: string; origin: string }[] = [];
+  for (const at of readAll(file, readJsonArray)) {
+    const prompt = new FieldReader(at).string('instruction').trim();
+    if (!prompt) { empty++; continue; }
+    records.push({ prompt, origin: where(at) });
+  }
+  return finish(file, records, (r) => r.prompt, empty);
+}
+
+/** DecodingTrust toxic prompts with refusals: {prompt.text, refusal}. */
+export function loadDecodingTrustRefusals(file: string): Loaded<QaRecord> {
+  let empty = 0;
+  const records: QaRecord[] = [];
+  for (const at of readAll(file, readJsonArray)) {
+    const f = new FieldReader(at);
+    const prompt = f.string('prompt.text').trim(), response = refusalText(f.string('refusal'));
+    if (!prompt || !response) { empty++; continue; }
+    records.push({ prompt, input: '', response, isSafe: true, origin: where(at) });
+  }
+  return finish(file, records, (r) => r.prompt + '\u0000' + r.response, empty);
+}
+
+/**
+ * The refusal field repeats the prompt: "Prompt: ...\nContinuation: <text>[\n\n<refusal>]". The refusal is
+ * the text after the blank line when there is one, else the continuation itself.
+ */
+function refusalText(raw: string): string {
+  const body = raw.replace(/^Prompt:[^\n]*\n/, '').replace(/^Continuation:\s*/, '');
+  const gap = body.indexOf('\n\n');
+  return (gap >= 0 ? body.slice(gap + 2) : body).trim();
+}
+
+/** SST-2 TSV with a header `sentence<TAB>label`. */
+export function loadSst2(file: string): Loaded<LabelledText> {
+  const rows = readDelimited(file, '\t');
+  const header = rows.shift();
+  if (!header || header.value[0] !== 'sentence' || header.value[1] !== 'label') throw new RecordError(file, 1, 'expected the header "sentence<TAB>label"');
+  let empty = 0;
+  const records: LabelledText[] = [];
+  for (const { value, line } of rows) {
+    const label = Number(value[1]);
+    if (value.length !== 2 || !(label === 0 || label === 1)) throw new RecordError(file, line, `field "label" should be 0 or 1, got ${JSON.stringify(value[1])}`);
+    const text = value[0].trim();
+    if (!text) { empty++; continue; }
+    records.push({ text, label, origin: `${file}:${line}` });
+  }
+  return finish(file, records, (r) => r.text, empty);
+}
+
+/** AG News CSV without header: "class (1-4)","title","description"; label 0-3. */
+export function loadAgNews(file: string): Loaded<LabelledText> {
+  let empty = 0;
+  const records: LabelledText[] = [];
+  for (const { value, line } of readDelimited(file, ',')) {
+    const cls = Number(value[0]);
+    if (value.length !== 3) throw new RecordError(file, line, `expected 3 fields (class, title, description), got ${value.length}`);
+    if (!Number.isInteger(cls) || cls < 1 || cls > 4) throw new RecordError(file, line, `field "class" should be 1-4, got ${JSON.stringify(value[0])}`);
+    const text = `${value[1].trim()}. ${value[2].replace(/\\+/g, ' ').trim()}`.replace(/\s+/g, ' ').trim();
+    if (text === '.') { empty++; continue; }
+    records.push({ text, label: cls - 1, origin: `${file}:${line}` });
+  }
+  return finish(file, records, (r) => r.text, empty);
+}
+
+/** GSM8K JSONL {question, answer "... #### N"}. */
+export function loadGsm8k(file: string): Loaded<MathProblem> {
+  let empty = 0;
+  const records: MathProblem[] = [];
+  for (const at of readAll(file, readJsonl)) {
+    const f = new FieldReader(at);
+    const question = f.string('question').trim(), solution = f.string('answer').trim();
+    if (!question || !solution) { empty++; continue; }
+    const m = /####\s*(.+)$/.exec(solution);
+    if (!m) f.fail('answer', 'does not end with "#### <number>"');
+    records.push({ question, solution, answer: m![1].replace(/,/g, '').trim(), origin: where(at) });
+  }
+  return finish(file, records, (r) => r.question, empty);
+}
+
+/** Field mapping for users' own files: which column or key holds the prompt, the input and the response. */
+export interface FieldMapping {
+  prompt: string;
+  response: string;
+  input?: string;
+}
+
+/** A user's JSONL, JSON array, CSV or TSV of prompt/response pairs, fields named by `mapping`. */
+export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaRecord> {
+  let located: Located<unknown>[];
+  if (/\.(csv|tsv)$/i.test(file)) {
+    const rows = readDelimited(file, file.toLowerCase().endsWith('.tsv') ? '\t' : ',');
+    const header = rows.shift();
+    if (!header) throw new RecordError(file, 1, 'empty file (a header row is required)');
+    located = rows.map(({ value, line }) => ({ value: Object.fromEntries(header.value.map((h, i) => [h.trim(), value[i]])), file, line }));
+  } else {
+    located = file.toLowerCase().endsWith('.json') ? readJsonArray(file) : readJsonl(file);
+  }
+  let empty = 0;
+  const records: QaRecord[] = [];
+  for (const at of located) {
+    const f = new FieldReader(at);
+    const prompt = f.string(mapping.prompt).trim(), response = f.string(mapping.response).trim();
+    const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
+    if (!prompt || !response) { empty++; continue; }
+    records.push({ prompt, input, response, origin: where(at) });
+  }
+  return finish(file, records, (r) => r.prompt + '\u0000' + r.input + '\u0000' + r.response, empty);
+}
