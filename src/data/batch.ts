@@ -2,6 +2,7 @@
  * Right-padded training batches: ids [B, T] with the pad id, next-token targets [B, T] (labels shifted
  * left by one, IGNORE_INDEX where there is no next token or it is padding / prompt), and the key mask.
  */
+import { Rng } from '../engine/index.js';
 import { IGNORE_INDEX, type SupervisedExample } from './prompt-format.js';
 
 export interface TokenBatch {
@@ -28,4 +29,66 @@ export function collate(examples: readonly SupervisedExample[], padTokenId: numb
     }
   });
   return { B, T, ids, targets, keyMask };
+}
+
+/** Deterministic batches by step number, so that a resumed run sees exactly the batches it would have. */
+export interface BatchSource {
+  /** Optimizer steps in one pass over the data. */
+  readonly stepsPerEpoch: number;
+  batch(step: number): TokenBatch;
+}
+
+/** Mixes seed and a counter into an independent stream seed (SplitMix-style avalanche). */
+export function streamSeed(seed: number, counter: number): number {
+  let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(counter, 0xc2b2ae35)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Supervised examples in a fresh seeded order each epoch; the last batch of an epoch may be smaller. */
+export function supervisedBatches(examples: readonly SupervisedExample[], batchSize: number, seed: number, padTokenId: number): BatchSource {
+  if (examples.length === 0) throw new Error('supervisedBatches: no examples');
+  const stepsPerEpoch = Math.ceil(examples.length / batchSize);
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number) => {
+    let order = orders.get(epoch);
+    if (!order) {
+      const rng = new Rng(streamSeed(seed, epoch));
+      order = examples.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      orders.clear();
+      orders.set(epoch, order);
+    }
+    return order;
+  };
+  return {
+    stepsPerEpoch,
+    batch(step) {
+      const order = orderOf(Math.floor(step / stepsPerEpoch));
+      const start = (step % stepsPerEpoch) * batchSize;
+      return collate(order.slice(start, start + batchSize).map((i) => examples[i]), padTokenId);
+    },
+  };
+}
+
+/** Language-model windows from one token stream: random [T+1]-token slices, loss on every position. */
+export function packedBatches(tokens: Int32Array, batchSize: number, T: number, seed: number): BatchSource {
+  if (tokens.length < T + 2) throw new Error(`packedBatches: ${tokens.length} tokens is shorter than one window of ${T + 1}`);
+  return {
+    stepsPerEpoch: Math.max(1, Math.floor(tokens.length / (batchSize * T))),
+    batch(step) {
+      const rng = new Rng(streamSeed(seed, step));
+      const ids = new Int32Array(batchSize * T), targets = new Int32Array(batchSize * T);
+      for (let b = 0; b < batchSize; b++) {
+        const start = rng.int(tokens.length - T - 1);
+        ids.set(tokens.subarray(start, start + T), b * T);
+        targets.set(tokens.subarray(start + 1, start + T + 1), b * T);
+      }
+      return { B: batchSize, T, ids, targets, keyMask: new Float32Array(batchSize * T).fill(1) };
+    },
+  };
 }

@@ -58,4 +58,26 @@ export class AdamW implements Optimizer {
   zeroGrad(): void {
     zeroGrads(this.params);
   }
+
+  /** Step count and moments by parameter name, for checkpoints (parameters must be named). */
+  exportState(): { step: number; moments: Map<string, { m: FloatArray; v: FloatArray }> } {
+    const moments = new Map<string, { m: FloatArray; v: FloatArray }>();
+    for (const [p, state] of this.moments) {
+      if (!p.name) throw new Error('AdamW.exportState: every parameter needs a name');
+      moments.set(p.name, state);
+    }
+    return { step: this.t, moments };
+  }
+
+  importState(state: { step: number; moments: Map<string, { m: FloatArray; v: FloatArray }> }): void {
+    this.t = state.step;
+    this.moments.clear();
+    for (const p of this.params) {
+      const saved = p.name ? state.moments.get(p.name) : undefined;
+      if (saved) {
+        if (saved.m.length !== p.size) throw new Error(`AdamW.importState: "${p.name}" has ${saved.m.length} moments, the parameter ${p.size} values`);
+        this.moments.set(p, saved);
+      }
+    }
+  }
 }
