@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { packageVersion } from '../pipeline/environment.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
+import { registerJudge } from './commands/judge.js';
+import { registerPretrain } from './commands/pretrain.js';
 import { registerSelftest } from './commands/selftest.js';
 
 const program = new Command();
@@ -14,9 +16,11 @@ program
 registerInfo(program);
 registerSelftest(program);
 registerGenerate(program);
+registerPretrain(program);
+registerJudge(program);
 
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (error) {
   console.error(`pharmacist: ${(error as Error).message}`);
   process.exitCode = 1;

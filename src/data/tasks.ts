@@ -25,10 +25,19 @@ export interface TaskData {
   test: TaskExample[];
 }
 
+/**
+ * Rows reserved for the embedded base model's pretraining (see pretraining.ts), kept out of the fine-tuning
+ * pools: a base model knows a task's wording from pretraining, as real ones do, but never the rows used
+ * to fine-tune or to test it.
+ */
+export const PRETRAIN_ROWS = { sst2Train: 20000, agnewsOfficialTest: 3000 };
+
 const SST2_INSTRUCTION = 'Analyze the sentiment of the input, and respond only positive or negative.';
 const SST2_LABELS = ['negative', 'positive'];
 const AGNEWS_LABELS = ['World', 'Sports', 'Business', 'Sci/Tech'];
 const AGNEWS_INSTRUCTION = `Categorize the news article given in the input into one of the 4 categories:\n\n${AGNEWS_LABELS.join('\n')}\n`;
+
+export { SST2_INSTRUCTION, SST2_LABELS, AGNEWS_INSTRUCTION, AGNEWS_LABELS };
 
 export function loadTask(name: TaskName, dir = dataDir()): TaskData {
   switch (name) {
@@ -38,20 +47,20 @@ export function loadTask(name: TaskName, dir = dataDir()): TaskData {
       });
       const test = loadSst2(join(dir, 'tasks/sst2/dev.tsv')).records.map(toExample);
       const testTexts = new Set(test.map((e) => e.input));
-      const train = loadSst2(join(dir, 'tasks/sst2/train.tsv')).records.map(toExample).filter((e) => !testTexts.has(e.input));
+      const train = loadSst2(join(dir, 'tasks/sst2/train.tsv')).records.slice(PRETRAIN_ROWS.sst2Train).map(toExample).filter((e) => !testTexts.has(e.input));
       return { name, labels: SST2_LABELS, train, test };
     }
     case 'agnews': {
-      // Only 581 official train rows are vendored: the training pool adds the first 6,000 rows of the test
-      // file, and the task's test set is drawn from its last 1,600 rows, so the two never meet.
+      // Only 581 official train rows are vendored (all reserved for pretraining with the first 3,000 rows of
+      // the official test file): the fine-tuning pool is test rows 3,000-5,999 and the task's test set is
+      // drawn from the last 1,600 rows, so none of them meet.
       const toExample = (r: { text: string; label: number; origin: string }): TaskExample => ({
         instruction: AGNEWS_INSTRUCTION, input: r.text, output: AGNEWS_LABELS[r.label], answer: AGNEWS_LABELS[r.label], origin: r.origin,
       });
       const officialTest = loadAgNews(join(dir, 'tasks/agnews/test.csv')).records.map(toExample);
       const test = officialTest.slice(6000);
       const testTexts = new Set(test.map((e) => e.input));
-      const train = [...loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records.map(toExample), ...officialTest.slice(0, 6000)]
-        .filter((e) => !testTexts.has(e.input));
+      const train = officialTest.slice(PRETRAIN_ROWS.agnewsOfficialTest, 6000).filter((e) => !testTexts.has(e.input));
       return { name, labels: AGNEWS_LABELS, train, test };
     }
     case 'gsm8k': {

@@ -3,9 +3,10 @@
  * from model.safetensors (or its shards). Every parameter must be present with its exact shape; extra
  * tensors are an error too. GPT-2 checkpoints store Conv1D weights as [in, out]: transposed on load.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSafetensorsModel, type NamedArray, type TensorSource } from '../io/safetensors.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { openSafetensorsModel, writeSafetensors, type NamedArray, type TensorSource } from '../io/safetensors.js';
 import { Gpt2Model } from './gpt2.js';
 import type { ParameterSet } from './params.js';
 import { modelFromHfConfig, type PretrainedModel } from './registry.js';
@@ -62,4 +63,39 @@ export function loadPretrained(dir: string): PretrainedModel {
     tensors.close();
   }
   return model;
+}
+
+/** config.json fields (transformers' names) describing a model built here. */
+export function hfConfigOf(model: PretrainedModel): Record<string, unknown> {
+  if (model instanceof Gpt2Model) {
+    const c = model.config;
+    return {
+      model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: c.vocabSize, n_positions: c.nPositions, n_embd: c.nEmbd,
+      n_layer: c.nLayer, n_head: c.nHead, n_inner: c.nInner ?? 4 * c.nEmbd, layer_norm_epsilon: c.layerNormEps ?? 1e-5,
+      activation_function: c.activation ?? 'gelu_new', tie_word_embeddings: c.tieWordEmbeddings !== false,
+    };
+  }
+  const c = model.config;
+  const variant = c.attentionBias || c.scaleEmbeddings || c.sandwichNorms || c.slidingWindow || c.ropeInterleaved || c.ropeScaling;
+  if (variant) throw new Error('hfConfigOf: only plain Llama configurations are written (no family variants, no rope scaling, HF rotary layout)');
+  return {
+    model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: c.vocabSize, hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers, num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads ?? c.numHeads, head_dim: model.headDim, max_position_embeddings: c.maxPositions,
+    rope_theta: c.ropeTheta ?? 10000, rms_norm_eps: c.rmsNormEps ?? 1e-5, tie_word_embeddings: c.tieWordEmbeddings ?? false,
+    hidden_act: c.hiddenAct ?? 'silu', torch_dtype: 'float32',
+  };
+}
+
+/** Write config.json and model.safetensors (float32, HF names; GPT-2 Conv1D weights transposed back). */
+export function savePretrained(dir: string, model: PretrainedModel, extraConfig: Record<string, unknown> = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const gpt2 = model instanceof Gpt2Model;
+  const tensors = new Map<string, NamedArray>();
+  for (const [name, p] of model.params.byName) {
+    const t = { data: p.data as Float32Array, shape: [...p.shape] };
+    tensors.set(name, gpt2 && CONV1D.test(name) ? transpose2d(t) : t);
+  }
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeJsonAtomic(join(dir, 'config.json'), { ...hfConfigOf(model), ...extraConfig });
 }

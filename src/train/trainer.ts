@@ -24,7 +24,7 @@ export interface TrainConfig {
   warmupSteps: number;
   /** Cosine floor as a fraction of lr. Default 0. */
   minLrRatio: number;
-  /** AdamW decoupled weight decay. Default 0. */
+  /** AdamW decoupled weight decay, on matrices (rank >= 2) only, not norms or biases. Default 0. */
   weightDecay: number;
   /** Default 0.9. */
   beta1: number;
@@ -79,7 +79,7 @@ export function train(model: TrainableLm, params: readonly Tensor[], source: Bat
   const log = hooks.log ?? (() => {});
   const trainable = params.filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error('train: no trainable parameters');
-  const optimizer = new AdamW(trainable, { weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2 });
+  const optimizer = new AdamW(trainable, { weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, decays: (p) => p.rank >= 2 });
   const schedule = { kind: cfg.schedule, baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minRatio: cfg.minLrRatio };
   let losses: number[] = [];
   let start = 0;

@@ -1,19 +1,7 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { GENERATION_DEFAULTS, generateText } from '../../pipeline/generate-text.js';
 import { loadModelBundle } from '../../pipeline/model-bundle.js';
-import { nonNegativeInt, positiveInt } from '../parse.js';
-
-function probability(value: string): number {
-  const n = Number(value);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
-  return n;
-}
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
 interface GenerateOptions {
   model: string;
