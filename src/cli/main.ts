@@ -7,6 +7,7 @@ import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerSelftest } from './commands/selftest.js';
+import { registerWorldCheck } from './commands/world-check.js';
 
 const program = new Command();
 program
@@ -18,6 +19,7 @@ registerSelftest(program);
 registerGenerate(program);
 registerPretrain(program);
 registerJudge(program);
+registerWorldCheck(program);
 
 try {
   await program.parseAsync();

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateJudge } from '../../pipeline/judge.js';
+import { evaluateJudge } from '../judge-accuracy.js';
 import { BuiltinJudge, ngrams } from './builtin.js';
 import { HttpJudge, parseVerdict } from './http.js';
 import { KeywordJudge } from './keyword.js';
