@@ -1,0 +1,236 @@
+/**
+ * The Pharmacist selector: one logit per pool sample, learned by bilevel optimization with a one-step
+ * unrolled hypergradient.
+ *   weights   pi = N softmax(omega)  (or 2 sigmoid(omega))
+ *   lower     theta+ = theta - eta grad (1/|B|) sum_{i in B} pi_i l_i(theta)       (SGD on the LoRA weights)
+ *   upper     F(theta) = L_v(theta) + lambda S(theta),  S = -L_h(theta - alpha g_h / |g_h|)  ('simulated'),
+ *             -L_h(theta) ('plain') or 0 ('none'); first order: the simulated step's direction is a constant.
+ *   hyper     dF/dpi_i = -(eta/|B|) <grad l_i(theta), grad F(theta+)>,  dF/domega = J_pi(omega)^T dF/dpi
+ * omega moves by Adam; theta keeps the lower step (the lower problem advances with the selector).
+ * The inner products come from per-example gradients (one batched backward) or, as a check and for models
+ * whose parameters do not all enter through linear(), from central differences of the per-example losses.
+ */
+import { Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, scale, sum, type FloatArray } from '../engine/index.js';
+import { collate } from '../data/batch.js';
+import type { SupervisedExample } from '../data/prompt-format.js';
+
+export type WeightForm = 'softmax' | 'sigmoid';
+export type SafetyTerm = 'simulated' | 'plain' | 'none';
+
+export interface PharmacistConfig {
+  /** Sample weights from logits. Default 'softmax' (pi = N softmax(omega)). */
+  weightForm: WeightForm;
+  /** Safety-critical term S of the upper objective. Default 'simulated'. */
+  safety: SafetyTerm;
+  /** Weight lambda of S. Default 1. */
+  lambda: number;
+  /** Norm alpha of the simulated harmful step. Default 0.5. */
+  alpha: number;
+  /** Lower-level SGD learning rate eta on the LoRA weights. Default 0.05. */
+  innerLr: number;
+  /** Adam learning rate on omega. Default 0.1. */
+  selectorLr: number;
+  /** Passes over the pool. Default 2. */
+  epochs: number;
+  /** Pool samples per lower step. Default 16. */
+  batchSize: number;
+  /** Validation / harmful samples per upper gradient. Default 32. */
+  evalBatchSize: number;
+  /** Inner products by per-example gradients or by directional derivatives. Default 'per-example'. */
+  innerProducts: 'per-example' | 'directional';
+  /** Minibatch order. Default 0. */
+  seed: number;
+}
+
+export const PHARMACIST_DEFAULTS: PharmacistConfig = {
+  weightForm: 'softmax', safety: 'simulated', lambda: 1, alpha: 0.5, innerLr: 0.05, selectorLr: 0.1, epochs: 2, batchSize: 16,
+  evalBatchSize: 32, innerProducts: 'per-example', seed: 0,
+};
+
+/** A causal LM whose trainable (LoRA) parameters the selector moves. */
+export interface SelectableModel {
+  forward(ids: Int32Array, B: number, T: number): Tensor;
+}
+
+export interface BilevelData {
+  pool: readonly SupervisedExample[];
+  validation: readonly SupervisedExample[];
+  harmful: readonly SupervisedExample[];
+  padTokenId: number;
+}
+
+export function sampleWeights(omega: Float64Array, form: WeightForm): Float64Array {
+  const N = omega.length;
+  if (form === 'sigmoid') return omega.map((w) => 2 / (1 + Math.exp(-w)));
+  const max = Math.max(...omega);
+  const e = omega.map((w) => Math.exp(w - max));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => (N * v) / z);
+}
+
+/** J_pi(omega)^T v for the chosen weight form (v nonzero only on the minibatch, the result is dense). */
+export function weightsVjp(omega: Float64Array, pi: Float64Array, v: Float64Array, form: WeightForm): Float64Array {
+  if (form === 'sigmoid') return pi.map((p, i) => v[i] * p * (1 - p / 2)); // d(2 sigma)/dw = 2 sigma (1 - sigma)
+  const N = omega.length;
+  let weighted = 0;
+  for (let i = 0; i < N; i++) weighted += v[i] * pi[i];
+  return pi.map((p, j) => p * v[j] - (p / N) * weighted); // pi_j (v_j - sum_i p_i v_i), p = pi / N
+}
+
+function perExampleLoss(model: SelectableModel, examples: readonly SupervisedExample[], padTokenId: number): Tensor {
+  const batch = collate(examples, padTokenId);
+  return crossEntropy(model.forward(batch.ids, batch.B, batch.T), batch.targets, { reduction: 'per-example' });
+}
+
+/** Mean of per-example mean losses: L_v and L_h as defined (each sample counts once, not per token). */
+function meanLoss(model: SelectableModel, examples: readonly SupervisedExample[], padTokenId: number): Tensor {
+  const per = perExampleLoss(model, examples, padTokenId);
+  return scale(sum(per), 1 / per.size);
+}
+
+/** Gradient of a scalar loss for `params`, returned as copies; the params' .grad are left null. */
+function gradientOf(params: readonly Tensor[], loss: () => Tensor): { value: number; grad: Map<Tensor, FloatArray> } {
+  for (const p of params) p.grad = null;
+  const l = loss();
+  backward(l);
+  const grad = new Map<Tensor, FloatArray>();
+  for (const p of params) grad.set(p, p.grad ? p.grad.slice() : allocate(p.size, p.data));
+  for (const p of params) p.grad = null;
+  return { value: l.item(), grad };
+}
+
+function norm(g: ReadonlyMap<Tensor, FloatArray>): number {
+  let s = 0;
+  for (const d of g.values()) for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+  return Math.sqrt(s);
+}
+
+function addScaled(params: readonly Tensor[], dir: ReadonlyMap<Tensor, FloatArray>, factor: number): void {
+  for (const p of params) {
+    const d = dir.get(p)!;
+    for (let i = 0; i < d.length; i++) p.data[i] += factor * d[i];
+  }
+}
+
+export interface UpperGradient {
+  /** F(theta) */
+  value: number;
+  validationLoss: number;
+  harmfulLoss: number;
+  grad: Map<Tensor, FloatArray>;
+}
+
+/** F and grad F at the current parameters; the parameters are unchanged afterwards (bit-exact). */
+export function upperGradient(model: SelectableModel, params: readonly Tensor[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], padTokenId: number, cfg: Pick<PharmacistConfig, 'safety' | 'lambda' | 'alpha'>): UpperGradient {
+  const v = gradientOf(params, () => meanLoss(model, val, padTokenId));
+  const grad = v.grad;
+  let harmfulLoss = Number.NaN, value = v.value;
+  if (cfg.safety !== 'none' && cfg.lambda !== 0) {
+    const h = gradientOf(params, () => meanLoss(model, harm, padTokenId));
+    harmfulLoss = h.value;
+    let hg = h;
+    if (cfg.safety === 'simulated') {
+      const n = norm(h.grad);
+      const saved = params.map((p) => p.data.slice());
+      if (n > 0) addScaled(params, h.grad, -cfg.alpha / n);
+      hg = gradientOf(params, () => meanLoss(model, harm, padTokenId));
+      params.forEach((p, i) => p.data.set(saved[i]));
+    }
+    for (const p of params) {
+      const g = grad.get(p)!, d = hg.grad.get(p)!;
+      for (let i = 0; i < g.length; i++) g[i] -= cfg.lambda * d[i];
+    }
+    value -= cfg.lambda * hg.value;
+  }
+  return { value, validationLoss: v.value, harmfulLoss, grad };
+}
+
+export interface HyperStep {
+  /** dF/domega, dense over the pool. */
+  dOmega: Float64Array;
+  /** F(theta+) */
+  upper: UpperGradient;
+  /** <grad l_i(theta), grad F(theta+)> for the minibatch. */
+  innerProducts: Float64Array;
+}
+
+/**
+ * One lower step on `batch` (pool indices) followed by the hypergradient of F(theta+) in omega.
+ * Leaves the parameters at theta+.
+ */
+export function hyperStep(model: SelectableModel, params: readonly Tensor[], omega: Float64Array, batch: readonly number[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], data: BilevelData, cfg: PharmacistConfig): HyperStep {
+  const examples = batch.map((i) => data.pool[i]);
+  const pi = sampleWeights(omega, cfg.weightForm);
+  const B = batch.length;
+  const theta = params.map((p) => p.data.slice());
+  // grad l_i(theta) for the minibatch: kept only as needed by the chosen inner-product route.
+  const perExample = cfg.innerProducts === 'per-example' ? perExampleGradients(params, B, () => perExampleLoss(model, examples, data.padTokenId)) : null;
+  const weighted = gradientOf(params, () => {
+    const per = perExampleLoss(model, examples, data.padTokenId);
+    return scale(sum(mulConst(per, batch.map((i) => pi[i]))), 1 / B);
+  });
+  addScaled(params, weighted.grad, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
+  const upper = upperGradient(model, params, val, harm, data.padTokenId, cfg);
+  let dots: Float64Array;
+  if (perExample) {
+    dots = perExample.dot(upper.grad);
+  } else {
+    const thetaPlus = params.map((p) => p.data.slice());
+    params.forEach((p, i) => p.data.set(theta[i]));
+    dots = directionalDerivative(upper.grad, () => perExampleLoss(model, examples, data.padTokenId));
+    params.forEach((p, i) => p.data.set(thetaPlus[i]));
+  }
+  const dPi = new Float64Array(omega.length);
+  batch.forEach((i, b) => { dPi[i] += (-cfg.innerLr / B) * dots[b]; });
+  return { dOmega: weightsVjp(omega, pi, dPi, cfg.weightForm), upper, innerProducts: dots };
+}
+
+function mulConst(t: Tensor, values: ArrayLike<number>): Tensor {
+  const data = allocate(values.length, t.data);
+  data.set(values);
+  return mul(t, new Tensor(data, [values.length]));
+}
+
+export interface SelectionTrace {
+  epoch: number;
+  step: number;
+  upper: number;
+  validationLoss: number;
+  harmfulLoss: number;
+}
+
+export interface PharmacistResult {
+  /** Final logits: the ranking score of each pool sample. */
+  omega: Float64Array;
+  trace: SelectionTrace[];
+}
+
+/** Learn omega over `epochs` passes of the pool; returns the logits (rank by them, highest first). */
+export function learnSelector(model: SelectableModel, params: readonly Tensor[], data: BilevelData, options: Partial<PharmacistConfig> = {}, log: (line: string) => void = () => {}): PharmacistResult {
+  const cfg: PharmacistConfig = { ...PHARMACIST_DEFAULTS, ...options };
+  const N = data.pool.length;
+  const omega = new Float64Array(N);
+  const m = new Float64Array(N), v = new Float64Array(N);
+  const rng = new Rng(cfg.seed);
+  const trace: SelectionTrace[] = [];
+  const pick = (xs: readonly SupervisedExample[]) => Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
+  let t = 0;
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const order = Array.from({ length: N }, (_, i) => i);
+    for (let i = N - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+    for (let s = 0; s < N; s += cfg.batchSize) {
+      const step = hyperStep(model, params, omega, order.slice(s, s + cfg.batchSize), pick(data.validation), pick(data.harmful), data, cfg);
+      t++;
+      for (let i = 0; i < N; i++) {
+        const g = step.dOmega[i];
+        if (g === 0) continue;
+        m[i] = 0.9 * m[i] + 0.1 * g;
+        v[i] = 0.999 * v[i] + 0.001 * g * g;
+        omega[i] -= (cfg.selectorLr * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
+      }
+      trace.push({ epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss });
+      if (t % 20 === 0) log(`selector epoch ${epoch + 1}/${cfg.epochs} step ${t}: F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)})`);
+    }
+  }
+  return { omega, trace };
+}
