@@ -6,6 +6,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
 import { registerPretrain } from './commands/pretrain.js';
+import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
 import { registerWorldCheck } from './commands/world-check.js';
 
@@ -20,6 +21,7 @@ registerGenerate(program);
 registerPretrain(program);
 registerJudge(program);
 registerWorldCheck(program);
+registerSelect(program);
 
 try {
   await program.parseAsync();

@@ -18,6 +18,8 @@ export interface QaRecord {
   isSafe?: boolean;
   /** file:line */
   origin: string;
+  /** The record as it was read (users' files), so that outputs can keep the input's own format. */
+  raw?: unknown;
 }
 
 /** A text with a class label (SST-2, AG News). */
@@ -207,7 +209,7 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
     const prompt = f.string(mapping.prompt).trim(), response = f.string(mapping.response).trim();
     const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
     if (!prompt || !response) { empty++; continue; }
-    records.push({ prompt, input, response, origin: where(at) });
+    records.push({ prompt, input, response, origin: where(at), raw: at.value });
   }
   return finish(file, records, (r) => r.prompt + '\u0000' + r.input + '\u0000' + r.response, empty);
 }

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { runSelect, SELECT_DEFAULTS, SELECTOR_NAMES } from '../../pipeline/select.js';
+import { nonNegativeInt, positiveInt, probability } from '../parse.js';
+
+interface SelectOptions {
+  method: string; ratio?: number; count?: number; model: string; pool?: string; validation?: string; harmful?: string;
+  promptField: string; responseField: string; inputField: string; plantCorrupted: number; plantMismatched: number; plantBenign: number;
+  seed: number; out: string; epochs?: number;
+}
+
+const fraction = (v: string) => (v === '0' ? 0 : probability(v));
+
+export function registerSelect(program: Command): void {
+  const d = SELECT_DEFAULTS;
+  program
+    .command('select')
+    .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
+    .option('--method <name>', `selector: ${SELECTOR_NAMES.join(', ')}`, d.method)
+    .option('--ratio <r>', 'keep this fraction of the pool (default 0.4)', probability)
+    .option('--count <k>', 'keep exactly k samples', positiveInt)
+    .option('--model <dir>', 'base model for model-based selectors', d.model)
+    .option('--pool <file>', 'your alignment pool (JSONL/JSON/CSV/TSV; default: the embedded world)')
+    .option('--validation <file>', 'your validation set (default: the embedded world)')
+    .option('--harmful <file>', 'your harmful set (default: the embedded world)')
+    .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
+    .option('--response-field <name>', 'field holding the response', d.mapping.response)
+    .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
+    .option('--plant-corrupted <f>', 'embedded pool: fraction replaced by word-shuffled answers', fraction, 0)
+    .option('--plant-mismatched <f>', 'embedded pool: fraction replaced by answers to other prompts', fraction, 0)
+    .option('--plant-benign <f>', 'embedded pool: fraction replaced by benign Alpaca Q&A', fraction, 0)
+    .option('--epochs <n>', 'pharmacist: passes over the pool', positiveInt)
+    .option('--seed <n>', 'seed', nonNegativeInt, d.seed)
+    .option('--out <dir>', 'output folder', d.outDir)
+    .action(async (o: SelectOptions) => {
+      await runSelect({
+        ...d, method: o.method, ratio: o.ratio, count: o.count, model: o.model, poolFile: o.pool, validationFile: o.validation, harmfulFile: o.harmful,
+        mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
+        plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign }, seed: o.seed, outDir: o.out,
+        pharmacist: o.epochs ? { epochs: o.epochs } : undefined,
+      });
+    });
+}

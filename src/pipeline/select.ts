@@ -1,0 +1,91 @@
+/**
+ * `pharmacist select`: rank an alignment pool with a selector and keep the top k. Writes, atomically,
+ * ranking.jsonl ({id, score, rank} per pool sample, rank 1 = best), subset.jsonl (the kept records in the
+ * input's own format) and manifest.json (config, seed, data hashes, versions, timings, the selector's trace).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
+import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import { buildWorld, WORLD_DEFAULTS } from '../data/world.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
+import { subsetSize, topK } from '../select/selector.js';
+import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
+import { describeEnvironment } from './environment.js';
+import { loadModelBundle } from './model-bundle.js';
+
+export { SELECTOR_NAMES };
+
+export interface SelectConfig {
+  method: string;
+  /** Keep this fraction of the pool (default 0.4) ... */
+  ratio?: number;
+  /** ... or exactly this many samples. */
+  count?: number;
+  /** Base model folder for model-based selectors. Default assets/base. */
+  model: string;
+  /** Users' files (default: the embedded world's pool, validation and harmful sets for `seed`). */
+  poolFile?: string;
+  validationFile?: string;
+  harmfulFile?: string;
+  mapping: FieldMapping;
+  /** Planted samples in the embedded pool (fractions), for scoring a selector against known labels. */
+  plant?: { corrupted: number; mismatched: number; benign: number };
+  profile: PromptProfile;
+  maxLength: number;
+  seed: number;
+  outDir: string;
+  pharmacist?: Partial<PharmacistSelectorConfig>;
+}
+
+export const SELECT_DEFAULTS: SelectConfig = {
+  method: 'pharmacist', model: 'assets/base', mapping: { prompt: 'instruction', response: 'output', input: 'input' },
+  profile: 'response-newline', maxLength: 256, seed: 0, outDir: 'runs/select',
+};
+
+export interface SelectResult {
+  scores: number[];
+  kept: number[];
+  seconds: number;
+  pool: (QaRecord & { kind?: string })[];
+}
+
+const asExample = (r: QaRecord): InstructionExample => ({ instruction: r.prompt, input: r.input, output: r.response });
+
+export async function runSelect(config: SelectConfig, log: (line: string) => void = console.log): Promise<SelectResult> {
+  const t0 = performance.now();
+  const world = !config.poolFile || !config.validationFile || !config.harmfulFile ? buildWorld({ ...WORLD_DEFAULTS, seed: config.seed, plant: config.plant ?? WORLD_DEFAULTS.plant }) : null;
+  const load = (file: string | undefined, fallback: QaRecord[] | undefined) => (file ? loadUserRecords(file, config.mapping).records : fallback!);
+  const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool);
+  const validation = load(config.validationFile, world?.validation);
+  const harmful = load(config.harmfulFile, world?.harmful);
+  const selector = createSelector(config.method, { pharmacist: config.pharmacist });
+  const bundle = selector.needsModel ? loadModelBundle(config.model) : null;
+  const tokenizer = bundle?.tokenizer;
+  log(`selecting with ${selector.name} from ${pool.length} samples (validation ${validation.length}, harmful ${harmful.length})`);
+  const ranking = await selector.select({
+    pool: pool.map(asExample), validation: validation.map(asExample), harmful: harmful.map(asExample),
+    model: bundle?.model, tokenizer, eosTokenId: bundle?.eosTokenIds[0], padTokenId: tokenizer ? tokenizer.tokenToId('<pad>') ?? bundle!.eosTokenIds[0] : undefined,
+    profile: config.profile, maxLength: config.maxLength, seed: config.seed, log,
+  });
+  const k = subsetSize(pool.length, { ratio: config.ratio, count: config.count });
+  const kept = topK(ranking.scores, k);
+  const seconds = (performance.now() - t0) / 1000;
+
+  const rankOf = new Map(topK(ranking.scores, pool.length).map((idx, r) => [idx, r + 1]));
+  const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  writeFileAtomic(join(config.outDir, 'ranking.jsonl'), jsonl(pool.map((r, i) => ({ id: i, score: ranking.scores[i], rank: rankOf.get(i), ...(r.kind ? { kind: r.kind } : {}) }))));
+  writeFileAtomic(join(config.outDir, 'subset.jsonl'), jsonl([...kept].sort((a, b) => a - b).map((i) => pool[i].raw ?? { instruction: pool[i].prompt, input: pool[i].input, output: pool[i].response })));
+  const hash = (f?: string) => (f && existsSync(f) ? createHash('sha256').update(readFileSync(f)).digest('hex') : null);
+  writeJsonAtomic(join(config.outDir, 'manifest.json'), {
+    kind: 'select', config, seed: config.seed, environment: describeEnvironment(), k, poolSize: pool.length,
+    data: world ? { world: world.config, sources: world.sources, overlaps: world.overlaps } : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
+    model: bundle ? { source: bundle.source, weights: hash(join(config.model, 'model.safetensors')) } : null,
+    timings: { selectSeconds: seconds }, trace: ranking.trace ?? null,
+  });
+  log(`kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`);
+  return { scores: ranking.scores, kept, seconds, pool };
+}

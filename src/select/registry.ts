@@ -1,0 +1,16 @@
+/** Selectors by name. */
+import { FullSelector, RandomSelector } from './baselines.js';
+import { PharmacistSelector, PHARMACIST_SELECTOR_DEFAULTS, type PharmacistSelectorConfig } from './pharmacist-selector.js';
+import type { Selector } from './selector.js';
+
+export const SELECTOR_NAMES = ['pharmacist', 'random', 'full'] as const;
+export type SelectorName = (typeof SELECTOR_NAMES)[number];
+
+export function createSelector(name: string, options: { pharmacist?: Partial<PharmacistSelectorConfig> } = {}): Selector {
+  switch (name) {
+    case 'pharmacist': return new PharmacistSelector({ ...PHARMACIST_SELECTOR_DEFAULTS, ...options.pharmacist });
+    case 'random': return new RandomSelector();
+    case 'full': return new FullSelector();
+    default: throw new Error(`unknown selector "${name}" (choose ${SELECTOR_NAMES.join(', ')})`);
+  }
+}
