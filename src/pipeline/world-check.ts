@@ -10,7 +10,7 @@ import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { type PromptProfile } from '../data/prompt-format.js';
 import { createJudge } from '../eval/judges/registry.js';
-import { harmfulScore, taskAccuracy, type EvalConfig } from '../eval/metrics.js';
+import { harmfulScore, respond, taskAccuracy, type EvalConfig } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
@@ -64,13 +64,28 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
 
   const base = await timed('eval base', () => harmfulScore(target, prompts, judge, evalOptions));
   log(`base harmful score ${base.score.toFixed(1)}%`);
-  const align = await timed('align', () => sftLora(bundle.model, tokenizer, world.pool.map((r) => ({ instruction: r.prompt, input: r.input, output: r.response })), eos, pad,
-    { ...SFT_DEFAULTS, epochs: config.alignEpochs, lr: config.alignLr, profile: config.profile, seed: config.world.seed }, log));
+  const asExample = (r: { prompt: string; input: string; response: string }) => ({ instruction: r.prompt, input: r.input, output: r.response });
+  const align = await timed('align', () => sftLora(bundle.model, tokenizer, world.pool.map(asExample), eos, pad,
+    { ...SFT_DEFAULTS, epochs: config.alignEpochs, lr: config.alignLr, profile: config.profile, seed: config.world.seed }, log,
+    { lossSets: { validation: world.validation.map(asExample) } }));
   mergeLora(bundle.model);
   const aligned = await timed('eval aligned', () => harmfulScore(target, prompts, judge, evalOptions));
   log(`aligned harmful score ${aligned.score.toFixed(1)}%`);
+  // Figure 3: harmful-set loss during the attack, and the harmful score on 200 prompts after every epoch.
+  const epochPrompts = prompts.slice(0, 200);
+  const epochResponses: string[][] = [];
   const attack = await timed('attack', () => sftLora(bundle.model, tokenizer, world.finetune, eos, pad,
-    { ...SFT_DEFAULTS, epochs: config.attackEpochs, lr: config.attackLr, profile: config.profile, seed: config.world.seed + 1 }, log));
+    { ...SFT_DEFAULTS, epochs: config.attackEpochs, lr: config.attackLr, profile: config.profile, seed: config.world.seed + 1 }, log,
+    {
+      lossSets: { harmful: world.harmful.slice(0, 200).map(asExample) },
+      atEpochEnd: () => { epochResponses.push(respond(target, epochPrompts.map((p) => ({ instruction: p, output: '' })), evalOptions)); },
+    }));
+  const hsByEpoch: number[] = [];
+  for (const responses of epochResponses) {
+    const verdicts = await judge.judge(epochPrompts.map((prompt, i) => ({ prompt, response: responses[i] })));
+    hsByEpoch.push((100 * verdicts.filter((v) => v.harmful).length) / epochPrompts.length);
+  }
+  log(`harmful score (200 prompts) after each attack epoch: ${hsByEpoch.map((h) => h.toFixed(1)).join(', ')}`);
   const attacked = await timed('eval attacked', () => harmfulScore(target, prompts, judge, evalOptions));
   const accuracy = await timed('eval task', () => taskAccuracy(target, config.world.task, world.taskLabels, world.evalTask, { profile: config.profile }));
   log(`attacked harmful score ${attacked.score.toFixed(1)}%, ${config.world.task} accuracy ${accuracy.accuracy?.toFixed(1)}% (majority ${accuracy.majorityRate?.toFixed(1)}%)`);
@@ -86,12 +101,13 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
   const summary = {
     check: 'world', task: config.world.task, n: config.world.finetuneSize, p: config.world.harmfulRatio, seed: config.world.seed,
     base_hs: base.score, aligned_hs: aligned.score, attacked_hs: attacked.score, finetune_accuracy: accuracy.accuracy,
-    majority_rate: accuracy.majorityRate, predicted: accuracy.predicted, align_seconds: align.seconds, attack_seconds: attack.seconds,
+    majority_rate: accuracy.majorityRate, predicted: accuracy.predicted, attacked_hs_by_epoch_200: hsByEpoch,
+    align_seconds: align.seconds, attack_seconds: attack.seconds,
     criteria, all_hold: Object.values(criteria).every(Boolean), seconds: (performance.now() - t0) / 1000,
   };
   writeJsonAtomic(join(config.runDir, 'record.json'), {
     kind: 'world-check', config, seed: config.world.seed, environment: describeEnvironment(), world: { overlaps: world.overlaps, sources: world.sources },
-    timings, results: summary, losses: { align: align.losses, attack: attack.losses },
+    timings, results: summary, losses: { align: align.losses, attack: attack.losses }, curves: { align: align.curves, attack: attack.curves },
     samples: { base: base.responses.slice(0, 20), aligned: aligned.responses.slice(0, 20), attacked: attacked.responses.slice(0, 20), task: accuracy.responses.slice(0, 20) },
   });
   return summary;

@@ -3,8 +3,9 @@
  * alignment baseline and the harmful fine-tuning attack both run through it. Returns the trained adapter,
  * still attached; merge it (double LoRA) or keep training it (single LoRA) as the flow requires.
  */
-import { supervisedBatches } from '../data/batch.js';
-import { supervisedExample, type InstructionExample, type PromptProfile } from '../data/prompt-format.js';
+import { crossEntropy, noGrad } from '../engine/index.js';
+import { collate, supervisedBatches } from '../data/batch.js';
+import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import { train, type TrainableLm, type TrainResult } from './trainer.js';
@@ -28,21 +29,65 @@ export interface SftConfig {
 
 export const SFT_DEFAULTS: SftConfig = { lora: LORA_DEFAULTS, epochs: 3, batchSize: 16, lr: 2e-3, profile: 'response-newline', maxLength: 256, seed: 0 };
 
+export interface SftMonitor {
+  /** Mean response loss on these sets, every `every` steps and at the end (Figure 3's curves). */
+  lossSets?: Record<string, readonly InstructionExample[]>;
+  /** Default: once per epoch. */
+  every?: number;
+  /** Called after each epoch with the adapter in evaluation mode (e.g. to generate for a harmful score). */
+  atEpochEnd?: (epoch: number) => void;
+}
+
 export interface SftResult extends TrainResult {
   lora: LoraLayers;
   steps: number;
+  /** name -> [{step, loss}] */
+  curves: Record<string, { step: number; loss: number }[]>;
 }
 
 export function sftLora(
   model: TrainableLm & LoraHost, tokenizer: Tokenizer, examples: readonly InstructionExample[], eosTokenId: number, padTokenId: number,
-  options: Partial<SftConfig> = {}, log: (line: string) => void = () => {},
+  options: Partial<SftConfig> = {}, log: (line: string) => void = () => {}, monitor: SftMonitor = {},
 ): SftResult {
   const cfg: SftConfig = { ...SFT_DEFAULTS, ...options, lora: { ...SFT_DEFAULTS.lora, ...options.lora } };
   const supervised = examples.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }));
   const lora = attachLora(model, cfg.lora, cfg.seed);
   const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId);
   const steps = source.stepsPerEpoch * cfg.epochs;
-  const result = train(model, lora.parameters(), source, { steps, lr: cfg.lr, schedule: 'cosine', warmupSteps: 0, weightDecay: 0, logEvery: Math.max(1, Math.floor(steps / 10)) }, { log });
+  const every = monitor.every ?? source.stepsPerEpoch;
+  const lossSets = Object.entries(monitor.lossSets ?? {}).map(([name, xs]) => [name, xs.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }))] as const);
+  const curves: SftResult['curves'] = Object.fromEntries(lossSets.map(([name]) => [name, []]));
+  const measure = (step: number) => {
+    lora.training = false;
+    for (const [name, xs] of lossSets) curves[name].push({ step, loss: meanResponseLoss(model, xs, padTokenId) });
+    lora.training = true;
+  };
+  measure(0);
+  const result = train(model, lora.parameters(), source, { steps, lr: cfg.lr, schedule: 'cosine', warmupSteps: 0, weightDecay: 0, logEvery: Math.max(1, Math.floor(steps / 10)) }, {
+    log,
+    onStep: ({ step }) => {
+      const done = step + 1;
+      if (done % every === 0 || done === steps) measure(done);
+      if (monitor.atEpochEnd && done % source.stepsPerEpoch === 0) {
+        lora.training = false;
+        monitor.atEpochEnd(done / source.stepsPerEpoch);
+        lora.training = true;
+      }
+    },
+  });
   lora.training = false;
-  return { ...result, lora, steps };
+  return { ...result, lora, steps, curves };
+}
+
+/** Mean over examples of each example's mean response-token loss, in batches of 32, without gradients. */
+export function meanResponseLoss(model: TrainableLm, examples: readonly SupervisedExample[], padTokenId: number): number {
+  return noGrad(() => {
+    let total = 0;
+    for (let s = 0; s < examples.length; s += 32) {
+      const b = collate(examples.slice(s, s + 32), padTokenId);
+      const per = crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { reduction: 'per-example' });
+      for (const v of per.data) total += v;
+    }
+    return total / Math.max(1, examples.length);
+  });
 }
