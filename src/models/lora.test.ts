@@ -110,6 +110,16 @@ test('single LoRA: the alignment adapter keeps training', () => {
   assert.ok(maxDiff(afterAlignment, lora.adapters.get('model.layers.0.self_attn.v_proj')!.b.data as Float32Array) > 0);
 });
 
+test('layersToTransform limits adapters to chosen layers and round-trips through the PEFT config', () => {
+  const model = new LlamaModel(config, 12);
+  const lora = attachLora(model, { r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], layersToTransform: [1] }, 13);
+  assert.deepEqual([...lora.adapters.keys()], ['model.layers.1.self_attn.q_proj', 'model.layers.1.self_attn.v_proj']);
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-peft-'));
+  saveLoraAdapter(dir, lora);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')).layers_to_transform, [1]);
+  assert.deepEqual([...loadLoraAdapter(dir, new LlamaModel(config, 12)).adapters.keys()], [...lora.adapters.keys()]);
+});
+
 test('targets that match nothing are an error', () => {
   assert.throws(() => attachLora(new LlamaModel(config, 1), { targetModules: ['c_attn'] }), /no module matches target_modules \[c_attn\]/);
 });

@@ -20,6 +20,8 @@ export interface LoraConfig {
   dropout: number;
   /** Module name suffixes to adapt. Default q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj. */
   targetModules: string[];
+  /** Only these decoder layers (PEFT's layers_to_transform). Default: all. */
+  layersToTransform?: number[];
 }
 
 export const LORA_DEFAULTS: LoraConfig = {
@@ -77,12 +79,15 @@ export function project(host: LoraHost, module: string, x: Tensor): Tensor {
 }
 
 /** Module paths (weight name minus ".weight") whose last component is one of the targets. */
-export function targetModulePaths(params: ParameterSet, targets: readonly string[]): string[] {
+export function targetModulePaths(params: ParameterSet, targets: readonly string[], layers?: readonly number[]): string[] {
   const out: string[] = [];
   for (const [name, t] of params.byName) {
     if (!name.endsWith('.weight') || t.rank !== 2) continue;
     const module = name.slice(0, -'.weight'.length);
-    if (targets.some((target) => module === target || module.endsWith(`.${target}`))) out.push(module);
+    if (!targets.some((target) => module === target || module.endsWith(`.${target}`))) continue;
+    const layer = /\.(?:layers|h)\.(\d+)\./.exec(module);
+    if (layers && (!layer || !layers.includes(Number(layer[1])))) continue;
+    out.push(module);
   }
   return out;
 }
@@ -94,7 +99,7 @@ export function targetModulePaths(params: ParameterSet, targets: readonly string
 export function attachLora(host: LoraHost, options: Partial<LoraConfig> = {}, seed = 0): LoraLayers {
   const config: LoraConfig = { ...LORA_DEFAULTS, ...options };
   if (!(Number.isInteger(config.r) && config.r > 0)) throw new Error(`LoRA: r must be a positive integer, got ${config.r}`);
-  const modules = targetModulePaths(host.params, config.targetModules);
+  const modules = targetModulePaths(host.params, config.targetModules, config.layersToTransform);
   if (modules.length === 0) throw new Error(`LoRA: no module matches target_modules [${config.targetModules.join(', ')}]`);
   const lora = new LoraLayers(config, seed);
   const rng = new Rng(seed);

@@ -29,13 +29,13 @@ export function saveLoraAdapter(dir: string, lora: LoraLayers, { baseModel = '',
     tensors.set(`${PREFIX}${module}.lora_A.weight`, { data: a.data as Float32Array, shape: [...a.shape] });
     tensors.set(`${PREFIX}${module}.lora_B.weight`, { data: b.data as Float32Array, shape: [...b.shape] });
   }
-  const { r, alpha, dropout, targetModules } = lora.config;
+  const { r, alpha, dropout, targetModules, layersToTransform } = lora.config;
   // The weights first: a folder whose config exists is complete.
   writeSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
   writeJsonAtomic(join(dir, 'adapter_config.json'), {
     peft_type: 'LORA', task_type: 'CAUSAL_LM', base_model_name_or_path: baseModel, r, lora_alpha: alpha, lora_dropout: dropout,
     target_modules: targetModules, bias: 'none', fan_in_fan_out: fanInFanOut, inference_mode: true, init_lora_weights: true,
-    modules_to_save: null, layers_to_transform: null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
+    modules_to_save: null, layers_to_transform: layersToTransform ?? null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
     use_rslora: false, use_dora: false, revision: null,
   });
 }
@@ -68,7 +68,12 @@ function readAdapterConfig(file: string): LoraConfig {
     if (typeof v !== 'number') throw new Error(`${file}: field "${field}" should be a number, got ${JSON.stringify(cfg[field])}`);
     return v;
   };
-  return { r: number('r'), alpha: number('lora_alpha'), dropout: number('lora_dropout', 0), targetModules: targets as string[] };
+  const layers = cfg.layers_to_transform;
+  if (layers !== undefined && layers !== null && !(Array.isArray(layers) && layers.every((l) => Number.isInteger(l)))) refuse('layers_to_transform', 'a list of layer indices is required');
+  return {
+    r: number('r'), alpha: number('lora_alpha'), dropout: number('lora_dropout', 0), targetModules: targets as string[],
+    ...(Array.isArray(layers) ? { layersToTransform: layers as number[] } : {}),
+  };
 }
 
 /**
@@ -81,7 +86,7 @@ export function loadLoraAdapter(dir: string, host: LoraHost, seed = 0): LoraLaye
   const lora = new LoraLayers(config, seed);
   try {
     const names = new Set(file.names);
-    for (const module of targetModulePaths(host.params, config.targetModules)) {
+    for (const module of targetModulePaths(host.params, config.targetModules, config.layersToTransform)) {
       const [out, inF] = host.params.get(`${module}.weight`).shape;
       const read = (part: 'lora_A' | 'lora_B', shape: number[]) => {
         // Older PEFT versions keep the adapter name in the key.

@@ -27,7 +27,7 @@ export interface WorldCheckConfig {
   /** Alignment epochs and LoRA learning rate. Defaults 3 and 2e-3. */
   alignEpochs: number;
   alignLr: number;
-  /** Attack epochs and LoRA learning rate. Defaults 3 and 2e-3. */
+  /** Attack epochs and LoRA learning rate. Defaults 3 and 5e-4 (the prototype saturated at 2e-3). */
   attackEpochs: number;
   attackLr: number;
   profile: PromptProfile;
@@ -38,7 +38,7 @@ export interface WorldCheckConfig {
 }
 
 export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
-  model: 'assets/base', world: WORLD_DEFAULTS, alignEpochs: 3, alignLr: 2e-3, attackEpochs: 3, attackLr: 2e-3, profile: 'response-newline',
+  model: 'assets/base', world: WORLD_DEFAULTS, alignEpochs: 3, alignLr: 2e-3, attackEpochs: 3, attackLr: 5e-4, profile: 'response-newline',
   maxNewTokens: 64, runDir: 'runs/world-check',
 };
 

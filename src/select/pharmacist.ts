@@ -10,7 +10,7 @@
  * The inner products come from per-example gradients (one batched backward) or, as a check and for models
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
-import { Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, scale, sum, type FloatArray } from '../engine/index.js';
+import { PerExampleGrads, Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, scale, sum, type FloatArray } from '../engine/index.js';
 import { collate } from '../data/batch.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
@@ -38,13 +38,15 @@ export interface PharmacistConfig {
   evalBatchSize: number;
   /** Inner products by per-example gradients or by directional derivatives. Default 'per-example'. */
   innerProducts: 'per-example' | 'directional';
+  /** Recompute grad F every this many steps and reuse it in between (1 = every step, exact). Default 1. */
+  upperEvery: number;
   /** Minibatch order. Default 0. */
   seed: number;
 }
 
 export const PHARMACIST_DEFAULTS: PharmacistConfig = {
   weightForm: 'softmax', safety: 'simulated', lambda: 1, alpha: 0.5, innerLr: 0.05, selectorLr: 0.1, epochs: 2, batchSize: 16,
-  evalBatchSize: 32, innerProducts: 'per-example', seed: 0,
+  evalBatchSize: 32, innerProducts: 'per-example', upperEvery: 1, seed: 0,
 };
 
 /** A causal LM whose trainable (LoRA) parameters the selector moves. */
@@ -158,19 +160,20 @@ export interface HyperStep {
  * One lower step on `batch` (pool indices) followed by the hypergradient of F(theta+) in omega.
  * Leaves the parameters at theta+.
  */
-export function hyperStep(model: SelectableModel, params: readonly Tensor[], omega: Float64Array, batch: readonly number[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], data: BilevelData, cfg: PharmacistConfig): HyperStep {
+export function hyperStep(model: SelectableModel, params: readonly Tensor[], omega: Float64Array, batch: readonly number[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], data: BilevelData, cfg: PharmacistConfig, reuse?: UpperGradient): HyperStep {
   const examples = batch.map((i) => data.pool[i]);
   const pi = sampleWeights(omega, cfg.weightForm);
   const B = batch.length;
   const theta = params.map((p) => p.data.slice());
   // grad l_i(theta) for the minibatch: kept only as needed by the chosen inner-product route.
   const perExample = cfg.innerProducts === 'per-example' ? perExampleGradients(params, B, () => perExampleLoss(model, examples, data.padTokenId)) : null;
-  const weighted = gradientOf(params, () => {
+  // grad (1/B) sum pi_i l_i: from the per-example gradients when we have them (no second pass).
+  const weighted = perExample ? weightedSum(params, perExample, batch.map((i) => pi[i] / B)) : gradientOf(params, () => {
     const per = perExampleLoss(model, examples, data.padTokenId);
     return scale(sum(mulConst(per, batch.map((i) => pi[i]))), 1 / B);
-  });
-  addScaled(params, weighted.grad, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
-  const upper = upperGradient(model, params, val, harm, data.padTokenId, cfg);
+  }).grad;
+  addScaled(params, weighted, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
+  const upper = reuse ?? upperGradient(model, params, val, harm, data.padTokenId, cfg);
   let dots: Float64Array;
   if (perExample) {
     dots = perExample.dot(upper.grad);
@@ -183,6 +186,19 @@ export function hyperStep(model: SelectableModel, params: readonly Tensor[], ome
   const dPi = new Float64Array(omega.length);
   batch.forEach((i, b) => { dPi[i] += (-cfg.innerLr / B) * dots[b]; });
   return { dOmega: weightsVjp(omega, pi, dPi, cfg.weightForm), upper, innerProducts: dots };
+}
+
+function weightedSum(params: readonly Tensor[], grads: PerExampleGrads, coefficients: readonly number[]): Map<Tensor, FloatArray> {
+  const out = new Map<Tensor, FloatArray>();
+  for (const p of params) {
+    const acc = allocate(p.size, p.data);
+    coefficients.forEach((c, b) => {
+      const g = grads.of(p, b);
+      for (let i = 0; i < acc.length; i++) acc[i] += c * g[i];
+    });
+    out.set(p, acc);
+  }
+  return out;
 }
 
 function mulConst(t: Tensor, values: ArrayLike<number>): Tensor {
@@ -215,11 +231,14 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
   const trace: SelectionTrace[] = [];
   const pick = (xs: readonly SupervisedExample[]) => Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
   let t = 0;
+  let upper: UpperGradient | undefined;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const order = Array.from({ length: N }, (_, i) => i);
     for (let i = N - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
     for (let s = 0; s < N; s += cfg.batchSize) {
-      const step = hyperStep(model, params, omega, order.slice(s, s + cfg.batchSize), pick(data.validation), pick(data.harmful), data, cfg);
+      const fresh = t % cfg.upperEvery === 0;
+      const step = hyperStep(model, params, omega, order.slice(s, s + cfg.batchSize), pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);
+      upper = step.upper;
       t++;
       for (let i = 0; i < N; i++) {
         const g = step.dOmega[i];
