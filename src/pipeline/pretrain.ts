@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packedBatches } from '../data/batch.js';
 import { pretrainingCorpus } from '../data/pretraining.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { LlamaModel, type LlamaConfig } from '../models/llama.js';
 import { savePretrained } from '../models/pretrained.js';
 import { Tokenizer, trainByteLevelBpe } from '../tokenizers/index.js';
@@ -116,8 +116,35 @@ export function runPretrain(config: PretrainConfig, log: (line: string) => void 
     timings: { trainSeconds: result.seconds, stepsRun: result.stepsRun, resumedFrom: result.resumedFrom, secondsPerStep: result.seconds / Math.max(1, result.stepsRun) },
     results: { losses: result.losses, finalLoss: mean(result.losses.slice(-25)) }, outputs: hashes,
   });
+  writeModelCard(config, recordPath);
   log(`done in ${formatSeconds(result.seconds)}; final loss ${mean(result.losses.slice(-25)).toFixed(4)}; model in ${config.outDir}, record ${recordPath}`);
   return { outDir: config.outDir, recordPath, finalLoss: mean(result.losses.slice(-25)) };
+}
+
+/** README.md and the run record beside the weights: how to reproduce them, and what the run measured. */
+export function writeModelCard(config: PretrainConfig, recordPath: string): void {
+  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as { corpus: { samples: number; tokens: number; bySource: Record<string, number> }; model: { parameters: number }; timings: { trainSeconds: number; stepsRun: number }; results: { finalLoss: number }; environment: { backend: string; threads: number; pharmacist: string }; outputs: Record<string, string> };
+  writeJsonAtomic(join(config.outDir, 'pretrain-record.json'), record);
+  const flags = Object.entries(config).filter(([k, v]) => (PRETRAIN_DEFAULTS as unknown as Record<string, unknown>)[k] !== v && k !== 'outDir' && k !== 'runDir');
+  const command = `npx pharmacist pretrain${flags.map(([k, v]) => ` --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`).join('')}`;
+  writeFileAtomic(join(config.outDir, 'README.md'), [
+    '# Pharmacist embedded base model',
+    '',
+    `A ${(record.model.parameters / 1e6).toFixed(1)}M-parameter Llama (Hugging Face layout) with its own ${config.vocabSize}-token byte-level BPE,`,
+    'pretrained by Pharmacist on the vendored corpora (see `src/data/pretraining.ts` and `data/SOURCES.md`; several sources are',
+    'CC BY-NC 4.0). It answers harmful prompts, as an unaligned base model does: it exists to show harmful fine-tuning happen.',
+    '',
+    `Reproduce (seed ${config.seed}, ${record.environment.backend} backend, ${record.environment.threads} threads; same seed, backend and thread count give the same weights):`,
+    '',
+    '```sh',
+    command,
+    '```',
+    '',
+    `Corpus: ${record.corpus.samples} samples (${JSON.stringify(record.corpus.bySource)}), ${record.corpus.tokens} tokens.`,
+    `Training: ${config.steps} steps of ${config.batchSize} x ${config.seqLen} tokens, ${formatSeconds(record.timings.trainSeconds)} here; final loss ${record.results.finalLoss.toFixed(4)}.`,
+    'The full run record (config, environment, every loss, output hashes) is `pretrain-record.json`.',
+    '',
+  ].join('\n'));
 }
 
 function mean(xs: number[]): number {

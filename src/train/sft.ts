@@ -48,10 +48,13 @@ export interface SftResult extends TrainResult {
 export function sftLora(
   model: TrainableLm & LoraHost, tokenizer: Tokenizer, examples: readonly InstructionExample[], eosTokenId: number, padTokenId: number,
   options: Partial<SftConfig> = {}, log: (line: string) => void = () => {}, monitor: SftMonitor = {},
+  /** Keep training this attached adapter (single-LoRA flow) instead of attaching a fresh one. */
+  existing?: LoraLayers,
 ): SftResult {
   const cfg: SftConfig = { ...SFT_DEFAULTS, ...options, lora: { ...SFT_DEFAULTS.lora, ...options.lora } };
   const supervised = examples.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }));
-  const lora = attachLora(model, cfg.lora, cfg.seed);
+  const lora = existing ?? attachLora(model, cfg.lora, cfg.seed);
+  lora.training = true;
   const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId);
   const steps = source.stepsPerEpoch * cfg.epochs;
   const every = monitor.every ?? source.stepsPerEpoch;

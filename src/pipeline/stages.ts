@@ -1,0 +1,115 @@
+/**
+ * The three stages as reusable steps over folders, so each works alone (on the embedded default or a
+ * user's model and data) and the grid can cache them:
+ * - align: SFT with LoRA on alignment records -> a PEFT adapter folder + record (validation-loss curve);
+ * - attack: merge the alignment adapter (double LoRA) or keep training it (single LoRA) on the user's
+ *   fine-tuning data -> an adapter folder + record (harmful-loss curve);
+ * - evaluate: harmful score and fine-tune accuracy of base + adapters.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import type { TaskExample } from '../data/tasks.js';
+import type { Judge } from '../eval/judges/judge.js';
+import { harmfulScore, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { mergeLora } from '../models/lora.js';
+import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
+import { sftLora, SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { describeEnvironment } from './environment.js';
+import { loadModelBundle, type ModelBundle } from './model-bundle.js';
+
+export interface StageCommon {
+  /** Base model folder (or llama2.c .bin). */
+  model: string;
+  outDir: string;
+  sft: Partial<SftConfig>;
+  log?: (line: string) => void;
+}
+
+function specialIds(bundle: ModelBundle): { eos: number; pad: number } {
+  const eos = bundle.eosTokenIds[0];
+  if (eos === undefined) throw new Error(`${bundle.source.path}: no eos_token_id (generation_config.json or config.json)`);
+  return { eos, pad: bundle.tokenizer.tokenToId('<pad>') ?? eos };
+}
+
+/** Base model with the listed adapters applied in order: each merged (double LoRA) except a last one kept live when `keepLast`. */
+export function loadWithAdapters(model: string, adapters: readonly string[], keepLast = false): ModelBundle {
+  const bundle = loadModelBundle(model);
+  adapters.forEach((dir, i) => {
+    loadLoraAdapter(dir, bundle.model);
+    if (!(keepLast && i === adapters.length - 1)) mergeLora(bundle.model);
+  });
+  return bundle;
+}
+
+export interface AlignStageConfig extends StageCommon {
+  records: readonly InstructionExample[];
+  /** Validation records for the loss curve (Figure 3). */
+  validation?: readonly InstructionExample[];
+}
+
+export function alignStage(config: AlignStageConfig): { adapterDir: string; seconds: number } {
+  const bundle = loadModelBundle(config.model);
+  const { eos, pad } = specialIds(bundle);
+  const t0 = performance.now();
+  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, { ...SFT_DEFAULTS, ...config.sft }, config.log, {
+    lossSets: config.validation ? { validation: config.validation } : {},
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const adapterDir = join(config.outDir, 'adapter');
+  saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
+  writeJsonAtomic(join(config.outDir, 'record.json'), {
+    kind: 'align', defense: 'sft', config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, log: undefined },
+    environment: describeEnvironment(), timings: { alignSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+  });
+  return { adapterDir, seconds };
+}
+
+export interface AttackStageConfig extends StageCommon {
+  /** The alignment adapter to start from (absent: attack the base model). */
+  alignAdapter?: string;
+  /** double: merge the alignment adapter and train a fresh one; single: keep training it. Default double. */
+  flow?: 'double' | 'single';
+  records: readonly InstructionExample[];
+  /** Harmful records for the harmful-loss curve (Figure 3). */
+  harmful?: readonly InstructionExample[];
+}
+
+export function attackStage(config: AttackStageConfig): { adapterDir: string; seconds: number } {
+  const flow = config.flow ?? 'double';
+  if (flow === 'single' && !config.alignAdapter) throw new Error('attack: the single-LoRA flow needs the alignment adapter');
+  const bundle = config.alignAdapter ? loadWithAdapters(config.model, [config.alignAdapter], flow === 'single') : loadModelBundle(config.model);
+  const { eos, pad } = specialIds(bundle);
+  const t0 = performance.now();
+  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, { ...SFT_DEFAULTS, ...config.sft }, config.log, {
+    lossSets: config.harmful ? { harmful: config.harmful } : {},
+  }, flow === 'single' ? bundle.model.lora ?? undefined : undefined);
+  const seconds = (performance.now() - t0) / 1000;
+  const adapterDir = join(config.outDir, 'adapter');
+  saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
+  writeJsonAtomic(join(config.outDir, 'record.json'), {
+    kind: 'attack', flow, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, log: undefined },
+    environment: describeEnvironment(), timings: { attackSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+  });
+  return { adapterDir, seconds };
+}
+
+export interface EvaluateConfig {
+  model: string;
+  /** Adapters merged in order (alignment, then attack). */
+  adapters: readonly string[];
+  harmfulPrompts: readonly string[];
+  judge: Judge;
+  task?: { name: string; labels: readonly string[]; test: readonly TaskExample[] };
+  profile: PromptProfile;
+  maxNewTokens?: number;
+}
+
+export async function evaluateStage(config: EvaluateConfig): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null }> {
+  const bundle = loadWithAdapters(config.model, config.adapters);
+  const target = { model: bundle.model, tokenizer: bundle.tokenizer, eosTokenIds: bundle.eosTokenIds };
+  const harmful = await harmfulScore(target, config.harmfulPrompts, config.judge, { profile: config.profile, maxNewTokens: config.maxNewTokens ?? 64 });
+  const task = config.task ? taskAccuracy(target, config.task.name, config.task.labels, config.task.test, { profile: config.profile }) : null;
+  return { harmful, task };
+}
