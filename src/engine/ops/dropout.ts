@@ -9,7 +9,7 @@ export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor
   const keep = 1 / (1 - p);
   // The mask comes from the seeded RNG in TypeScript, so both backends drop the same elements.
   const mask = allocate(x.size, x.data);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() >= p ? keep : 0;
+  rng.fillBernoulli(mask, p, keep);
   const y = allocate(x.size, x.data);
   for (let i = 0; i < y.length; i++) y[i] = x.data[i] * mask[i];
   return record('dropout', new Tensor(y, x.shape), [x], (dy) => {
