@@ -8,7 +8,7 @@
  * - single LoRA: keep training the alignment adapter during fine-tuning;
  * - double LoRA: `mergeLora` the alignment adapter into the base weights, then `attachLora` a fresh one.
  */
-import { Rng, type Tensor, add, dropout, linear, parameter, allocate, scale } from '../engine/index.js';
+import { Rng, type Tensor, addLowRank, linear, parameter, allocate } from '../engine/index.js';
 import type { ParameterSet } from './params.js';
 
 export interface LoraConfig {
@@ -53,12 +53,17 @@ export class LoraLayers {
     return this.config.alpha / this.config.r;
   }
 
-  /** y + scaling * B A dropout(x) when `module` is adapted, else y. */
+  /** y + scaling * B A dropout(x) when `module` is adapted, else y (one fused op, see addLowRank). */
   apply(module: string, x: Tensor, y: Tensor): Tensor {
     const adapter = this.adapters.get(module);
     if (!adapter) return y;
-    const dropped = dropout(x, this.config.dropout, this.dropoutRng, this.training);
-    return add(y, scale(linear(linear(dropped, adapter.a), adapter.b), this.scaling));
+    const p = this.config.dropout;
+    let mask = null;
+    if (this.training && p > 0) {
+      mask = allocate(x.size, x.data);
+      this.dropoutRng.fillBernoulli(mask, p, 1 / (1 - p));
+    }
+    return addLowRank(y, x, adapter.a, adapter.b, this.scaling, mask);
   }
 
   parameters(): Tensor[] {

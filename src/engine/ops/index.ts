@@ -1,5 +1,5 @@
 export { add, sub, mul, div, scale, neg } from './elementwise.js';
-export { matmul, linear, type MatmulOptions } from './matmul.js';
+export { matmul, linear, addLowRank, type MatmulOptions } from './matmul.js';
 export { reshape, permute, transpose, slice, concat } from './shape.js';
 export { sum, mean, type ReduceOptions } from './reduce.js';
 export { exp, log, sqrt, tanh, sigmoid, silu, relu, gelu } from './activation.js';

@@ -99,3 +99,51 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     return [dx, dW, db];
   });
 }
+
+/**
+ * y + (scale * (x * mask) A^T) B^T in one op: a low-rank update added to a layer's output (LoRA), without
+ * separate dropout, scale and add tensors. A [r, in], B [out, r], x [..., in], y [..., out]; mask (optional,
+ * [x.size]) multiplies x elementwise (inverted dropout). Saves the masked input and h = scale (x*mask) A^T.
+ * Per-example gradient captures see A and B as the linear layers they are.
+ */
+export function addLowRank(y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: number, mask: FloatArray | null = null): Tensor {
+  const [r, inF] = a.shape;
+  const outF = b.shape[0];
+  if (a.rank !== 2 || b.rank !== 2 || b.shape[1] !== r || x.shape[x.rank - 1] !== inF || y.shape[y.rank - 1] !== outF) {
+    throw new Error(`addLowRank: x ${formatShape(x.shape)}, A ${formatShape(a.shape)}, B ${formatShape(b.shape)}, y ${formatShape(y.shape)} are inconsistent`);
+  }
+  const N = x.size / inF;
+  if (y.size !== N * outF) throw new Error(`addLowRank: y ${formatShape(y.shape)} has ${y.size / outF} rows, x has ${N}`);
+  if (mask && mask.length !== x.size) throw new Error(`addLowRank: mask has ${mask.length} entries, x ${x.size}`);
+  const be = getBackend();
+  let xd = x.data;
+  if (mask) {
+    xd = allocate(x.size, x.data);
+    for (let i = 0; i < xd.length; i++) xd[i] = x.data[i] * mask[i];
+  }
+  const h = allocate(N * r, x.data);
+  be.gemm(false, true, N, r, inF, scale, xd, 0, inF, a.data, 0, inF, 0, h, 0, r); // h = scale xd A^T
+  const out = y.data.slice();
+  be.gemm(false, true, N, outF, r, 1, h, 0, r, b.data, 0, r, 1, out, 0, outF); // out = y + h B^T
+  return record('addLowRank', new Tensor(out, y.shape), [y, x, a, b], (dOut) => {
+    const dh = allocate(N * r, dOut);
+    be.gemm(false, false, N, r, outF, scale, dOut, 0, outF, b.data, 0, r, 0, dh, 0, r); // d(xd A^T) = scale dOut B
+    let dx: FloatArray | null = null, dA: FloatArray | null = null, dB: FloatArray | null = null;
+    if (b.requiresGrad) {
+      dB = allocate(b.size, dOut);
+      be.gemm(true, false, outF, r, N, 1, dOut, 0, outF, h, 0, r, 0, dB, 0, r);
+    }
+    if (a.requiresGrad) {
+      dA = allocate(a.size, dOut);
+      be.gemm(true, false, r, inF, N, 1, dh, 0, r, xd, 0, inF, 0, dA, 0, inF);
+    }
+    if (x.requiresGrad) {
+      dx = allocate(x.size, dOut);
+      be.gemm(false, false, N, inF, r, 1, dh, 0, r, a.data, 0, inF, 0, dx, 0, inF);
+      if (mask) for (let i = 0; i < dx.length; i++) dx[i] *= mask[i];
+    }
+    recordLinearPerExample(b, null, h, dOut, N, r, outF);
+    recordLinearPerExample(a, null, xd, dh, N, inF, r);
+    return [y.requiresGrad ? dOut : null, dx, dA, dB];
+  });
+}
