@@ -46,8 +46,13 @@ export function streamSeed(seed: number, counter: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** Supervised examples in a fresh seeded order each epoch; the last batch of an epoch may be smaller. */
-export function supervisedBatches(examples: readonly SupervisedExample[], batchSize: number, seed: number, padTokenId: number): BatchSource {
+/**
+ * Supervised examples in a fresh seeded order each epoch; the last batch of an epoch may be smaller.
+ * groupByLength (transformers' group_by_length): within each run of 50 batches of the shuffled order,
+ * examples are sorted by length before batching, so a batch pads to a similar length; the batches' order
+ * stays random. Same examples per epoch, far less padding.
+ */
+export function supervisedBatches(examples: readonly SupervisedExample[], batchSize: number, seed: number, padTokenId: number, groupByLength = false): BatchSource {
   if (examples.length === 0) throw new Error('supervisedBatches: no examples');
   const stepsPerEpoch = Math.ceil(examples.length / batchSize);
   const orders = new Map<number, number[]>();
@@ -60,6 +65,7 @@ export function supervisedBatches(examples: readonly SupervisedExample[], batchS
         const j = rng.int(i + 1);
         [order[i], order[j]] = [order[j], order[i]];
       }
+      if (groupByLength) order = groupedByLength(order, examples, batchSize, rng);
       orders.clear();
       orders.set(epoch, order);
     }
@@ -73,6 +79,22 @@ export function supervisedBatches(examples: readonly SupervisedExample[], batchS
       return collate(order.slice(start, start + batchSize).map((i) => examples[i]), padTokenId);
     },
   };
+}
+
+function groupedByLength(order: number[], examples: readonly SupervisedExample[], batchSize: number, rng: Rng): number[] {
+  const mega = batchSize * 50;
+  const batches: number[][] = [];
+  for (let s = 0; s < order.length; s += mega) {
+    const chunk = order.slice(s, s + mega).sort((a, b) => examples[b].ids.length - examples[a].ids.length || a - b);
+    for (let k = 0; k < chunk.length; k += batchSize) batches.push(chunk.slice(k, k + batchSize));
+  }
+  // Keep a possibly short batch last (the epoch's step count and last-batch size do not change).
+  const full = batches.filter((b) => b.length === batchSize), short = batches.filter((b) => b.length < batchSize);
+  for (let i = full.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [full[i], full[j]] = [full[j], full[i]];
+  }
+  return [...full, ...short].flat();
 }
 
 /** Language-model windows from one token stream: random [T+1]-token slices, loss on every position. */

@@ -35,3 +35,25 @@ test('loss covers the response and EOS only; batches shift targets and mask padd
   assert.deepEqual([...batch.keyMask], [1, 1, 1, 1, 1, 0]);
   assert.equal(supervisedExample(tokenizer, { instruction: 'x', output: 'y' }, { eosTokenId: eos, maxLength: 4 }).ids.length, 4);
 });
+
+test('length-grouped batches: every example once per epoch, less padding, seeded', async () => {
+  const { supervisedBatches } = await import('./batch.js');
+  const examples = Array.from({ length: 203 }, (_, i) => ({ ids: Array.from({ length: 1 + ((i * 37) % 50) }, () => 1), labels: [] as number[] }));
+  for (const e of examples) e.labels = e.ids.map(() => 1);
+  const count = (grouped: boolean) => {
+    const src = supervisedBatches(examples, 8, 3, 0, grouped);
+    let padded = 0;
+    const seen: number[] = [];
+    for (let s = 0; s < src.stepsPerEpoch; s++) {
+      const b = src.batch(s);
+      padded += b.B * b.T;
+      for (let r = 0; r < b.B; r++) seen.push(b.keyMask.subarray(r * b.T, (r + 1) * b.T).reduce((a, v) => a + v, 0));
+    }
+    return { padded, lengths: seen.sort((x, y) => x - y) };
+  };
+  const plain = count(false), grouped = count(true);
+  assert.deepEqual(grouped.lengths, plain.lengths, 'the same examples');
+  assert.ok(grouped.padded < 0.7 * plain.padded, `${grouped.padded} vs ${plain.padded} padded tokens`);
+  const again = supervisedBatches(examples, 8, 3, 0, true);
+  assert.deepEqual(again.batch(5).ids, supervisedBatches(examples, 8, 3, 0, true).batch(5).ids);
+});

@@ -25,9 +25,11 @@ export interface SftConfig {
   maxLength: number;
   /** Adapter init, dropout and batch order. Default 0. */
   seed: number;
+  /** Batch examples of similar length together (less padding, same examples per epoch). Default true. */
+  groupByLength: boolean;
 }
 
-export const SFT_DEFAULTS: SftConfig = { lora: LORA_DEFAULTS, epochs: 3, batchSize: 16, lr: 2e-3, profile: 'response-newline', maxLength: 256, seed: 0 };
+export const SFT_DEFAULTS: SftConfig = { lora: LORA_DEFAULTS, epochs: 3, batchSize: 16, lr: 2e-3, profile: 'response-newline', maxLength: 256, seed: 0, groupByLength: true };
 
 export interface SftMonitor {
   /** Mean response loss on these sets, every `every` steps and at the end (Figure 3's curves). */
@@ -55,7 +57,7 @@ export function sftLora(
   const supervised = examples.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }));
   const lora = existing ?? attachLora(model, cfg.lora, cfg.seed);
   lora.training = true;
-  const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId);
+  const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId, cfg.groupByLength);
   const steps = source.stepsPerEpoch * cfg.epochs;
   const every = monitor.every ?? source.stepsPerEpoch;
   const lossSets = Object.entries(monitor.lossSets ?? {}).map(([name, xs]) => [name, xs.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }))] as const);
