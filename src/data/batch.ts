@@ -60,11 +60,7 @@ export function supervisedBatches(examples: readonly SupervisedExample[], batchS
     let order = orders.get(epoch);
     if (!order) {
       const rng = new Rng(streamSeed(seed, epoch));
-      order = examples.map((_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      order = rng.shuffle(examples.map((_, i) => i));
       if (groupByLength) order = groupedByLength(order, examples, batchSize, rng);
       orders.clear();
       orders.set(epoch, order);
@@ -90,11 +86,7 @@ function groupedByLength(order: number[], examples: readonly SupervisedExample[]
   }
   // Keep a possibly short batch last (the epoch's step count and last-batch size do not change).
   const full = batches.filter((b) => b.length === batchSize), short = batches.filter((b) => b.length < batchSize);
-  for (let i = full.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [full[i], full[j]] = [full[j], full[i]];
-  }
-  return [...full, ...short].flat();
+  return [...rng.shuffle(full), ...short].flat();
 }
 
 /** Language-model windows from one token stream: random [T+1]-token slices, loss on every position. */

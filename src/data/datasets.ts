@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InstructionExample } from './prompt-format.js';
 import { FieldReader, type Located, readDelimited, readJsonArray, readJsonl, RecordError, splitFileParts } from '../io/records.js';
 
 /** A prompt with a response: BeaverTails Q&A, safety data, instruction data. */
@@ -20,6 +21,11 @@ export interface QaRecord {
   origin: string;
   /** The record as it was read (users' files), so that outputs can keep the input's own format. */
   raw?: unknown;
+}
+
+/** A Q&A record as an instruction example (prompt -> instruction, response -> output). */
+export function asInstruction(r: Pick<QaRecord, 'prompt' | 'input' | 'response'>): InstructionExample {
+  return { instruction: r.prompt, input: r.input, output: r.response };
 }
 
 /** A text with a class label (SST-2, AG News). */
@@ -75,56 +81,54 @@ function readAll(file: string, read: (f: string) => Located<unknown>[]): Located
   return splitFileParts(file).flatMap(read);
 }
 
+/**
+ * Records of located objects: `read` returns the record, or null for an empty text (dropped and counted);
+ * `key` identifies duplicates.
+ */
+function collect<T>(file: string, located: Located<unknown>[], read: (f: FieldReader, at: Located<unknown>) => T | null, key: (r: T) => string): Loaded<T> {
+  let empty = 0;
+  const records: T[] = [];
+  for (const at of located) {
+    const record = read(new FieldReader(at), at);
+    if (record === null) empty++;
+    else records.push(record);
+  }
+  return finish(file, records, key, empty);
+}
+
+const qaKey = (r: QaRecord) => r.prompt + '\u0000' + r.input + '\u0000' + r.response;
+
 /** BeaverTails JSONL: {prompt, response, category{...}, is_safe}. */
 export function loadBeaverTails(file: string): Loaded<QaRecord> {
-  let empty = 0;
-  const records: QaRecord[] = [];
-  for (const at of readAll(file, readJsonl)) {
-    const f = new FieldReader(at);
+  return collect(file, readAll(file, readJsonl), (f, at) => {
     const prompt = f.string('prompt').trim(), response = f.string('response').trim();
     const isSafe = f.boolean('is_safe');
-    if (!prompt || !response) { empty++; continue; }
-    records.push({ prompt, input: '', response, isSafe, origin: where(at) });
-  }
-  return finish(file, records, (r) => r.prompt + '\u0000' + r.response, empty);
+    return prompt && response ? { prompt, input: '', response, isSafe, origin: where(at) } : null;
+  }, qaKey);
 }
 
 /** Instruction JSON array {instruction, input?, output} (Alpaca, safety-tuned-llamas, AlpacaEval). */
 export function loadInstructions(file: string, { isSafe }: { isSafe?: boolean } = {}): Loaded<QaRecord> {
-  let empty = 0;
-  const records: QaRecord[] = [];
-  for (const at of readAll(file, readJsonArray)) {
-    const f = new FieldReader(at);
+  return collect(file, readAll(file, readJsonArray), (f, at) => {
     const prompt = f.string('instruction').trim(), input = f.string('input', { optional: true }).trim(), response = f.string('output').trim();
-    if (!prompt || !response) { empty++; continue; }
-    records.push({ prompt, input, response, isSafe, origin: where(at) });
-  }
-  return finish(file, records, (r) => r.prompt + '\u0000' + r.input + '\u0000' + r.response, empty);
+    return prompt && response ? { prompt, input, response, isSafe, origin: where(at) } : null;
+  }, qaKey);
 }
 
 /** Prompts only: {instruction} arrays (refusal_direction harmful splits). */
 export function loadPrompts(file: string): Loaded<{ prompt: string; origin: string }> {
-  let empty = 0;
-  const records: { prompt: string; origin: string }[] = [];
-  for (const at of readAll(file, readJsonArray)) {
-    const prompt = new FieldReader(at).string('instruction').trim();
-    if (!prompt) { empty++; continue; }
-    records.push({ prompt, origin: where(at) });
-  }
-  return finish(file, records, (r) => r.prompt, empty);
+  return collect(file, readAll(file, readJsonArray), (f, at) => {
+    const prompt = f.string('instruction').trim();
+    return prompt ? { prompt, origin: where(at) } : null;
+  }, (r) => r.prompt);
 }
 
 /** DecodingTrust toxic prompts with refusals: {prompt.text, refusal}. */
 export function loadDecodingTrustRefusals(file: string): Loaded<QaRecord> {
-  let empty = 0;
-  const records: QaRecord[] = [];
-  for (const at of readAll(file, readJsonArray)) {
-    const f = new FieldReader(at);
+  return collect(file, readAll(file, readJsonArray), (f, at) => {
     const prompt = f.string('prompt.text').trim(), response = refusalText(f.string('refusal'));
-    if (!prompt || !response) { empty++; continue; }
-    records.push({ prompt, input: '', response, isSafe: true, origin: where(at) });
-  }
-  return finish(file, records, (r) => r.prompt + '\u0000' + r.response, empty);
+    return prompt && response ? { prompt, input: '', response, isSafe: true, origin: where(at) } : null;
+  }, qaKey);
 }
 
 /**
@@ -171,17 +175,13 @@ export function loadAgNews(file: string): Loaded<LabelledText> {
 
 /** GSM8K JSONL {question, answer "... #### N"}. */
 export function loadGsm8k(file: string): Loaded<MathProblem> {
-  let empty = 0;
-  const records: MathProblem[] = [];
-  for (const at of readAll(file, readJsonl)) {
-    const f = new FieldReader(at);
+  return collect(file, readAll(file, readJsonl), (f, at) => {
     const question = f.string('question').trim(), solution = f.string('answer').trim();
-    if (!question || !solution) { empty++; continue; }
+    if (!question || !solution) return null;
     const m = /####\s*(.+)$/.exec(solution);
     if (!m) f.fail('answer', 'does not end with "#### <number>"');
-    records.push({ question, solution, answer: m![1].replace(/,/g, '').trim(), origin: where(at) });
-  }
-  return finish(file, records, (r) => r.question, empty);
+    return { question, solution, answer: m![1].replace(/,/g, '').trim(), origin: where(at) };
+  }, (r) => r.question);
 }
 
 /** Field mapping for users' own files: which column or key holds the prompt, the input and the response. */
@@ -202,14 +202,9 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
   } else {
     located = file.toLowerCase().endsWith('.json') ? readJsonArray(file) : readJsonl(file);
   }
-  let empty = 0;
-  const records: QaRecord[] = [];
-  for (const at of located) {
-    const f = new FieldReader(at);
+  return collect(file, located, (f, at) => {
     const prompt = f.string(mapping.prompt).trim(), response = f.string(mapping.response).trim();
     const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
-    if (!prompt || !response) { empty++; continue; }
-    records.push({ prompt, input, response, origin: where(at), raw: at.value });
-  }
-  return finish(file, records, (r) => r.prompt + '\u0000' + r.input + '\u0000' + r.response, empty);
+    return prompt && response ? { prompt, input, response, origin: where(at), raw: at.value } : null;
+  }, qaKey);
 }

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { dataDir, loadAgNews, loadBeaverTails, loadGsm8k, loadInstructions, loadSst2 } from './datasets.js';
+import { asInstruction, dataDir, loadAgNews, loadBeaverTails, loadGsm8k, loadInstructions, loadSst2 } from './datasets.js';
 import { alpacaPrompt, type InstructionExample, type PromptProfile } from './prompt-format.js';
 import { AGNEWS_INSTRUCTION, AGNEWS_LABELS, PRETRAIN_ROWS, SST2_INSTRUCTION, SST2_LABELS } from './tasks.js';
 import { FILES, shuffled } from './world.js';
@@ -32,7 +32,7 @@ export function pretrainingCorpus(seed: number, dir = dataDir()): PretrainingTex
   };
   const out: PretrainingText[] = [];
   for (const r of loadBeaverTails(join(dir, FILES.beaverTrain)).records) out.push(sample({ instruction: r.prompt, output: r.response }, 'beavertails'));
-  for (const r of loadInstructions(join(dir, FILES.alpaca)).records) out.push(sample({ instruction: r.prompt, input: r.input, output: r.response }, 'alpaca'));
+  for (const r of loadInstructions(join(dir, FILES.alpaca)).records) out.push(sample(asInstruction(r), 'alpaca'));
   for (const r of loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records.slice(0, 3000)) {
     out.push(sample({ instruction: r.question, output: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1') }, 'gsm8k'));
   }

@@ -9,10 +9,9 @@
  * No prompt of an evaluation split appears in any training split (filtered, then verified by the overlap
  * report, which also counts overlaps between training splits).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
+import { sha256Files } from '../io/hash.js';
 import { splitFileParts } from '../io/records.js';
 import { dataDir, loadBeaverTails, loadInstructions, type QaRecord } from './datasets.js';
 import { loadTask, type TaskExample, type TaskName } from './tasks.js';
@@ -97,12 +96,7 @@ export function promptKey(text: string): string {
 }
 
 export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return rng.shuffle([...items]);
 }
 
 /** Refusal cues used to pick high-quality validation samples (and by the keyword judge). */
@@ -198,11 +192,5 @@ export function overlapReport(splits: Record<string, string[]>): Record<string, 
 }
 
 function hashSources(dir: string, files: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of files) {
-    const h = createHash('sha256');
-    for (const part of splitFileParts(join(dir, f))) h.update(readFileSync(part));
-    out[f] = h.digest('hex');
-  }
-  return out;
+  return Object.fromEntries(files.map((f) => [f, sha256Files(...splitFileParts(join(dir, f)))]));
 }

@@ -5,10 +5,11 @@
  * as it would alone. Decoding is greedy, or sampling with temperature and nucleus (top-p) filtering.
  */
 import { Rng, noGrad, type Tensor } from '../engine/index.js';
+import type { ForwardOptions } from './forward.js';
 import { KvCache } from './kv-cache.js';
 
 export interface CausalLm {
-  forward(ids: Int32Array, B: number, T: number, options?: { keyMask?: Float32Array; positions?: Int32Array; cache?: KvCache }): Tensor;
+  forward(ids: Int32Array, B: number, T: number, options?: ForwardOptions): Tensor;
 }
 
 export interface GenerationConfig {

@@ -3,9 +3,8 @@
  * Weights are [out, in] (nn.Linear layout); names follow Hugging Face's GPT2LMHeadModel.
  * Legend: B batch, T time, C model width, H heads, D = C / H, V vocabulary.
  */
-import { Rng, type ActivationTaps, type Tensor, attention, add, embedding, gelu, layerNorm, reshape, slice } from '../engine/index.js';
-import type { KvCache } from './kv-cache.js';
-import { continuingPositions } from './llama.js';
+import { Rng, type Tensor, attention, add, embedding, gelu, layerNorm, reshape, slice } from '../engine/index.js';
+import { continuingPositions, type ForwardOptions } from './forward.js';
 import { type LoraHost, type LoraLayers, project } from './lora.js';
 import { ParameterSet, constantParameter, normalParameter } from './params.js';
 
@@ -24,16 +23,6 @@ export interface Gpt2Config {
   tieWordEmbeddings?: boolean;
   /** 'gelu_new' (tanh form, GPT-2's) or 'gelu' (erf), default 'gelu_new'. */
   activation?: 'gelu_new' | 'gelu';
-}
-
-export interface ForwardOptions {
-  taps?: ActivationTaps;
-  /** [B, Tk] key padding mask over cached + new positions, 1 = token, 0 = padding. */
-  keyMask?: Float32Array;
-  /** [B*T] absolute positions (default: continue from the cache, 0..T-1 without one). */
-  positions?: Int32Array;
-  /** Keys/values of earlier positions; this call appends its own. */
-  cache?: KvCache;
 }
 
 export class Gpt2Model implements LoraHost {

@@ -6,8 +6,8 @@
  * Names follow Hugging Face's *ForCausalLM modules. Legend: B batch, T time, C hidden, H heads,
  * Hkv kv heads, D head size, F MLP width, V vocabulary.
  */
-import { Rng, type ActivationTaps, type RopeTables, type Tensor, add, attention, embedding, gelu, mul, reshape, rmsNorm, rope, ropeTablesFromFrequencies, scale, silu, tanh } from '../engine/index.js';
-import type { KvCache } from './kv-cache.js';
+import { Rng, type RopeTables, type Tensor, add, attention, embedding, gelu, mul, reshape, rmsNorm, rope, ropeTablesFromFrequencies, scale, silu, tanh } from '../engine/index.js';
+import { continuingPositions, type ForwardOptions } from './forward.js';
 import { type LoraHost, type LoraLayers, project } from './lora.js';
 import { ParameterSet, constantParameter, normalParameter } from './params.js';
 import { scaledInverseFrequencies, type RopeScaling } from './rope-scaling.js';
@@ -56,16 +56,6 @@ export interface LlamaConfig {
   slidingWindowLayers?: 'all' | 'even';
 }
 
-export interface LlamaForwardOptions {
-  taps?: ActivationTaps;
-  /** [B, Tk] key padding mask over cached + new positions, 1 = token, 0 = padding. */
-  keyMask?: Float32Array;
-  /** [B*T] absolute positions (default: continue from the cache, 0..T-1 without one). */
-  positions?: Int32Array;
-  /** Keys/values of earlier positions; this call appends its own. */
-  cache?: KvCache;
-}
-
 export class LlamaModel implements LoraHost {
   readonly params = new ParameterSet();
   lora: LoraLayers | null = null;
@@ -105,7 +95,7 @@ export class LlamaModel implements LoraHost {
   }
 
   /** ids [B*T] -> logits [B, T, V]. */
-  forward(ids: Int32Array, B: number, T: number, { taps, keyMask, positions, cache }: LlamaForwardOptions = {}): Tensor {
+  forward(ids: Int32Array, B: number, T: number, { taps, keyMask, positions, cache }: ForwardOptions = {}): Tensor {
     const cfg = this.config;
     const { hiddenSize: C, numHeads: H, numLayers, rmsNormEps: eps = 1e-5, normWeightOffset: offset = 0 } = cfg;
     const Hkv = cfg.numKvHeads ?? H;
@@ -143,11 +133,6 @@ export class LlamaModel implements LoraHost {
     const logits = project(this, cfg.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head', x);
     return cfg.finalLogitSoftcap ? softcap(logits, cfg.finalLogitSoftcap) : logits;
   }
-}
-
-/** Positions start .. start+T-1 for every sequence. */
-export function continuingPositions(B: number, T: number, start: number): Int32Array {
-  return Int32Array.from({ length: B * T }, (_, i) => start + (i % T));
 }
 
 function softcap(x: Tensor, cap: number): Tensor {

@@ -3,11 +3,10 @@
  * labelled groups (`pharmacist judge-eval`), and label a JSONL file of {prompt, response} records
  * (`pharmacist judge`).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { sha256Files } from '../io/hash.js';
 import { FieldReader, readJsonl } from '../io/records.js';
 import { buildJudgeDataset } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
@@ -31,7 +30,7 @@ export async function runTrainJudge(options: Partial<TrainJudgeConfig> = {}, log
   const seconds = (performance.now() - t0) / 1000;
   judge.save(config.outDir);
   const result = await evaluateJudge(judge, config.seed);
-  const hash = (f: string) => createHash('sha256').update(readFileSync(join(config.outDir, f))).digest('hex');
+  const hash = (f: string) => sha256Files(join(config.outDir, f));
   writeJsonAtomic(join(config.outDir, 'record.json'), {
     kind: 'train-judge', config, seed: config.seed, environment: describeEnvironment(), timings: { trainSeconds: seconds },
     results: result, vocabulary: judge.vocabulary.length, outputs: { 'judge.json': hash('judge.json'), 'weights.safetensors': hash('weights.safetensors') },

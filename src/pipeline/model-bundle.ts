@@ -15,6 +15,8 @@ export interface ModelBundle {
   model: PretrainedModel;
   tokenizer: Tokenizer;
   eosTokenIds: number[];
+  /** Padding for training batches: the tokenizer's <pad>, else the first EOS. */
+  padTokenId: number | undefined;
   /** Where it came from, for run records. */
   source: { path: string; format: 'huggingface' | 'llama2c' };
 }
@@ -52,13 +54,17 @@ function eosIds(dir: string): number[] {
   return [];
 }
 
+function bundle(model: PretrainedModel, tokenizer: Tokenizer, eosTokenIds: number[], source: ModelBundle['source']): ModelBundle {
+  return { model, tokenizer, eosTokenIds, padTokenId: tokenizer.tokenToId('<pad>') ?? eosTokenIds[0], source };
+}
+
 function loadHuggingFace(dir: string): ModelBundle {
   const model = loadPretrained(dir);
   let tokenizer: Tokenizer;
   if (existsSync(join(dir, 'tokenizer.json'))) tokenizer = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
   else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) tokenizer = tokenizerFromGpt2Files(join(dir, 'vocab.json'), join(dir, 'merges.txt'));
   else throw new Error(`${dir}: no tokenizer.json (or vocab.json + merges.txt)`);
-  return { model, tokenizer, eosTokenIds: eosIds(dir), source: { path: dir, format: 'huggingface' } };
+  return bundle(model, tokenizer, eosIds(dir), { path: dir, format: 'huggingface' });
 }
 
 function loadLlama2cBundle(file: string): ModelBundle {
@@ -69,5 +75,5 @@ function loadLlama2cBundle(file: string): ModelBundle {
   const tokenizerFile = candidates.find((f) => f === `tok${vocab}.bin`) ?? candidates.find((f) => f === 'tokenizer.bin');
   if (!tokenizerFile) throw new Error(`${file}: no llama2.c tokenizer beside it (tok${vocab}.bin or tokenizer.bin in ${dir})`);
   const tokenizer = tokenizerFromLlama2c(join(dir, tokenizerFile), vocab);
-  return { model, tokenizer, eosTokenIds: [2], source: { path: `${file} + ${basename(tokenizerFile)}`, format: 'llama2c' } };
+  return bundle(model, tokenizer, [2], { path: `${file} + ${basename(tokenizerFile)}`, format: 'llama2c' });
 }

@@ -4,12 +4,12 @@
  * Hugging Face layout (config.json, model.safetensors, tokenizer.json, generation_config.json) plus a run
  * record. Checkpoints every few hundred steps; rerunning the same command resumes.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packedBatches } from '../data/batch.js';
 import { pretrainingCorpus } from '../data/pretraining.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { sha256Files } from '../io/hash.js';
 import { LlamaModel, type LlamaConfig } from '../models/llama.js';
 import { savePretrained } from '../models/pretrained.js';
 import { Tokenizer, trainByteLevelBpe } from '../tokenizers/index.js';
@@ -109,7 +109,7 @@ export function runPretrain(config: PretrainConfig, log: (line: string) => void 
   const ids = { pad_token_id: tokenizer.tokenToId(SPECIAL_TOKENS.pad), bos_token_id: tokenizer.tokenToId(SPECIAL_TOKENS.bos), eos_token_id: eos };
   writeJsonAtomic(join(config.outDir, 'generation_config.json'), { ...ids, do_sample: false });
   const recordPath = join(config.runDir, 'record.json');
-  const hashes = Object.fromEntries(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => [f, createHash('sha256').update(readFileSync(join(config.outDir, f))).digest('hex')]));
+  const hashes = Object.fromEntries(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => [f, sha256Files(join(config.outDir, f))]));
   writeJsonAtomic(recordPath, {
     kind: 'pretrain', started, finished: new Date().toISOString(), config, seed: config.seed, environment: describeEnvironment(),
     corpus: { samples: corpus.length, bySource, tokens: stream.length }, model: { ...modelConfig, parameters: model.params.count() },

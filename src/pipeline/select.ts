@@ -3,14 +3,14 @@
  * ranking.jsonl ({id, score, rank} per pool sample, rank 1 = best), subset.jsonl (the kept records in the
  * input's own format) and manifest.json (config, seed, data hashes, versions, timings, the selector's trace).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
-import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import { asInstruction, loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
+import type { PromptProfile } from '../data/prompt-format.js';
 import { buildWorld, WORLD_DEFAULTS } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { sha256Files } from '../io/hash.js';
 import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
 import { subsetSize, topK } from '../select/selector.js';
 import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
@@ -53,8 +53,6 @@ export interface SelectResult {
   pool: (QaRecord & { kind?: string })[];
 }
 
-const asExample = (r: QaRecord): InstructionExample => ({ instruction: r.prompt, input: r.input, output: r.response });
-
 export async function runSelect(config: SelectConfig, log: (line: string) => void = console.log): Promise<SelectResult> {
   const t0 = performance.now();
   const world = !config.poolFile || !config.validationFile || !config.harmfulFile ? buildWorld({ ...WORLD_DEFAULTS, seed: config.seed, plant: config.plant ?? WORLD_DEFAULTS.plant }) : null;
@@ -67,8 +65,8 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
   const tokenizer = bundle?.tokenizer;
   log(`selecting with ${selector.name} from ${pool.length} samples (validation ${validation.length}, harmful ${harmful.length})`);
   const ranking = await selector.select({
-    pool: pool.map(asExample), validation: validation.map(asExample), harmful: harmful.map(asExample),
-    model: bundle?.model, tokenizer, eosTokenId: bundle?.eosTokenIds[0], padTokenId: tokenizer ? tokenizer.tokenToId('<pad>') ?? bundle!.eosTokenIds[0] : undefined,
+    pool: pool.map(asInstruction), validation: validation.map(asInstruction), harmful: harmful.map(asInstruction),
+    model: bundle?.model, tokenizer, eosTokenId: bundle?.eosTokenIds[0], padTokenId: bundle?.padTokenId,
     profile: config.profile, maxLength: config.maxLength, seed: config.seed, log,
   });
   const k = subsetSize(pool.length, { ratio: config.ratio, count: config.count });
@@ -79,7 +77,7 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
   writeFileAtomic(join(config.outDir, 'ranking.jsonl'), jsonl(pool.map((r, i) => ({ id: i, score: ranking.scores[i], rank: rankOf.get(i), ...(r.kind ? { kind: r.kind } : {}) }))));
   writeFileAtomic(join(config.outDir, 'subset.jsonl'), jsonl([...kept].sort((a, b) => a - b).map((i) => pool[i].raw ?? { instruction: pool[i].prompt, input: pool[i].input, output: pool[i].response })));
-  const hash = (f?: string) => (f && existsSync(f) ? createHash('sha256').update(readFileSync(f)).digest('hex') : null);
+  const hash = (f?: string) => (f && existsSync(f) ? sha256Files(f) : null);
   writeJsonAtomic(join(config.outDir, 'manifest.json'), {
     kind: 'select', config, seed: config.seed, environment: describeEnvironment(), k, poolSize: pool.length,
     data: world ? { world: world.config, sources: world.sources, overlaps: world.overlaps } : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },

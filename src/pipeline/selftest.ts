@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AdamW, Rng, backward, clipGradNorm, crossEntropy, learningRateAt } from '../engine/index.js';
+import { Rng } from '../engine/index.js';
+import { train } from '../train/trainer.js';
 import { Gpt2Model } from '../models/gpt2.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { describeEnvironment } from './environment.js';
@@ -41,22 +42,11 @@ export function runSelftest(config: SelftestConfig, log: (line: string) => void 
       targets[b * T + t] = (start + t + 1) % model.vocabSize;
     }
   }
-  const optimizer = new AdamW(gpt.params.list());
-  const losses: number[] = [];
+  const batch = { B, T, ids, targets, keyMask: new Float32Array(B * T).fill(1) };
   const t0 = performance.now();
-  for (let s = 0; s < config.steps; s++) {
-    const loss = crossEntropy(gpt.forward(ids, B, T), targets);
-    backward(loss);
-    clipGradNorm(gpt.params.list(), 1);
-    optimizer.step(learningRateAt(s, { kind: 'cosine', baseLr: 3e-3, warmupSteps: 5, totalSteps: config.steps }));
-    optimizer.zeroGrad();
-    losses.push(loss.item());
-    if ((s + 1) % 10 === 0 || s === 0) {
-      const elapsed = (performance.now() - t0) / 1000;
-      const eta = (elapsed / (s + 1)) * (config.steps - s - 1);
-      log(`step ${s + 1}/${config.steps}  loss ${loss.item().toFixed(4)}  ${elapsed.toFixed(1)}s elapsed, ETA ${eta.toFixed(1)}s`);
-    }
-  }
+  const { losses } = train(gpt, gpt.params.list(), { stepsPerEpoch: 1, batch: () => batch }, {
+    steps: config.steps, lr: 3e-3, schedule: 'cosine', warmupSteps: 5, gradClip: 1, logEvery: 10,
+  }, { log });
   const seconds = (performance.now() - t0) / 1000;
   const recordPath = join(config.outDir, 'record.json');
   writeJsonAtomic(recordPath, {

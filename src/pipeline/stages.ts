@@ -30,7 +30,7 @@ export interface StageCommon {
 function specialIds(bundle: ModelBundle): { eos: number; pad: number } {
   const eos = bundle.eosTokenIds[0];
   if (eos === undefined) throw new Error(`${bundle.source.path}: no eos_token_id (generation_config.json or config.json)`);
-  return { eos, pad: bundle.tokenizer.tokenToId('<pad>') ?? eos };
+  return { eos, pad: bundle.padTokenId! };
 }
 
 /** Base model with the listed adapters applied in order: each merged (double LoRA) except a last one kept live when `keepLast`. */
@@ -108,8 +108,7 @@ export interface EvaluateConfig {
 
 export async function evaluateStage(config: EvaluateConfig): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null }> {
   const bundle = loadWithAdapters(config.model, config.adapters);
-  const target = { model: bundle.model, tokenizer: bundle.tokenizer, eosTokenIds: bundle.eosTokenIds };
-  const harmful = await harmfulScore(target, config.harmfulPrompts, config.judge, { profile: config.profile, maxNewTokens: config.maxNewTokens ?? 64 });
-  const task = config.task ? taskAccuracy(target, config.task.name, config.task.labels, config.task.test, { profile: config.profile }) : null;
+  const harmful = await harmfulScore(bundle, config.harmfulPrompts, config.judge, { profile: config.profile, maxNewTokens: config.maxNewTokens ?? 64 });
+  const task = config.task ? taskAccuracy(bundle, config.task.name, config.task.labels, config.task.test, { profile: config.profile }) : null;
   return { harmful, task };
 }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { asInstruction } from '../data/datasets.js';
 import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { type PromptProfile } from '../data/prompt-format.js';
@@ -49,8 +50,8 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
   const judge = createJudge('builtin');
   const tokenizer = bundle.tokenizer;
   const eos = bundle.eosTokenIds[0];
-  const pad = tokenizer.tokenToId('<pad>') ?? eos;
-  const target = { model: bundle.model, tokenizer, eosTokenIds: bundle.eosTokenIds };
+  const pad = bundle.padTokenId!;
+  const target = bundle; // a ModelBundle is a GenerationTarget
   const evalOptions: Partial<EvalConfig> = { profile: config.profile, maxNewTokens: config.maxNewTokens };
   const prompts = world.evalHarmful.map((r) => r.prompt);
   const timings: Record<string, number> = {};
@@ -64,10 +65,9 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
 
   const base = await timed('eval base', () => harmfulScore(target, prompts, judge, evalOptions));
   log(`base harmful score ${base.score.toFixed(1)}%`);
-  const asExample = (r: { prompt: string; input: string; response: string }) => ({ instruction: r.prompt, input: r.input, output: r.response });
-  const align = await timed('align', () => sftLora(bundle.model, tokenizer, world.pool.map(asExample), eos, pad,
+  const align = await timed('align', () => sftLora(bundle.model, tokenizer, world.pool.map(asInstruction), eos, pad,
     { ...SFT_DEFAULTS, epochs: config.alignEpochs, lr: config.alignLr, profile: config.profile, seed: config.world.seed }, log,
-    { lossSets: { validation: world.validation.map(asExample) } }));
+    { lossSets: { validation: world.validation.map(asInstruction) } }));
   mergeLora(bundle.model);
   const aligned = await timed('eval aligned', () => harmfulScore(target, prompts, judge, evalOptions));
   log(`aligned harmful score ${aligned.score.toFixed(1)}%`);
@@ -77,7 +77,7 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
   const attack = await timed('attack', () => sftLora(bundle.model, tokenizer, world.finetune, eos, pad,
     { ...SFT_DEFAULTS, epochs: config.attackEpochs, lr: config.attackLr, profile: config.profile, seed: config.world.seed + 1 }, log,
     {
-      lossSets: { harmful: world.harmful.slice(0, 200).map(asExample) },
+      lossSets: { harmful: world.harmful.slice(0, 200).map(asInstruction) },
       atEpochEnd: () => { epochResponses.push(respond(target, epochPrompts.map((p) => ({ instruction: p, output: '' })), evalOptions)); },
     }));
   const hsByEpoch: number[] = [];

@@ -10,7 +10,7 @@
  * The inner products come from per-example gradients (one batched backward) or, as a check and for models
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
-import { PerExampleGrads, Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, scale, sum, type FloatArray } from '../engine/index.js';
+import { PerExampleGrads, Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
 import { collate } from '../data/batch.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
@@ -133,10 +133,10 @@ export function upperGradient(model: SelectableModel, params: readonly Tensor[],
     let hg = h;
     if (cfg.safety === 'simulated') {
       const n = norm(h.grad);
-      const saved = params.map((p) => p.data.slice());
+      const saved = snapshotParameters(params);
       if (n > 0) addScaled(params, h.grad, -cfg.alpha / n);
       hg = gradientOf(params, () => meanLoss(model, harm, padTokenId));
-      params.forEach((p, i) => p.data.set(saved[i]));
+      restoreParameters(saved);
     }
     for (const p of params) {
       const g = grad.get(p)!, d = hg.grad.get(p)!;
@@ -164,9 +164,9 @@ export function hyperStep(model: SelectableModel, params: readonly Tensor[], ome
   const examples = batch.map((i) => data.pool[i]);
   const pi = sampleWeights(omega, cfg.weightForm);
   const B = batch.length;
-  const theta = params.map((p) => p.data.slice());
-  // grad l_i(theta) for the minibatch: kept only as needed by the chosen inner-product route.
+  // grad l_i(theta) for the minibatch, or theta itself for the directional route (which evaluates there).
   const perExample = cfg.innerProducts === 'per-example' ? perExampleGradients(params, B, () => perExampleLoss(model, examples, data.padTokenId)) : null;
+  const theta = perExample ? null : snapshotParameters(params);
   // grad (1/B) sum pi_i l_i: from the per-example gradients when we have them (no second pass).
   const weighted = perExample ? weightedSum(params, perExample, batch.map((i) => pi[i] / B)) : gradientOf(params, () => {
     const per = perExampleLoss(model, examples, data.padTokenId);
@@ -178,10 +178,10 @@ export function hyperStep(model: SelectableModel, params: readonly Tensor[], ome
   if (perExample) {
     dots = perExample.dot(upper.grad);
   } else {
-    const thetaPlus = params.map((p) => p.data.slice());
-    params.forEach((p, i) => p.data.set(theta[i]));
+    const thetaPlus = snapshotParameters(params);
+    restoreParameters(theta!);
     dots = directionalDerivative(upper.grad, () => perExampleLoss(model, examples, data.padTokenId));
-    params.forEach((p, i) => p.data.set(thetaPlus[i]));
+    restoreParameters(thetaPlus);
   }
   const dPi = new Float64Array(omega.length);
   batch.forEach((i, b) => { dPi[i] += (-cfg.innerLr / B) * dots[b]; });
@@ -233,8 +233,7 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
   let t = 0;
   let upper: UpperGradient | undefined;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    const order = Array.from({ length: N }, (_, i) => i);
-    for (let i = N - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+    const order = rng.shuffle(Array.from({ length: N }, (_, i) => i));
     for (let s = 0; s < N; s += cfg.batchSize) {
       const fresh = t % cfg.upperEvery === 0;
       const step = hyperStep(model, params, omega, order.slice(s, s + cfg.batchSize), pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);

@@ -4,7 +4,7 @@
  * (GPT-2, Llama-2, Llama-3, Qwen2, Mistral, Gemma); any other type is an error that names where it sits.
  * Semantics follow the Rust `tokenizers` crate.
  */
-import { CHAR_TO_BYTE, GPT2_PATTERN, bytesToChars, decodeUtf8 } from './byte-level.js';
+import { GPT2_PATTERN, bytesToChars, charsToText, decodeUtf8 } from './byte-level.js';
 import { compilePattern } from './regex.js';
 
 type Json = Record<string, unknown>;
@@ -78,6 +78,14 @@ function splitBy(text: string, re: RegExp, behavior: string, invert: boolean): s
   }
 }
 
+/** Metaspace's replacement character and prepend scheme (older files say add_prefix_space instead). */
+function metaspaceOptions(spec: Json): { replacement: string; scheme: string } {
+  return {
+    replacement: (spec.replacement as string) ?? '▁',
+    scheme: (spec.prepend_scheme as string) ?? (spec.add_prefix_space === false ? 'never' : 'always'),
+  };
+}
+
 export function buildPreTokenizer(spec: Json | null | undefined, where: string): PreTokenizer {
   if (!spec) return (pieces) => pieces;
   switch (spec.type) {
@@ -100,8 +108,7 @@ export function buildPreTokenizer(spec: Json | null | undefined, where: string):
       });
     }
     case 'Metaspace': {
-      const replacement = (spec.replacement as string) ?? '▁';
-      const scheme = (spec.prepend_scheme as string) ?? (spec.add_prefix_space === false ? 'never' : 'always');
+      const { replacement, scheme } = metaspaceOptions(spec);
       const split = spec.split !== false;
       return (pieces, isFirst) => pieces.flatMap((p, i) => {
         let text = p.replaceAll(' ', replacement);
@@ -128,7 +135,7 @@ export function buildDecoder(spec: Json | null | undefined, where: string): Deco
       const parts = (spec.decoders as Json[]).map((s, i) => buildDecoder(s, `${where}.decoders[${i}]`));
       return (tokens) => parts.reduce((acc, f) => f(acc), tokens);
     }
-    case 'ByteLevel': return (tokens) => [byteLevelDecode(tokens.join(''))];
+    case 'ByteLevel': return (tokens) => [charsToText(tokens.join(''))];
     case 'Replace': {
       const re = patternOf(spec, where);
       return (tokens) => tokens.map((t) => t.replace(re, () => spec.content as string));
@@ -145,8 +152,7 @@ export function buildDecoder(spec: Json | null | undefined, where: string): Deco
       });
     }
     case 'Metaspace': {
-      const replacement = (spec.replacement as string) ?? '▁';
-      const scheme = (spec.prepend_scheme as string) ?? (spec.add_prefix_space === false ? 'never' : 'always');
+      const { replacement, scheme } = metaspaceOptions(spec);
       return (tokens) => tokens.map((t, i) => {
         const s = t.replaceAll(replacement, ' ');
         return i === 0 && scheme !== 'never' && s.startsWith(' ') ? s.slice(1) : s;
@@ -154,16 +160,6 @@ export function buildDecoder(spec: Json | null | undefined, where: string): Deco
     }
     default: return unsupported(where, spec);
   }
-}
-
-function byteLevelDecode(chars: string): string {
-  const bytes: number[] = [];
-  for (const c of chars) {
-    const b = CHAR_TO_BYTE.get(c);
-    if (b !== undefined) bytes.push(b);
-    else for (const x of new TextEncoder().encode(c)) bytes.push(x);
-  }
-  return decodeUtf8(bytes);
 }
 
 /** Runs of <0xXX> tokens become the text their bytes spell (U+FFFD per invalid sequence, as the crate does). */

@@ -36,6 +36,8 @@ export class Tokenizer {
   private readonly decoder: Decoder;
   private readonly added: AddedToken[];
   private readonly addedPattern: RegExp | null;
+  private readonly specialIds: Set<number>;
+  private readonly addedByContent: Map<string, AddedToken>;
   private readonly prefixIds: number[];
   private readonly suffixIds: number[];
 
@@ -62,6 +64,8 @@ export class Tokenizer {
     this.normalize = buildNormalizer(json.normalizer as Json, `${source}: normalizer`);
     this.preTokenize = buildPreTokenizer(json.pre_tokenizer as Json, `${source}: pre_tokenizer`);
     this.decoder = buildDecoder(json.decoder as Json, `${source}: decoder`);
+    this.addedByContent = new Map(this.added.map((t) => [t.content, t]));
+    this.specialIds = new Set(this.added.filter((t) => t.special).map((t) => t.id));
     const sorted = [...this.added].sort((a, b) => b.content.length - a.content.length);
     this.addedPattern = sorted.length > 0 ? new RegExp(sorted.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu') : null;
     [this.prefixIds, this.suffixIds] = this.templateIds(json.post_processor as Json | null);
@@ -109,10 +113,9 @@ export class Tokenizer {
   }
 
   decode(ids: readonly number[], { skipSpecialTokens = false }: DecodeOptions = {}): string {
-    const special = new Set(this.added.filter((t) => t.special).map((t) => t.id));
     const tokens: string[] = [];
     for (const id of ids) {
-      if (skipSpecialTokens && special.has(id)) continue;
+      if (skipSpecialTokens && this.specialIds.has(id)) continue;
       const token = this.model.idToToken[id];
       if (token === undefined) throw new Error(`decode: id ${id} is outside the vocabulary (${this.vocabSize})`);
       tokens.push(token);
@@ -123,11 +126,10 @@ export class Tokenizer {
   /** Text segments and the ids of added tokens found between them, honouring lstrip/rstrip. */
   private splitAdded(text: string): (string | number)[] {
     if (!this.addedPattern) return [text];
-    const byContent = new Map(this.added.map((t) => [t.content, t]));
     const out: (string | number)[] = [];
     let last = 0;
     for (const m of text.matchAll(this.addedPattern)) {
-      const token = byContent.get(m[0])!;
+      const token = this.addedByContent.get(m[0])!;
       let before = text.slice(last, m.index);
       if (token.lstrip) before = before.replace(/\s+$/u, '');
       if (before) out.push(before);

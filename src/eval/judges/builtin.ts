@@ -161,7 +161,7 @@ export class BuiltinJudge implements Judge {
     const rng = new Rng(config.seed + 1);
     const order = examples.map((_, i) => i);
     for (let epoch = 0; epoch < config.epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+      rng.shuffle(order);
       let total = 0;
       for (let s = 0; s < order.length; s += config.batchSize) {
         const batch = order.slice(s, s + config.batchSize).map((i) => examples[i]);
