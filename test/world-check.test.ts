@@ -1,24 +1,15 @@
 /** world-check end to end on a tiny model folder: every stage runs, the record and the JSON line are complete. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pretrainingCorpus } from '../src/data/pretraining.js';
-import { LlamaModel } from '../src/models/llama.js';
-import { savePretrained } from '../src/models/pretrained.js';
 import { runWorldCheck, WORLD_CHECK_DEFAULTS } from '../src/pipeline/world-check.js';
-import { trainByteLevelBpe } from '../src/tokenizers/index.js';
+import { writeTinyModel } from './tiny-model.js';
 
 test('world-check runs base -> aligned -> attacked on a tiny model and writes its record', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-world-'));
-  const modelDir = join(dir, 'model');
-  const texts = pretrainingCorpus(0).slice(0, 300).map((c) => c.prompt + c.answer);
-  const tokenizer = trainByteLevelBpe(texts, { vocabSize: 400, specialTokens: ['<pad>', '<s>', '</s>'], bosToken: '<s>' });
-  const model = new LlamaModel({ vocabSize: 400, hiddenSize: 32, intermediateSize: 64, numLayers: 1, numHeads: 2, maxPositions: 512, tieWordEmbeddings: true }, 0);
-  savePretrained(modelDir, model);
-  tokenizer.save(join(modelDir, 'tokenizer.json'));
-  writeFileSync(join(modelDir, 'generation_config.json'), JSON.stringify({ eos_token_id: 2, pad_token_id: 0, bos_token_id: 1 }));
+  const modelDir = writeTinyModel(join(dir, 'model'));
   const lines: string[] = [];
   const summary = await runWorldCheck({
     ...WORLD_CHECK_DEFAULTS, model: modelDir, runDir: join(dir, 'run'), alignEpochs: 1, attackEpochs: 1, maxNewTokens: 4,

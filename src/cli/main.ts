@@ -2,12 +2,15 @@
 /** The pharmacist command line: parses arguments and calls the pipeline. */
 import { Command } from 'commander';
 import { packageVersion } from '../pipeline/environment.js';
+import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
 import { registerPretrain } from './commands/pretrain.js';
+import { registerRun } from './commands/run.js';
 import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
+import { registerStages } from './commands/stages.js';
 import { registerWorldCheck } from './commands/world-check.js';
 
 const program = new Command();
@@ -22,6 +25,9 @@ registerPretrain(program);
 registerJudge(program);
 registerWorldCheck(program);
 registerSelect(program);
+registerStages(program);
+registerDemo(program);
+registerRun(program);
 
 try {
   await program.parseAsync();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { asInstruction, loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
 import type { PromptProfile } from '../data/prompt-format.js';
-import { buildWorld, WORLD_DEFAULTS } from '../data/world.js';
+import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
@@ -34,6 +34,8 @@ export interface SelectConfig {
   mapping: FieldMapping;
   /** Planted samples in the embedded pool (fractions), for scoring a selector against known labels. */
   plant?: { corrupted: number; mismatched: number; benign: number };
+  /** Other settings of the embedded world (sizes, task); its seed is `seed`. */
+  world?: Partial<WorldConfig>;
   profile: PromptProfile;
   maxLength: number;
   seed: number;
@@ -51,11 +53,12 @@ export interface SelectResult {
   kept: number[];
   seconds: number;
   pool: (QaRecord & { kind?: string })[];
+  planted: PlantedReport | null;
 }
 
 export async function runSelect(config: SelectConfig, log: (line: string) => void = console.log): Promise<SelectResult> {
   const t0 = performance.now();
-  const world = !config.poolFile || !config.validationFile || !config.harmfulFile ? buildWorld({ ...WORLD_DEFAULTS, seed: config.seed, plant: config.plant ?? WORLD_DEFAULTS.plant }) : null;
+  const world = !config.poolFile || !config.validationFile || !config.harmfulFile ? buildWorld({ ...WORLD_DEFAULTS, ...config.world, seed: config.seed, plant: config.plant ?? config.world?.plant ?? WORLD_DEFAULTS.plant }) : null;
   const load = (file: string | undefined, fallback: QaRecord[] | undefined) => (file ? loadUserRecords(file, config.mapping).records : fallback!);
   const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool);
   const validation = load(config.validationFile, world?.validation);
@@ -73,6 +76,8 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
   const kept = topK(ranking.scores, k);
   const seconds = (performance.now() - t0) / 1000;
 
+  const planted = plantedReport(pool, kept);
+  if (planted) log(`planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} (${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`);
   const rankOf = new Map(topK(ranking.scores, pool.length).map((idx, r) => [idx, r + 1]));
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
   writeFileAtomic(join(config.outDir, 'ranking.jsonl'), jsonl(pool.map((r, i) => ({ id: i, score: ranking.scores[i], rank: rankOf.get(i), ...(r.kind ? { kind: r.kind } : {}) }))));
@@ -82,8 +87,33 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
     kind: 'select', config, seed: config.seed, environment: describeEnvironment(), k, poolSize: pool.length,
     data: world ? { world: world.config, sources: world.sources, overlaps: world.overlaps } : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
     model: bundle ? { source: bundle.source, weights: hash(join(config.model, 'model.safetensors')) } : null,
-    timings: { selectSeconds: seconds }, trace: ranking.trace ?? null,
+    timings: { selectSeconds: seconds }, planted, trace: ranking.trace ?? null,
   });
   log(`kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`);
-  return { scores: ranking.scores, kept, seconds, pool };
+  return { scores: ranking.scores, kept, seconds, pool, planted };
+}
+
+export interface PlantedReport {
+  /** Planted (non-natural) samples in the pool, and how many of them the subset left out. */
+  planted: number;
+  outside: number;
+  outsideShare: number;
+  /** Kept samples per kind, next to the pool's counts. */
+  keptByKind: Record<string, number>;
+  poolByKind: Record<string, number>;
+}
+
+/** How a selection treated the planted samples of the embedded pool (null when nothing was planted). */
+export function plantedReport(pool: readonly { kind?: string }[], kept: readonly number[]): PlantedReport | null {
+  const count = (idx: Iterable<number>) => {
+    const out: Record<string, number> = {};
+    for (const i of idx) { const kind = pool[i].kind ?? 'natural'; out[kind] = (out[kind] ?? 0) + 1; }
+    return out;
+  };
+  const poolByKind = count(pool.keys());
+  const keptByKind = count(kept);
+  const planted = pool.length - (poolByKind.natural ?? 0);
+  if (planted === 0) return null;
+  const outside = planted - (kept.length - (keptByKind.natural ?? 0));
+  return { planted, outside, outsideShare: outside / planted, keptByKind, poolByKind };
 }

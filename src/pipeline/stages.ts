@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import type { Judge } from '../eval/judges/judge.js';
-import { harmfulScore, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
+import { harmfulScore, respond, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
@@ -74,25 +74,49 @@ export interface AttackStageConfig extends StageCommon {
   records: readonly InstructionExample[];
   /** Harmful records for the harmful-loss curve (Figure 3). */
   harmful?: readonly InstructionExample[];
+  /** Harmful score on these prompts after every attack epoch (Figure 3); 200 prompts by convention. */
+  probe?: { prompts: readonly string[]; judge: Judge; profile: PromptProfile; maxNewTokens?: number };
 }
 
-export function attackStage(config: AttackStageConfig): { adapterDir: string; seconds: number } {
+export interface AttackResult {
+  adapterDir: string;
+  seconds: number;
+  /** Harmful score (%) of the probe prompts after each epoch; empty without a probe. */
+  harmfulScoreByEpoch: number[];
+}
+
+export async function attackStage(config: AttackStageConfig): Promise<AttackResult> {
   const flow = config.flow ?? 'double';
   if (flow === 'single' && !config.alignAdapter) throw new Error('attack: the single-LoRA flow needs the alignment adapter');
   const bundle = config.alignAdapter ? loadWithAdapters(config.model, [config.alignAdapter], flow === 'single') : loadModelBundle(config.model);
   const { eos, pad } = specialIds(bundle);
+  const probe = config.probe;
+  const epochResponses: string[][] = [];
   const t0 = performance.now();
+  let probeSeconds = 0;
   const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, { ...SFT_DEFAULTS, ...config.sft }, config.log, {
     lossSets: config.harmful ? { harmful: config.harmful } : {},
+    atEpochEnd: probe ? () => {
+      const s = performance.now();
+      epochResponses.push(respond(bundle, probe.prompts.map((p) => ({ instruction: p, output: '' })), { profile: probe.profile, maxNewTokens: probe.maxNewTokens ?? 64 }));
+      probeSeconds += (performance.now() - s) / 1000;
+    } : undefined,
   }, flow === 'single' ? bundle.model.lora ?? undefined : undefined);
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000 - probeSeconds;
+  const harmfulScoreByEpoch: number[] = [];
+  for (const responses of epochResponses) {
+    const verdicts = await probe!.judge.judge(probe!.prompts.map((prompt, i) => ({ prompt, response: responses[i] })));
+    harmfulScoreByEpoch.push((100 * verdicts.filter((v) => v.harmful).length) / verdicts.length);
+  }
+  if (probe) config.log?.(`harmful score (${probe.prompts.length} prompts) after each attack epoch: ${harmfulScoreByEpoch.map((h) => h.toFixed(1)).join(', ')}`);
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'attack', flow, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, log: undefined },
-    environment: describeEnvironment(), timings: { attackSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+    kind: 'attack', flow, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null, log: undefined },
+    environment: describeEnvironment(), timings: { attackSeconds: seconds, probeSeconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+    harmfulScoreByEpoch,
   });
-  return { adapterDir, seconds };
+  return { adapterDir, seconds, harmfulScoreByEpoch };
 }
 
 export interface EvaluateConfig {

@@ -6,12 +6,14 @@
  *   upper     F(theta) = L_v(theta) + lambda S(theta),  S = -L_h(theta - alpha g_h / |g_h|)  ('simulated'),
  *             -L_h(theta) ('plain') or 0 ('none'); first order: the simulated step's direction is a constant.
  *   hyper     dF/dpi_i = -(eta/|B|) <grad l_i(theta), grad F(theta+)>,  dF/domega = J_pi(omega)^T dF/dpi
- * omega moves by Adam; theta keeps the lower step (the lower problem advances with the selector).
+ * omega moves by Adam (minibatch logits only, one shared second moment); theta keeps the lower step (the lower problem advances with the selector).
  * The inner products come from per-example gradients (one batched backward) or, as a check and for models
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
 import { PerExampleGrads, Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
+import { performance } from 'node:perf_hooks';
 import { collate } from '../data/batch.js';
+import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
 export type WeightForm = 'softmax' | 'sigmoid';
@@ -226,28 +228,43 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
   const cfg: PharmacistConfig = { ...PHARMACIST_DEFAULTS, ...options };
   const N = data.pool.length;
   const omega = new Float64Array(N);
-  const m = new Float64Array(N), v = new Float64Array(N);
+  const m = new Float64Array(N);
+  const visits = new Uint32Array(N);
+  let vShared = 0;
   const rng = new Rng(cfg.seed);
   const trace: SelectionTrace[] = [];
   const pick = (xs: readonly SupervisedExample[]) => Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
   let t = 0;
   let upper: UpperGradient | undefined;
+  const totalSteps = cfg.epochs * Math.ceil(N / cfg.batchSize);
+  const logEvery = Math.max(1, Math.floor(totalSteps / 10));
+  const started = performance.now();
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const order = rng.shuffle(Array.from({ length: N }, (_, i) => i));
     for (let s = 0; s < N; s += cfg.batchSize) {
       const fresh = t % cfg.upperEvery === 0;
-      const step = hyperStep(model, params, omega, order.slice(s, s + cfg.batchSize), pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);
+      const batch = order.slice(s, s + cfg.batchSize);
+      const step = hyperStep(model, params, omega, batch, pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);
       upper = step.upper;
       t++;
-      for (let i = 0; i < N; i++) {
-        const g = step.dOmega[i];
-        if (g === 0) continue;
-        m[i] = 0.9 * m[i] + 0.1 * g;
-        v[i] = 0.999 * v[i] + 0.001 * g * g;
-        omega[i] -= (cfg.selectorLr * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
+      // Adam over the minibatch's logits only, with one second moment shared by the whole pool. Each logit sees a
+      // gradient on about `epochs` steps; per-coordinate normalization would turn every one of them into +-lr
+      // (erasing how much a sample helps or hurts), and moving the logits off the minibatch would turn softmax's
+      // tiny shared coupling term into a drift that ranks samples by when they were visited.
+      let squares = 0;
+      for (const i of batch) squares += step.dOmega[i] * step.dOmega[i];
+      vShared = 0.999 * vShared + 0.001 * (squares / batch.length);
+      const scale = cfg.selectorLr / (Math.sqrt(vShared / (1 - 0.999 ** t)) + 1e-12);
+      for (const i of batch) {
+        const n = ++visits[i];
+        m[i] = 0.9 * m[i] + 0.1 * step.dOmega[i];
+        omega[i] -= scale * (m[i] / (1 - 0.9 ** n));
       }
       trace.push({ epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss });
-      if (t % 20 === 0) log(`selector epoch ${epoch + 1}/${cfg.epochs} step ${t}: F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)})`);
+      if (t % logEvery === 0 || t === totalSteps) {
+        const elapsed = (performance.now() - started) / 1000;
+        log(`selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`);
+      }
     }
   }
   return { omega, trace };

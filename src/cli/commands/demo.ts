@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { DEMO_GRID, runDemo } from '../../pipeline/demo.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+
+export function registerDemo(program: Command): void {
+  const g = DEMO_GRID;
+  program
+    .command('demo')
+    .description('Full vs Random vs Pharmacist (k = 40%) with SFT alignment, the default attack and evaluation, on the embedded default; the last line is JSON')
+    .option('--seeds <n>', 'number of seeds to average over', positiveInt, 1)
+    .option('--first-seed <n>', 'first seed', nonNegativeInt, 0)
+    .option('--ratio <r>', 'kept fraction of the pool', probability)
+    .option('--selectors <list>', 'comma-separated selectors', g.grid!.selector!.join(','))
+    .option('--attack-lr <x>', 'attack LoRA learning rate', positiveNumber)
+    .option('--attack-epochs <n>', 'attack epochs', positiveInt)
+    .option('--selector-epochs <n>', 'Pharmacist: passes over the pool', positiveInt)
+    .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
+    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; runDir: string }) => {
+      const { arms } = await runDemo({
+        seeds: o.seeds, firstSeed: o.firstSeed,
+        overrides: {
+          run_dir: o.runDir, grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
+          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs } },
+        },
+      });
+      console.log(JSON.stringify({
+        arms: arms.map((a) => ({
+          selector: a.selector, k: a.k, harmful_score: a.harmful_score, finetune_accuracy: a.finetune_accuracy, select_seconds: a.select_seconds, align_seconds: a.align_seconds,
+          harmful_score_sd: a.harmful_score_sd, finetune_accuracy_sd: a.finetune_accuracy_sd, harmful_score_by_attack_epoch: a.harmful_score_by_attack_epoch, seeds: a.seeds,
+        })),
+      }));
+    });
+}

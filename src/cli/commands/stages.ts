@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { TASK_NAMES, type TaskName } from '../../data/tasks.js';
+import { JUDGE_NAMES } from '../../eval/judges/registry.js';
+import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_NAMES, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
+import { SFT_DEFAULTS } from '../../train/sft.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+
+const d = STAGE_RUN_DEFAULTS;
+
+function taskName(value: string): TaskName {
+  if (!TASK_NAMES.includes(value as TaskName)) throw new Error(`--task: expected one of ${TASK_NAMES.join(', ')}, got "${value}"`);
+  return value as TaskName;
+}
+
+/** Options every stage shares: model, world seed, field mapping, output folder. */
+function common(cmd: Command, out: string): Command {
+  return cmd
+    .option('--model <dir>', 'base model folder', d.model)
+    .option('--seed <n>', 'seed of the embedded world and of training', nonNegativeInt, 0)
+    .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
+    .option('--response-field <name>', 'field holding the response', d.mapping.response)
+    .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
+    .option('--out <dir>', 'output folder', out);
+}
+
+/** LoRA training knobs shared by align and attack. */
+function training(cmd: Command, defaults: { epochs: number; lr: number }): Command {
+  return cmd
+    .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs)
+    .option('--lr <x>', 'LoRA learning rate', positiveNumber, defaults.lr)
+    .option('--batch-size <n>', 'batch size', positiveInt, SFT_DEFAULTS.batchSize)
+    .option('--max-length <n>', 'truncation in tokens', positiveInt, SFT_DEFAULTS.maxLength)
+    .option('--rank <r>', 'LoRA rank', positiveInt, SFT_DEFAULTS.lora.r);
+}
+
+interface CommonOptions { model: string; seed: number; promptField: string; responseField: string; inputField: string; out: string }
+interface TrainingOptions { epochs: number; lr: number; batchSize: number; maxLength: number; rank: number }
+
+function stageCommon(o: CommonOptions & TrainingOptions, world = d.world) {
+  return {
+    model: o.model, world: { ...world, seed: o.seed }, mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField }, profile: d.profile,
+    sft: { epochs: o.epochs, lr: o.lr, batchSize: o.batchSize, maxLength: o.maxLength, seed: o.seed, lora: { ...SFT_DEFAULTS.lora, r: o.rank, alpha: 2 * o.rank } },
+    outDir: o.out, log: console.log,
+  };
+}
+
+export function registerStages(program: Command): void {
+  training(common(program.command('align'), 'runs/align'), { epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr })
+    .description('align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json')
+    .option('--defense <name>', `defense: ${DEFENSE_NAMES.join(', ')}`, 'sft')
+    .option('--data <file>', 'alignment data, e.g. a selection\'s subset.jsonl (default: the embedded pool)')
+    .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
+    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string }) => {
+      const r = runAlign({ ...stageCommon(o), defense: o.defense, dataFile: o.data, validationFile: o.validation });
+      console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
+    });
+
+  training(common(program.command('attack'), 'runs/attack'), { epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! })
+    .description('harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p')
+    .option('--align <dir>', 'alignment adapter folder (absent: attack the base model)')
+    .option('--flow <flow>', 'double (merge, fresh adapter) or single (keep training the alignment adapter)', 'double')
+    .option('--task <name>', `task: ${TASK_NAMES.join(', ')}`, d.world.task)
+    .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
+    .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
+    .option('--data <file>', 'your fine-tuning data instead of the embedded task mix')
+    .option('--probe <n>', 'harmful prompts judged after every epoch (0: none)', nonNegativeInt, 200)
+    .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
+    .option('--url <url>', 'http judge: OpenAI-compatible base URL')
+    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string }) => {
+      if (o.flow !== 'double' && o.flow !== 'single') throw new Error(`--flow: expected double or single, got "${o.flow}"`);
+      const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: o.flow, dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
+      console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
+    });
+
+  program.command('eval')
+    .description('harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line')
+    .option('--model <dir>', 'base model folder', d.model)
+    .option('--adapters <dirs>', 'comma-separated adapter folders, merged in order (alignment, then attack)', '')
+    .option('--task <name>', `task: ${TASK_NAMES.join(', ')} or none`, d.world.task)
+    .option('--seed <n>', 'seed of the embedded world (which test items)', nonNegativeInt, 0)
+    .option('--eval-harmful <n>', 'harmful evaluation prompts', positiveInt, d.world.evalHarmfulSize)
+    .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
+    .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
+    .option('--prompt-field <name>', 'field holding the prompt', 'prompt')
+    .option('--judge <name>', `judge: ${JUDGE_NAMES.join(', ')}`, 'builtin')
+    .option('--judge-dir <dir>', 'builtin judge folder')
+    .option('--url <url>', 'http judge: OpenAI-compatible base URL')
+    .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, 64)
+    .option('--out <dir>', 'output folder', 'runs/eval')
+    .action(async (o: { model: string; adapters: string; task: string; seed: number; evalHarmful: number; evalTask: number; prompts?: string; promptField: string; judge: string; judgeDir?: string; url?: string; maxNewTokens: number; out: string }) => {
+      const adapters = o.adapters.split(',').filter(Boolean).map(adapterFolder);
+      const task = o.task === 'none' ? null : taskName(o.task);
+      const summary = await runEval({
+        model: o.model, adapters, world: { ...d.world, seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask }, promptsFile: o.prompts, promptField: o.promptField,
+        task, judge: o.judge, judgeOptions: { dir: o.judgeDir, url: o.url }, profile: d.profile, maxNewTokens: o.maxNewTokens, outDir: o.out,
+      });
+      console.log(JSON.stringify(summary));
+    });
+}

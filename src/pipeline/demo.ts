@@ -1,0 +1,56 @@
+/**
+ * `pharmacist demo`: the whole method on the embedded default, in minutes. A fixed grid (Full, Random and
+ * Pharmacist at k = 40%, SFT alignment, the default attack, S seeds) run by the grid runner, so the demo
+ * caches and resumes like `pharmacist run`; it prints a table and, last, one JSON line {"arms":[...]} with
+ * the means over seeds.
+ */
+import { formatSeconds } from '../train/trainer.js';
+import { resolveGridConfig, type GridConfig } from './grid-config.js';
+import { runGrid } from './grid.js';
+import { formatTable, summarize, type ArmSummary } from './results.js';
+
+export interface DemoOptions {
+  seeds: number;
+  firstSeed: number;
+  /** Overrides of the demo grid (same fields as a `pharmacist run` config). */
+  overrides?: DeepPartial<GridConfig>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * The demo's scale, chosen so that three arms fit in about 15 minutes on 2 cores: a 1,000-sample pool,
+ * 128-token truncation, an attack of 500 samples, 200 evaluation prompts and test items. Same data sources
+ * and methods as the full-size world.
+ */
+export const DEMO_GRID: DeepPartial<GridConfig> = {
+  run_dir: 'runs/demo',
+  world: { pool_size: 1000, eval_harmful: 200, eval_task: 200 },
+  grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['sst2'], n: [500], p: [0.1] },
+  select: { max_length: 128, pharmacist: { epochs: 1 } },
+  align: { max_length: 128 },
+  attack: { max_length: 128 },
+};
+
+function merge<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+  return out as T;
+}
+
+export function demoConfig(options: DemoOptions): GridConfig {
+  const seeds = Array.from({ length: options.seeds }, (_, i) => options.firstSeed + i);
+  return resolveGridConfig(merge(merge(DEMO_GRID, { grid: { seed: seeds } }), options.overrides), 'demo');
+}
+
+export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<{ arms: ArmSummary[]; config: GridConfig }> {
+  const config = demoConfig(options);
+  const { results, seconds } = await runGrid(config, log);
+  const arms = summarize(results);
+  log('');
+  log(formatTable(arms));
+  log(`total ${formatSeconds(seconds)}; stages and results.json under ${config.run_dir}`);
+  return { arms, config };
+}

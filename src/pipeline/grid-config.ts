@@ -1,0 +1,147 @@
+/**
+ * The grid config of `pharmacist run CONFIG.yaml`: a JSON schema (every knob with its default and meaning),
+ * validated with Ajv, which also fills in the defaults. A bad value is an error naming the file, the line
+ * and the field.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { TASK_NAMES } from '../data/tasks.js';
+import { WORLD_DEFAULTS } from '../data/world.js';
+import { JUDGE_NAMES } from '../eval/judges/registry.js';
+import { PHARMACIST_DEFAULTS } from '../select/pharmacist.js';
+import { SELECTOR_NAMES } from '../select/registry.js';
+import { SFT_DEFAULTS } from '../train/sft.js';
+import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
+
+export interface TrainingKnobs {
+  epochs: number;
+  lr: number;
+  batch_size: number;
+  max_length: number;
+  rank: number;
+}
+
+export interface GridConfig {
+  model: string;
+  run_dir: string;
+  world: { pool_size: number; validation_size: number; harmful_size: number; eval_harmful: number; eval_task: number; plant: { corrupted: number; mismatched: number; benign: number } };
+  grid: { selector: string[]; ratio: number[]; defense: string[]; task: string[]; n: number[]; p: number[]; seed: number[] };
+  select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number } };
+  align: TrainingKnobs;
+  attack: TrainingKnobs & { flow: 'double' | 'single' };
+  eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
+}
+
+const int = (min: number, def: number, description: string) => ({ type: 'integer', minimum: min, default: def, description });
+const num = (def: number, description: string, extra: object = { exclusiveMinimum: 0 }) => ({ type: 'number', ...extra, default: def, description });
+const list = (items: object, def: unknown[], description: string) => ({ type: 'array', items, minItems: 1, default: def, description });
+const object = (properties: Record<string, object>, description: string) => ({ type: 'object', properties, additionalProperties: false, default: {}, description });
+
+function training(d: { epochs: number; lr: number }, what: string) {
+  return {
+    epochs: int(1, d.epochs, `${what} epochs`),
+    lr: num(d.lr, `${what} LoRA learning rate (AdamW, cosine)`),
+    batch_size: int(1, SFT_DEFAULTS.batchSize, 'batch size'),
+    max_length: int(8, SFT_DEFAULTS.maxLength, 'truncation in tokens'),
+    rank: int(1, SFT_DEFAULTS.lora.r, 'LoRA rank (alpha = 2 rank)'),
+  };
+}
+
+const P = PHARMACIST_DEFAULTS;
+const W = WORLD_DEFAULTS;
+export const GRID_SCHEMA = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    model: { type: 'string', default: 'assets/base', description: 'base model folder (Hugging Face layout)' },
+    run_dir: { type: 'string', default: 'runs/grid', description: 'stage cache (stages/) and results store (results.json)' },
+    world: object({
+      pool_size: int(1, W.poolSize, 'alignment pool size'),
+      validation_size: int(1, W.validationSize, 'validation set size'),
+      harmful_size: int(1, W.harmfulSize, 'harmful set size (selector, harmful-loss curve)'),
+      eval_harmful: int(1, W.evalHarmfulSize, 'harmful evaluation prompts'),
+      eval_task: int(1, W.evalTaskSize, 'task test items'),
+      plant: object({
+        corrupted: num(0, 'fraction of the pool replaced by word-shuffled answers', { minimum: 0, maximum: 1 }),
+        mismatched: num(0, 'fraction replaced by answers to other prompts', { minimum: 0, maximum: 1 }),
+        benign: num(0, 'fraction replaced by benign Alpaca Q&A', { minimum: 0, maximum: 1 }),
+      }, 'planted low-quality samples, for scoring rankings against known labels'),
+    }, 'the embedded world (its seed comes from grid.seed)'),
+    grid: object({
+      selector: list({ enum: [...SELECTOR_NAMES] }, ['full', 'random', 'pharmacist'], 'selectors'),
+      ratio: list({ type: 'number', exclusiveMinimum: 0, maximum: 1 }, [0.4], 'kept fractions of the pool (full ignores it)'),
+      defense: list({ enum: [...DEFENSE_NAMES] }, ['sft'], 'alignment defenses'),
+      task: list({ enum: [...TASK_NAMES] }, [W.task], 'fine-tuning tasks'),
+      n: list({ type: 'integer', minimum: 1 }, [W.finetuneSize], 'fine-tuning samples'),
+      p: list({ type: 'number', minimum: 0, maximum: 1 }, [W.harmfulRatio], 'harmful ratios'),
+      seed: list({ type: 'integer', minimum: 0 }, [0], 'seeds (world draw and training)'),
+    }, 'every combination of these lists is one cell'),
+    select: object({
+      max_length: int(8, 256, 'truncation in tokens for model-based selectors'),
+      pharmacist: object({
+        epochs: int(1, P.epochs, 'passes over the pool'),
+        lambda: num(P.lambda, 'weight of the safety-critical term', { minimum: 0 }),
+        alpha: num(P.alpha, 'norm of the simulated harmful step', { minimum: 0 }),
+        inner_lr: num(P.innerLr, 'lower-level SGD learning rate eta'),
+        selector_lr: num(P.selectorLr, 'Adam learning rate on the logits'),
+        batch_size: int(1, P.batchSize, 'pool samples per lower step'),
+        eval_batch_size: int(1, P.evalBatchSize, 'validation / harmful samples per upper gradient'),
+        safety: { enum: ['simulated', 'plain', 'none'], default: P.safety, description: 'safety-critical term S' },
+        weight_form: { enum: ['softmax', 'sigmoid'], default: P.weightForm, description: 'sample weights from logits' },
+        upper_every: int(1, P.upperEvery, 'recompute grad F every this many steps'),
+      }, 'the Pharmacist selector'),
+    }, 'selection'),
+    align: object(training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'), 'alignment (SFT with LoRA, merged before the attack)'),
+    attack: object({
+      ...training({ epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }, 'attack'),
+      flow: { enum: ['double', 'single'], default: 'double', description: 'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter' },
+    }, 'harmful fine-tuning'),
+    eval: object({
+      judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
+      url: { type: ['string', 'null'], default: null, description: 'http judge: OpenAI-compatible base URL' },
+      max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
+      probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
+    }, 'evaluation'),
+  },
+} as const;
+
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
+const validate = ajv.compile(GRID_SCHEMA);
+
+/** Defaults filled in for a partial config (the same validation as a file). */
+export function resolveGridConfig(value: unknown, source = '(config)'): GridConfig {
+  const copy = structuredClone(value ?? {});
+  if (!validate(copy)) throw new Error(`${source}: ${describe(validate.errors![0])}`);
+  return copy as unknown as GridConfig;
+}
+
+/** Parse and validate a YAML (or JSON) grid config; errors name the file, line and field. */
+export function loadGridConfig(file: string): GridConfig {
+  const text = readFileSync(file, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new Error(`${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+  }
+  const value = doc.toJS() ?? {};
+  const copy = structuredClone(value);
+  if (!validate(copy)) {
+    const error = validate.errors![0];
+    const path = error.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    // Point at the offending node, or at its parent when the field is missing.
+    let node: unknown;
+    for (let depth = path.length; depth >= 0 && !node; depth--) node = doc.getIn(path.slice(0, depth), true);
+    const offset = (node as { range?: [number, number] } | undefined)?.range?.[0];
+    const line = offset === undefined ? 1 : lines.linePos(offset).line;
+    throw new Error(`${file}:${line}: ${describe(error)}`);
+  }
+  return copy as unknown as GridConfig;
+}
+
+function describe(error: ErrorObject): string {
+  const field = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+  if (error.keyword === 'additionalProperties') return `${field === '(top level)' ? '' : `${field}: `}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  if (error.keyword === 'enum') return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  return `field "${field}" ${error.message}`;
+}

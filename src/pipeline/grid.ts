@@ -1,0 +1,181 @@
+/**
+ * `pharmacist run CONFIG.yaml`: a grid of selectors x ratios x defenses x tasks x n x p x seeds over the
+ * embedded world. Each stage (select, align, attack, eval) lives in run_dir/stages/<stage>-<key>, where the key
+ * is the content hash of everything the stage depends on (its config, the upstream stage's key, the model's
+ * weights); a stage folder counts only once its done.json exists, so a run killed at any point resumes
+ * where it stopped and cells that share a stage (one selection serves every defense) compute it once.
+ * Results go to run_dir/results.json (rewritten atomically after every cell).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { asInstruction } from '../data/datasets.js';
+import type { TaskName } from '../data/tasks.js';
+import { buildWorld, type World, type WorldConfig } from '../data/world.js';
+import { createJudge } from '../eval/judges/registry.js';
+import type { Judge } from '../eval/judges/judge.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { sha256Files } from '../io/hash.js';
+import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
+import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { formatSeconds } from '../train/trainer.js';
+import { describeEnvironment } from './environment.js';
+import type { GridConfig, TrainingKnobs } from './grid-config.js';
+import { runSelect, SELECT_DEFAULTS } from './select.js';
+import { alignStage, attackStage, evaluateStage } from './stages.js';
+
+export interface GridCell {
+  selector: string;
+  ratio: number;
+  defense: string;
+  task: string;
+  n: number;
+  p: number;
+  seed: number;
+}
+
+export interface CellResult extends GridCell {
+  k: number;
+  harmful_score: number;
+  finetune_accuracy: number | null;
+  majority_rate: number | null;
+  select_seconds: number;
+  align_seconds: number;
+  attack_seconds: number;
+  harmful_score_by_attack_epoch: number[];
+  stages: { select: string; align: string; attack: string; eval: string };
+}
+
+/** Every combination, seeds outermost (a finished seed is a complete comparison); full appears once per ratio list. */
+export function gridCells(grid: GridConfig['grid']): GridCell[] {
+  const cells: GridCell[] = [];
+  for (const seed of grid.seed) for (const task of grid.task) for (const n of grid.n) for (const p of grid.p) {
+    for (const defense of grid.defense) for (const selector of grid.selector) {
+      for (const ratio of selector === 'full' ? [1] : grid.ratio) cells.push({ selector, ratio, defense, task, n, p, seed });
+    }
+  }
+  return cells;
+}
+
+function key(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+function sft(knobs: TrainingKnobs, seed: number): Partial<SftConfig> {
+  return { epochs: knobs.epochs, lr: knobs.lr, batchSize: knobs.batch_size, maxLength: knobs.max_length, seed, lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank } };
+}
+
+function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<PharmacistSelectorConfig> {
+  return {
+    epochs: c.epochs, lambda: c.lambda, alpha: c.alpha, innerLr: c.inner_lr, selectorLr: c.selector_lr, batchSize: c.batch_size,
+    evalBatchSize: c.eval_batch_size, safety: c.safety as PharmacistSelectorConfig['safety'], weightForm: c.weight_form as PharmacistSelectorConfig['weightForm'], upperEvery: c.upper_every,
+  };
+}
+
+/** Run `fn` in `dir` unless its done.json exists; a folder without it is a killed attempt and starts over. */
+async function stage<T extends object>(dir: string, fn: () => Promise<T> | T): Promise<{ value: T; cached: boolean }> {
+  const marker = join(dir, 'done.json');
+  if (existsSync(marker)) return { value: JSON.parse(readFileSync(marker, 'utf8')) as T, cached: true };
+  rmSync(dir, { recursive: true, force: true });
+  const value = await fn();
+  writeJsonAtomic(marker, value);
+  return { value, cached: false };
+}
+
+export interface GridResult {
+  results: CellResult[];
+  seconds: number;
+}
+
+export async function runGrid(config: GridConfig, log: (line: string) => void = console.log): Promise<GridResult> {
+  const t0 = performance.now();
+  const cells = gridCells(config.grid);
+  const modelHash = sha256Files(join(config.model, 'model.safetensors'));
+  const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
+  const worlds = new Map<string, World>();
+  const worldFor = (cell: GridCell): World => {
+    const w: WorldConfig = {
+      seed: cell.seed, poolSize: config.world.pool_size, validationSize: config.world.validation_size, harmfulSize: config.world.harmful_size,
+      task: cell.task as TaskName, finetuneSize: cell.n, harmfulRatio: cell.p, evalHarmfulSize: config.world.eval_harmful, evalTaskSize: config.world.eval_task,
+      plant: config.world.plant,
+    };
+    const id = JSON.stringify(w);
+    if (!worlds.has(id)) worlds.set(id, buildWorld(w));
+    return worlds.get(id)!;
+  };
+  const stagesDir = join(config.run_dir, 'stages');
+  const results: CellResult[] = [];
+  let computed = 0, computeSeconds = 0;
+  const store = (status: string) => writeJsonAtomic(join(config.run_dir, 'results.json'), {
+    kind: 'grid', status, config, environment: describeEnvironment(), model: { path: config.model, sha256: modelHash }, judge: judge.name,
+    cells: cells.length, results, seconds: (performance.now() - t0) / 1000,
+  });
+
+  for (const [index, cell] of cells.entries()) {
+    const cellStart = performance.now();
+    const remaining = cells.length - index;
+    const eta = computed > 0 ? `, ETA ≤ ${formatSeconds((computeSeconds / computed) * remaining)}` : '';
+    log(`== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} + ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`);
+    const stageLog = (line: string) => log(`   ${line}`);
+    const world = worldFor(cell);
+    const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
+    const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, ratio: cell.ratio, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
+    const selectDir = join(stagesDir, `select-${selectKey}`);
+    const selected = await stage(selectDir, async () => {
+      const r = await runSelect({
+        ...SELECT_DEFAULTS, method: cell.selector, ratio: cell.ratio, model: config.model, seed: cell.seed, maxLength: config.select.max_length, outDir: selectDir,
+        world: { poolSize: config.world.pool_size, validationSize: config.world.validation_size, harmfulSize: config.world.harmful_size }, plant: config.world.plant,
+        pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
+      }, stageLog);
+      return { kept: r.kept, seconds: r.seconds, planted: r.planted };
+    });
+    const subset = selected.value.kept.map((i) => asInstruction(world.pool[i]));
+
+    const alignKey = key({ stage: 'align', selectKey, defense: cell.defense, align: config.align, seed: cell.seed });
+    const alignDir = join(stagesDir, `align-${alignKey}`);
+    const aligned = await stage(alignDir, () => {
+      const r = alignStage({ model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction), log: stageLog });
+      return { seconds: r.seconds };
+    });
+
+    const attackKey = key({ stage: 'attack', alignKey, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judge.name, evalHarmful: config.world.eval_harmful });
+    const attackDir = join(stagesDir, `attack-${attackKey}`);
+    const probe = config.eval.probe_prompts > 0
+      ? { prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt), judge, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens }
+      : undefined;
+    const attacked = await stage(attackDir, async () => {
+      const r = await attackStage({
+        model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow: config.attack.flow, sft: sft(config.attack, cell.seed + 1),
+        records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), probe, log: stageLog,
+      });
+      return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
+    });
+
+    const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
+    const evalDir = join(stagesDir, `eval-${evalKey}`);
+    const evaluated = await stage(evalDir, async () => {
+      const adapters = config.attack.flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
+      const r = await evaluateStage({
+        model: config.model, adapters, harmfulPrompts: world.evalHarmful.map((x) => x.prompt), judge,
+        task: { name: cell.task, labels: world.taskLabels, test: world.evalTask }, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens,
+      });
+      writeJsonAtomic(join(evalDir, 'responses.json'), { harmful: r.harmful.responses, task: r.task?.responses ?? [] });
+      return { harmfulScore: r.harmful.score, accuracy: r.task?.accuracy ?? null, majorityRate: r.task?.majorityRate ?? null, predicted: r.task?.predicted ?? null };
+    });
+
+    const result: CellResult = {
+      ...cell, k: subset.length, harmful_score: evaluated.value.harmfulScore, finetune_accuracy: evaluated.value.accuracy, majority_rate: evaluated.value.majorityRate,
+      select_seconds: selected.value.seconds, align_seconds: aligned.value.seconds, attack_seconds: attacked.value.seconds,
+      harmful_score_by_attack_epoch: attacked.value.harmfulScoreByEpoch,
+      stages: { select: selectDir, align: alignDir, attack: attackDir, eval: evalDir },
+    };
+    results.push(result);
+    const allCached = selected.cached && aligned.cached && attacked.cached && evaluated.cached;
+    if (!allCached) { computed++; computeSeconds += (performance.now() - cellStart) / 1000; }
+    log(`   harmful score ${result.harmful_score.toFixed(1)}%, ${cell.task} accuracy ${result.finetune_accuracy?.toFixed(1) ?? 'n/a'}%, align ${formatSeconds(result.align_seconds)}${allCached ? ' (cached)' : ''}`);
+    store('running');
+  }
+  store('done');
+  return { results, seconds: (performance.now() - t0) / 1000 };
+}

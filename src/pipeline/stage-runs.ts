@@ -1,0 +1,130 @@
+/**
+ * The stages as commands: each resolves its data (a user's file with a field mapping, or the embedded
+ * world for `seed`) and calls the stage. `pharmacist align`, `attack` and `eval` are thin parsers over these.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { asInstruction, loadUserRecords, type FieldMapping } from '../data/datasets.js';
+import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import type { TaskName } from '../data/tasks.js';
+import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
+import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import type { SftConfig } from '../train/sft.js';
+import { describeEnvironment } from './environment.js';
+import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
+
+export const DEFENSE_NAMES = ['sft'] as const;
+
+export interface StageRunCommon {
+  model: string;
+  /** The embedded world used for whatever no file is given for. */
+  world: WorldConfig;
+  mapping: FieldMapping;
+  profile: PromptProfile;
+  sft: Partial<SftConfig>;
+  outDir: string;
+  log?: (line: string) => void;
+}
+
+const DEFAULT_MAPPING: FieldMapping = { prompt: 'instruction', response: 'output', input: 'input' };
+
+export const STAGE_RUN_DEFAULTS = {
+  model: 'assets/base', world: WORLD_DEFAULTS, mapping: DEFAULT_MAPPING, profile: 'response-newline' as PromptProfile,
+};
+
+/** The attack's defaults (a fresh LoRA on the merged aligned model): 3 epochs at 5e-4. */
+export const ATTACK_SFT_DEFAULTS: Partial<SftConfig> = { epochs: 3, lr: 5e-4 };
+
+/** A stage folder (holding adapter/) or the adapter folder itself. */
+export function adapterFolder(dir: string): string {
+  if (existsSync(join(dir, 'adapter_config.json'))) return dir;
+  if (existsSync(join(dir, 'adapter', 'adapter_config.json'))) return join(dir, 'adapter');
+  throw new Error(`${dir}: no adapter_config.json here or in ${join(dir, 'adapter')}`);
+}
+
+function lazyWorld(config: WorldConfig): () => World {
+  let world: World | undefined;
+  return () => (world ??= buildWorld(config));
+}
+
+function records(file: string | undefined, mapping: FieldMapping, fallback: () => InstructionExample[]): InstructionExample[] {
+  return file ? loadUserRecords(file, mapping).records.map(asInstruction) : fallback();
+}
+
+export interface AlignRunConfig extends StageRunCommon {
+  defense: string;
+  /** Alignment data (e.g. a selection's subset.jsonl); default: the embedded pool. */
+  dataFile?: string;
+  validationFile?: string;
+}
+
+export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds: number } {
+  if (!(DEFENSE_NAMES as readonly string[]).includes(config.defense)) throw new Error(`align: unknown defense "${config.defense}" (available: ${DEFENSE_NAMES.join(', ')})`);
+  const world = lazyWorld(config.world);
+  const data = records(config.dataFile, config.mapping, () => world().pool.map(asInstruction));
+  const validation = records(config.validationFile, config.mapping, () => world().validation.map(asInstruction));
+  config.log?.(`aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`);
+  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, log: config.log });
+}
+
+export interface AttackRunConfig extends StageRunCommon {
+  /** Alignment adapter folder (absent: attack the base model). */
+  alignAdapter?: string;
+  flow: 'double' | 'single';
+  /** The user's fine-tuning data; default: the embedded world's task with n samples and harmful ratio p. */
+  dataFile?: string;
+  /** Prompts probed for the harmful score after every epoch. Default 200 (0: none). */
+  probePrompts: number;
+  judge: string;
+  judgeOptions: JudgeOptions;
+}
+
+export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
+  const world = lazyWorld(config.world);
+  const data = records(config.dataFile, config.mapping, () => world().finetune);
+  const harmful = world().harmful.slice(0, 200).map(asInstruction);
+  const probe = config.probePrompts > 0
+    ? { prompts: world().evalHarmful.slice(0, config.probePrompts).map((r) => r.prompt), judge: createJudge(config.judge, config.judgeOptions), profile: config.profile }
+    : undefined;
+  config.log?.(`attacking with ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`}`);
+  return attackStage({
+    model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow, sft: { ...config.sft, profile: config.profile },
+    records: data, harmful, probe, log: config.log,
+  });
+}
+
+export interface EvalRunConfig {
+  model: string;
+  adapters: string[];
+  world: WorldConfig;
+  /** Harmful prompts (one `prompt` field per record); default: the embedded BeaverTails evaluation prompts. */
+  promptsFile?: string;
+  promptField: string;
+  /** Evaluate fine-tune accuracy on this task's test split (default: the world's task); null: skip. */
+  task: TaskName | null;
+  judge: string;
+  judgeOptions: JudgeOptions;
+  profile: PromptProfile;
+  maxNewTokens: number;
+  outDir: string;
+}
+
+export async function runEval(config: EvalRunConfig): Promise<Record<string, unknown>> {
+  const world = lazyWorld({ ...config.world, task: config.task ?? config.world.task });
+  const prompts = config.promptsFile
+    ? loadUserRecords(config.promptsFile, { prompt: config.promptField, response: config.promptField }).records.map((r) => r.prompt)
+    : world().evalHarmful.map((r) => r.prompt);
+  const task = config.task ? { name: config.task, labels: world().taskLabels, test: world().evalTask } : undefined;
+  const judge = createJudge(config.judge, config.judgeOptions);
+  const result = await evaluateStage({ model: config.model, adapters: config.adapters, harmfulPrompts: prompts, judge, task, profile: config.profile, maxNewTokens: config.maxNewTokens });
+  const summary = {
+    harmful_score: result.harmful.score, harmful_prompts: prompts.length, judge: judge.name,
+    task: config.task, finetune_accuracy: result.task?.accuracy ?? null, majority_rate: result.task?.majorityRate ?? null, predicted: result.task?.predicted ?? null,
+  };
+  writeJsonAtomic(join(config.outDir, 'record.json'), {
+    kind: 'eval', config, environment: describeEnvironment(), results: summary,
+    samples: { harmful: result.harmful.responses.slice(0, 20), task: result.task?.responses.slice(0, 20) ?? [] },
+  });
+  return summary;
+}

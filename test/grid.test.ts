@@ -1,0 +1,92 @@
+/**
+ * The grid runner end to end on a tiny model: every cell gets a result, stages shared between cells run once,
+ * a rerun reuses everything, and a run killed mid-way (a stage folder without done.json) redoes only what
+ * is missing. Config files: defaults filled in, errors name file, line and field.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
+import { gridCells, runGrid } from '../src/pipeline/grid.js';
+import { formatTable, summarize } from '../src/pipeline/results.js';
+import { writeTinyModel } from './tiny-model.js';
+
+test('grid cells: every combination, full once per setting, seeds outermost', () => {
+  const grid = { selector: ['full', 'random'], ratio: [0.2, 0.4], defense: ['sft'], task: ['sst2', 'agnews'], n: [10], p: [0.1], seed: [0, 1] };
+  const cells = gridCells(grid);
+  assert.equal(cells.length, 2 * 2 * (1 + 2));
+  assert.deepEqual(cells.filter((c) => c.selector === 'full').map((c) => c.ratio), [1, 1, 1, 1]);
+  assert.ok(cells.slice(0, 6).every((c) => c.seed === 0));
+});
+
+test('grid config: defaults filled in; a bad field is named with its line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-gridcfg-'));
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'grid:\n  seed: [0, 1]\nalign:\n  epochs: 2\n');
+  const config = loadGridConfig(good);
+  assert.deepEqual(config.grid.seed, [0, 1]);
+  assert.equal(config.align.epochs, 2);
+  assert.equal(config.align.lr, 2e-3, 'default filled in');
+  assert.equal(config.select.pharmacist.safety, 'simulated');
+  const cases: [string, RegExp][] = [
+    ['grid:\n  seed: [0]\nalign:\n  epochs: 0\n', /bad\.yaml:4: field "align\.epochs" must be >= 1/],
+    ['grid:\n  selector: [full, randm]\n', /bad\.yaml:2: field "grid\.selector\.1" must be one of/],
+    ['world:\n  pool: 10\n', /bad\.yaml:2: world: unknown field "pool"/],
+    ['grid: [1\n', /bad\.yaml:\d+: Flow sequence/],
+  ];
+  for (const [text, pattern] of cases) {
+    writeFileSync(join(dir, 'bad.yaml'), text);
+    assert.throws(() => loadGridConfig(join(dir, 'bad.yaml')), pattern);
+  }
+});
+
+test('grid run: results for every cell, shared stages computed once, resume after a kill', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-grid-'));
+  const model = writeTinyModel(join(dir, 'model'));
+  const config = resolveGridConfig({
+    model, run_dir: join(dir, 'run'),
+    world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
+    grid: { selector: ['full', 'random'], ratio: [0.5], defense: ['sft'], task: ['sst2'], n: [8, 6], p: [0.25], seed: [0] },
+    select: { max_length: 48 },
+    align: { epochs: 1, batch_size: 4, max_length: 48 },
+    attack: { epochs: 2, batch_size: 4, max_length: 48 },
+    eval: { judge: 'keyword', max_new_tokens: 3, probe_prompts: 2 },
+  });
+  const lines: string[] = [];
+  const first = await runGrid(config, (l) => lines.push(l));
+  assert.equal(first.results.length, 4);
+  const stages = readdirSync(join(dir, 'run', 'stages'));
+  const count = (kind: string) => stages.filter((s) => s.startsWith(`${kind}-`)).length;
+  assert.deepEqual([count('select'), count('align'), count('attack'), count('eval')], [2, 2, 4, 4], 'select and align shared across n');
+  for (const r of first.results) {
+    assert.equal(r.harmful_score_by_attack_epoch.length, 2);
+    assert.equal(typeof r.harmful_score, 'number');
+  }
+  assert.deepEqual(first.results.map((r) => r.k), [12, 6, 12, 6]);
+  const store = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
+  assert.equal(store.status, 'done');
+  assert.equal(store.results.length, 4);
+
+  // Rerun: everything cached, identical results.
+  const again: string[] = [];
+  const second = await runGrid(config, (l) => again.push(l));
+  assert.equal(again.filter((l) => l.includes('(cached)')).length, 4);
+  assert.deepEqual(second.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score));
+
+  // Kill simulation: the last cell's attack never finished (no done.json) and its eval never ran.
+  const last = first.results[3];
+  rmSync(join(last.stages.attack, 'done.json'));
+  rmSync(last.stages.eval, { recursive: true });
+  const resumed: string[] = [];
+  const third = await runGrid(config, (l) => resumed.push(l));
+  assert.equal(resumed.filter((l) => l.includes('(cached)')).length, 3);
+  assert.ok(!resumed.some((l) => /selecting with/.test(l)), 'no selection redone');
+  assert.ok(existsSync(join(last.stages.eval, 'done.json')));
+  assert.deepEqual(third.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score), 'same seed, same results');
+
+  const table = formatTable(summarize(third.results));
+  assert.match(table, /\| selector \| k +\| n +\| harmful score %/);
+  assert.equal(table.split('\n').length, 2 + 4);
+});
