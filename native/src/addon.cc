@@ -132,6 +132,17 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), pk::sum_squares(F(info, 0), Len(info, 0)));
 }
 
+Napi::Value DropoutMultiply(const Napi::CallbackInfo& info) {
+  const int64_t n = Len(info, 0);
+  if (Len(info, 1) != n) {
+    Napi::RangeError::New(info.Env(), "dropoutMultiply: arrays differ in length").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  pk::dropout_multiply(F(info, 0), F(info, 1), n, info[2].As<Napi::Number>().DoubleValue(), info[3].As<Napi::Number>().DoubleValue(),
+                       info[4].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   pk::set_threads(Int(info, 0));
   return info.Env().Undefined();
@@ -174,6 +185,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("accumulate", Napi::Function::New(env, Accumulate));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("dropoutMultiply", Napi::Function::New(env, DropoutMultiply));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -39,5 +39,6 @@ void sum_rows(const float* x, float* out, int64_t R, int64_t C);
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, float lr, float b1, float b2, float eps, float wd,
            float bc1, float bc2);
 double sum_squares(const float* x, int64_t n);
+void dropout_multiply(const float* x, float* out, int64_t n, double p, double keep, uint32_t seed);
 
 }  // namespace pk

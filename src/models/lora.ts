@@ -58,12 +58,10 @@ export class LoraLayers {
     const adapter = this.adapters.get(module);
     if (!adapter) return y;
     const p = this.config.dropout;
-    let mask = null;
-    if (this.training && p > 0) {
-      mask = allocate(x.size, x.data);
-      this.dropoutRng.fillBernoulli(mask, p, 1 / (1 - p));
-    }
-    return addLowRank(y, x, adapter.a, adapter.b, this.scaling, mask);
+    // One draw of the seeded stream per call keys the mask (the backend hashes it per element).
+    const dropout = this.training && p > 0 ? { p, seed: this.dropoutRng.nextUint32() } : null;
+    // y is the base linear's fresh output, read by nothing else (linear's backward needs x and W, not y).
+    return addLowRank(y, x, adapter.a, adapter.b, this.scaling, dropout, true);
   }
 
   parameters(): Tensor[] {

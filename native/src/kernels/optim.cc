@@ -60,3 +60,27 @@ void sum_rows(const float* x, float* out, int64_t R, int64_t C) {
 }
 
 }  // namespace pk
+
+namespace {
+inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+}  // namespace
+
+namespace pk {
+// Mirrors dropoutDraw in src/engine/backends/backend.ts bit for bit (uint32 wrap-around arithmetic).
+void dropout_multiply(const float* x, float* out, int64_t n, double p, double keep, uint32_t seed) {
+  // draw >= p 2^32 for an integer draw is draw >= ceil(p 2^32): an integer compare the compiler can vectorize.
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t draw = fmix32(fmix32(static_cast<uint32_t>(i) * 0x9e3779b9u ^ seed) + seed);
+    out[i] = static_cast<uint64_t>(draw) >= threshold ? static_cast<float>(x[i] * keep) : 0.0f;  // in double, as the ts backend
+  }
+}
+}  // namespace pk

@@ -99,4 +99,25 @@ export interface Backend {
 
   /** sum of x[i]^2, accumulated in double. */
   sumSquares(x: FloatArray): number;
+
+  /**
+   * Inverted dropout by a counter-based hash: out[i] = x[i] * keep if dropoutDraw(seed, i) >= p * 2^32, else 0
+   * (out may be x). The same (seed, i) gives the same draw on every backend and thread count, so backward
+   * regenerates the mask instead of storing it.
+   */
+  dropoutMultiply(x: FloatArray, out: FloatArray, p: number, keep: number, seed: number): void;
+}
+
+/** The uint32 draw behind dropoutMultiply: two rounds of MurmurHash3's finalizer over (i, seed). */
+export function dropoutDraw(seed: number, i: number): number {
+  return fmix32((fmix32((Math.imul(i, 0x9e3779b9) ^ seed) >>> 0) + seed) >>> 0);
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

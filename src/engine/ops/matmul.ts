@@ -101,12 +101,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 }
 
 /**
- * y + (scale * (x * mask) A^T) B^T in one op: a low-rank update added to a layer's output (LoRA), without
- * separate dropout, scale and add tensors. A [r, in], B [out, r], x [..., in], y [..., out]; mask (optional,
- * [x.size]) multiplies x elementwise (inverted dropout). Saves the masked input and h = scale (x*mask) A^T.
+ * y + (scale * dropout(x) A^T) B^T in one op: a low-rank update added to a layer's output (LoRA), without
+ * separate dropout, scale and add tensors. A [r, in], B [out, r], x [..., in], y [..., out]; `dropout` (optional)
+ * is inverted dropout with probability p, its mask drawn by the backend's counter-based hash from `seed` (and
+ * redrawn in backward rather than stored). Saves the dropped-out input and h = scale dropout(x) A^T.
  * Per-example gradient captures see A and B as the linear layers they are.
  */
-export function addLowRank(y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: number, mask: FloatArray | null = null): Tensor {
+export function addLowRank(
+  y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: number, dropout: { p: number; seed: number } | null = null,
+  /** Write the sum into y's buffer instead of a copy: only for a y that nothing else reads (a fresh linear output). */
+  inPlace = false,
+): Tensor {
   const [r, inF] = a.shape;
   const outF = b.shape[0];
   if (a.rank !== 2 || b.rank !== 2 || b.shape[1] !== r || x.shape[x.rank - 1] !== inF || y.shape[y.rank - 1] !== outF) {
@@ -114,16 +119,17 @@ export function addLowRank(y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: nu
   }
   const N = x.size / inF;
   if (y.size !== N * outF) throw new Error(`addLowRank: y ${formatShape(y.shape)} has ${y.size / outF} rows, x has ${N}`);
-  if (mask && mask.length !== x.size) throw new Error(`addLowRank: mask has ${mask.length} entries, x ${x.size}`);
+  if (dropout && !(dropout.p >= 0 && dropout.p < 1)) throw new Error(`addLowRank: dropout probability ${dropout.p} must be in [0, 1)`);
   const be = getBackend();
+  const drop = dropout && dropout.p > 0 ? { p: dropout.p, keep: 1 / (1 - dropout.p), seed: dropout.seed >>> 0 } : null;
   let xd = x.data;
-  if (mask) {
+  if (drop) {
     xd = allocate(x.size, x.data);
-    for (let i = 0; i < xd.length; i++) xd[i] = x.data[i] * mask[i];
+    be.dropoutMultiply(x.data, xd, drop.p, drop.keep, drop.seed);
   }
   const h = allocate(N * r, x.data);
   be.gemm(false, true, N, r, inF, scale, xd, 0, inF, a.data, 0, inF, 0, h, 0, r); // h = scale xd A^T
-  const out = y.data.slice();
+  const out = inPlace ? y.data : y.data.slice();
   be.gemm(false, true, N, outF, r, 1, h, 0, r, b.data, 0, r, 1, out, 0, outF); // out = y + h B^T
   return record('addLowRank', new Tensor(out, y.shape), [y, x, a, b], (dOut) => {
     const dh = allocate(N * r, dOut);
@@ -140,7 +146,7 @@ export function addLowRank(y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: nu
     if (x.requiresGrad) {
       dx = allocate(x.size, dOut);
       be.gemm(false, false, N, inF, r, 1, dh, 0, r, a.data, 0, inF, 0, dx, 0, inF);
-      if (mask) for (let i = 0; i < dx.length; i++) dx[i] *= mask[i];
+      if (drop) be.dropoutMultiply(dx, dx, drop.p, drop.keep, drop.seed);
     }
     recordLinearPerExample(b, null, h, dOut, N, r, outF);
     recordLinearPerExample(a, null, xd, dh, N, inF, r);

@@ -30,6 +30,7 @@ interface NativeAddon {
   accumulate(target: Float32Array, source: Float32Array): void;
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
   sumSquares(x: Float32Array): number;
+  dropoutMultiply(x: Float32Array, out: Float32Array, p: number, keep: number, seed: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   info(): { blasCore: string; openmp: boolean };
@@ -103,6 +104,7 @@ export function loadNativeBackend(): Backend | null {
     accumulate: (target, source) => n.accumulate(f32(target), f32(source)),
     adamw: (p, g, m, v, s) => n.adamw(f32(p), f32(g), f32(m), f32(v), s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.biasCorrection1, s.biasCorrection2),
     sumSquares: (x) => n.sumSquares(f32(x)),
+    dropoutMultiply: (x, out, p, keep, seed) => n.dropoutMultiply(f32(x), f32(out), p, keep, seed >>> 0),
   };
 }
 

@@ -4,7 +4,7 @@
  * fallback when the native addon is not built.
  */
 import type { FloatArray } from '../../tensor.js';
-import type { AdamWStep, AttentionMaskSpec, Backend, UnaryKind } from '../backend.js';
+import { dropoutDraw, type AdamWStep, type AttentionMaskSpec, type Backend, type UnaryKind } from '../backend.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2 = Math.SQRT1_2;
@@ -318,6 +318,11 @@ export function createTsBackend(): Backend {
       let s = 0;
       for (let i = 0; i < x.length; i++) s += x[i] * x[i];
       return s;
+    },
+
+    dropoutMultiply(x, out, p, keep, seed) {
+      const threshold = p * 4294967296;
+      for (let i = 0; i < x.length; i++) out[i] = dropoutDraw(seed, i) >= threshold ? x[i] * keep : 0;
     },
   };
 }
