@@ -42,6 +42,12 @@ test('grid config: defaults filled in; a bad field is named with its line', () =
   }
 });
 
+test('every committed config in configs/ validates', () => {
+  const files = readdirSync('configs').filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length > 0);
+  for (const f of files) assert.ok(gridCells(loadGridConfig(join('configs', f)).grid).length > 0, f);
+});
+
 test('grid run: results for every cell, shared stages computed once, resume after a kill', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-grid-'));
   const model = writeTinyModel(join(dir, 'model'));

@@ -2,7 +2,8 @@
  * `pharmacist world-check`: does the embedded world show the phenomenon Pharmacist exists for?
  * Base model -> harmful score; SFT alignment (LoRA) on the full pool, merged -> harmful score; the default
  * attack (a fresh LoRA on n task samples with ratio p of harmful ones) -> harmful score and fine-tune
- * accuracy. Prints one JSON line with the numbers and which of the criteria hold, and writes a run record.
+ * accuracy. Runs the align and attack stages (adapters, records and Figure-3 curves under run-dir/align and
+ * run-dir/attack), prints one JSON line with the numbers and which criteria hold, and writes a run record.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,12 +12,12 @@ import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { type PromptProfile } from '../data/prompt-format.js';
 import { createJudge } from '../eval/judges/registry.js';
-import { harmfulScore, respond, taskAccuracy, type EvalConfig } from '../eval/metrics.js';
+import { harmfulScore, type EvalConfig } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { mergeLora } from '../models/lora.js';
-import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
+import { SFT_DEFAULTS } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
+import { alignStage, attackStage, evaluateStage, loadWithAdapters } from './stages.js';
 import { formatSeconds } from '../train/trainer.js';
 
 export { TASK_NAMES, type TaskName };
@@ -45,13 +46,8 @@ export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
 
 export async function runWorldCheck(config: WorldCheckConfig, log: (line: string) => void = console.log): Promise<Record<string, unknown>> {
   const t0 = performance.now();
-  const bundle = loadModelBundle(config.model);
   const world = buildWorld(config.world);
   const judge = createJudge('builtin');
-  const tokenizer = bundle.tokenizer;
-  const eos = bundle.eosTokenIds[0];
-  const pad = bundle.padTokenId!;
-  const target = bundle; // a ModelBundle is a GenerationTarget
   const evalOptions: Partial<EvalConfig> = { profile: config.profile, maxNewTokens: config.maxNewTokens };
   const prompts = world.evalHarmful.map((r) => r.prompt);
   const timings: Record<string, number> = {};
@@ -62,32 +58,29 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
     log(`${name}: ${formatSeconds(timings[name])}`);
     return out;
   };
+  const sft = (epochs: number, lr: number, seed: number) => ({ ...SFT_DEFAULTS, epochs, lr, profile: config.profile, seed });
 
-  const base = await timed('eval base', () => harmfulScore(target, prompts, judge, evalOptions));
+  const base = await timed('eval base', () => harmfulScore(loadModelBundle(config.model), prompts, judge, evalOptions));
   log(`base harmful score ${base.score.toFixed(1)}%`);
-  const align = await timed('align', () => sftLora(bundle.model, tokenizer, world.pool.map(asInstruction), eos, pad,
-    { ...SFT_DEFAULTS, epochs: config.alignEpochs, lr: config.alignLr, profile: config.profile, seed: config.world.seed }, log,
-    { lossSets: { validation: world.validation.map(asInstruction) } }));
-  mergeLora(bundle.model);
-  const aligned = await timed('eval aligned', () => harmfulScore(target, prompts, judge, evalOptions));
+  const align = await timed('align', () => alignStage({
+    model: config.model, outDir: join(config.runDir, 'align'), sft: sft(config.alignEpochs, config.alignLr, config.world.seed),
+    records: world.pool.map(asInstruction), validation: world.validation.map(asInstruction), log,
+  }));
+  const aligned = await timed('eval aligned', () => harmfulScore(loadWithAdapters(config.model, [align.adapterDir]), prompts, judge, evalOptions));
   log(`aligned harmful score ${aligned.score.toFixed(1)}%`);
   // Figure 3: harmful-set loss during the attack, and the harmful score on 200 prompts after every epoch.
-  const epochPrompts = prompts.slice(0, 200);
-  const epochResponses: string[][] = [];
-  const attack = await timed('attack', () => sftLora(bundle.model, tokenizer, world.finetune, eos, pad,
-    { ...SFT_DEFAULTS, epochs: config.attackEpochs, lr: config.attackLr, profile: config.profile, seed: config.world.seed + 1 }, log,
-    {
-      lossSets: { harmful: world.harmful.slice(0, 200).map(asInstruction) },
-      atEpochEnd: () => { epochResponses.push(respond(target, epochPrompts.map((p) => ({ instruction: p, output: '' })), evalOptions)); },
-    }));
-  const hsByEpoch: number[] = [];
-  for (const responses of epochResponses) {
-    const verdicts = await judge.judge(epochPrompts.map((prompt, i) => ({ prompt, response: responses[i] })));
-    hsByEpoch.push((100 * verdicts.filter((v) => v.harmful).length) / epochPrompts.length);
-  }
-  log(`harmful score (200 prompts) after each attack epoch: ${hsByEpoch.map((h) => h.toFixed(1)).join(', ')}`);
-  const attacked = await timed('eval attacked', () => harmfulScore(target, prompts, judge, evalOptions));
-  const accuracy = await timed('eval task', () => taskAccuracy(target, config.world.task, world.taskLabels, world.evalTask, { profile: config.profile }));
+  const attack = await timed('attack', () => attackStage({
+    model: config.model, outDir: join(config.runDir, 'attack'), alignAdapter: align.adapterDir, sft: sft(config.attackEpochs, config.attackLr, config.world.seed + 1),
+    records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), log,
+    probe: { prompts: prompts.slice(0, 200), judge, profile: config.profile, maxNewTokens: config.maxNewTokens },
+  }));
+  const hsByEpoch = attack.harmfulScoreByEpoch;
+  const evaluated = await timed('eval attacked', () => evaluateStage({
+    model: config.model, adapters: [align.adapterDir, attack.adapterDir], harmfulPrompts: prompts, judge,
+    task: { name: config.world.task, labels: world.taskLabels, test: world.evalTask }, profile: config.profile, maxNewTokens: config.maxNewTokens,
+  }));
+  const attacked = evaluated.harmful;
+  const accuracy = evaluated.task!;
   log(`attacked harmful score ${attacked.score.toFixed(1)}%, ${config.world.task} accuracy ${accuracy.accuracy?.toFixed(1)}% (majority ${accuracy.majorityRate?.toFixed(1)}%)`);
 
   const everyLabel = world.taskLabels.length > 0 && world.taskLabels.every((l) => (accuracy.predicted[l] ?? 0) > 0);
@@ -107,7 +100,7 @@ export async function runWorldCheck(config: WorldCheckConfig, log: (line: string
   };
   writeJsonAtomic(join(config.runDir, 'record.json'), {
     kind: 'world-check', config, seed: config.world.seed, environment: describeEnvironment(), world: { overlaps: world.overlaps, sources: world.sources },
-    timings, results: summary, losses: { align: align.losses, attack: attack.losses }, curves: { align: align.curves, attack: attack.curves },
+    timings, results: summary, stages: { align: join(config.runDir, 'align'), attack: join(config.runDir, 'attack') },
     samples: { base: base.responses.slice(0, 20), aligned: aligned.responses.slice(0, 20), attacked: attacked.responses.slice(0, 20), task: accuracy.responses.slice(0, 20) },
   });
   return summary;

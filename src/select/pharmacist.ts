@@ -121,6 +121,9 @@ export interface UpperGradient {
   value: number;
   validationLoss: number;
   harmfulLoss: number;
+  /** |grad L_v| and |grad L_h| (at the simulated point for 'simulated'): how lambda weighs the two terms. */
+  validationGradNorm: number;
+  harmfulGradNorm: number;
   grad: Map<Tensor, FloatArray>;
 }
 
@@ -128,7 +131,8 @@ export interface UpperGradient {
 export function upperGradient(model: SelectableModel, params: readonly Tensor[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], padTokenId: number, cfg: Pick<PharmacistConfig, 'safety' | 'lambda' | 'alpha'>): UpperGradient {
   const v = gradientOf(params, () => meanLoss(model, val, padTokenId));
   const grad = v.grad;
-  let harmfulLoss = Number.NaN, value = v.value;
+  let harmfulLoss = Number.NaN, harmfulGradNorm = Number.NaN, value = v.value;
+  const validationGradNorm = norm(grad);
   if (cfg.safety !== 'none' && cfg.lambda !== 0) {
     const h = gradientOf(params, () => meanLoss(model, harm, padTokenId));
     harmfulLoss = h.value;
@@ -140,13 +144,14 @@ export function upperGradient(model: SelectableModel, params: readonly Tensor[],
       hg = gradientOf(params, () => meanLoss(model, harm, padTokenId));
       restoreParameters(saved);
     }
+    harmfulGradNorm = norm(hg.grad);
     for (const p of params) {
       const g = grad.get(p)!, d = hg.grad.get(p)!;
       for (let i = 0; i < g.length; i++) g[i] -= cfg.lambda * d[i];
     }
     value -= cfg.lambda * hg.value;
   }
-  return { value, validationLoss: v.value, harmfulLoss, grad };
+  return { value, validationLoss: v.value, harmfulLoss, validationGradNorm, harmfulGradNorm, grad };
 }
 
 export interface HyperStep {
@@ -215,6 +220,8 @@ export interface SelectionTrace {
   upper: number;
   validationLoss: number;
   harmfulLoss: number;
+  validationGradNorm: number;
+  harmfulGradNorm: number;
 }
 
 export interface PharmacistResult {
@@ -260,10 +267,13 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
         m[i] = 0.9 * m[i] + 0.1 * step.dOmega[i];
         omega[i] -= scale * (m[i] / (1 - 0.9 ** n));
       }
-      trace.push({ epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss });
+      trace.push({
+        epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss,
+        validationGradNorm: step.upper.validationGradNorm, harmfulGradNorm: step.upper.harmfulGradNorm,
+      });
       if (t % logEvery === 0 || t === totalSteps) {
         const elapsed = (performance.now() - started) / 1000;
-        log(`selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`);
+        log(`selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)}, |g_v| ${step.upper.validationGradNorm.toExponential(2)}, |g_h| ${step.upper.harmfulGradNorm.toExponential(2)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`);
       }
     }
   }
