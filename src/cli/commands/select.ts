@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import { runSelect, SELECT_DEFAULTS, SELECTOR_NAMES } from '../../pipeline/select.js';
-import { nonNegativeInt, positiveInt, probability } from '../parse.js';
+import { PHARMACIST_DEFAULTS } from '../../select/pharmacist.js';
+import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../parse.js';
 
 interface SelectOptions {
   method: string; ratio?: number; count?: number; model: string; pool?: string; validation?: string; harmful?: string;
   promptField: string; responseField: string; inputField: string; plantCorrupted: number; plantMismatched: number; plantBenign: number;
-  seed: number; out: string; epochs?: number;
+  seed: number; out: string; maxLength: number;
+  epochs: number; safety: string; lambda: number; alpha: number; innerLr: number; selectorLr: number; batchSize: number; evalBatchSize: number;
+  upperEvery: number; weightForm: string;
 }
 
 const fraction = (v: string) => (v === '0' ? 0 : probability(v));
 
 export function registerSelect(program: Command): void {
   const d = SELECT_DEFAULTS;
+  const p = PHARMACIST_DEFAULTS;
   program
     .command('select')
     .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
@@ -28,7 +32,17 @@ export function registerSelect(program: Command): void {
     .option('--plant-corrupted <f>', 'embedded pool: fraction replaced by word-shuffled answers', fraction, 0)
     .option('--plant-mismatched <f>', 'embedded pool: fraction replaced by answers to other prompts', fraction, 0)
     .option('--plant-benign <f>', 'embedded pool: fraction replaced by benign Alpaca Q&A', fraction, 0)
-    .option('--epochs <n>', 'pharmacist: passes over the pool', positiveInt)
+    .option('--max-length <n>', 'truncation in tokens', positiveInt, d.maxLength)
+    .option('--epochs <n>', 'pharmacist: passes over the pool', positiveInt, p.epochs)
+    .option('--safety <term>', 'pharmacist: safety-critical term S: simulated, plain or none', p.safety)
+    .option('--lambda <x>', 'pharmacist: weight of S', nonNegativeNumber, p.lambda)
+    .option('--alpha <x>', 'pharmacist: norm of the simulated harmful step', nonNegativeNumber, p.alpha)
+    .option('--inner-lr <x>', 'pharmacist: lower-level SGD learning rate', positiveNumber, p.innerLr)
+    .option('--selector-lr <x>', 'pharmacist: Adam learning rate on the logits', positiveNumber, p.selectorLr)
+    .option('--batch-size <n>', 'pharmacist: pool samples per lower step', positiveInt, p.batchSize)
+    .option('--eval-batch-size <n>', 'pharmacist: validation / harmful samples per upper gradient', positiveInt, p.evalBatchSize)
+    .option('--upper-every <n>', 'pharmacist: recompute grad F every n steps', positiveInt, p.upperEvery)
+    .option('--weight-form <form>', 'pharmacist: softmax or sigmoid weights', p.weightForm)
     .option('--seed <n>', 'seed', nonNegativeInt, d.seed)
     .option('--out <dir>', 'output folder', d.outDir)
     .action(async (o: SelectOptions) => {
@@ -36,7 +50,12 @@ export function registerSelect(program: Command): void {
         ...d, method: o.method, ratio: o.ratio, count: o.count, model: o.model, poolFile: o.pool, validationFile: o.validation, harmfulFile: o.harmful,
         mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
         plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign }, seed: o.seed, outDir: o.out,
-        pharmacist: o.epochs ? { epochs: o.epochs } : undefined,
+        maxLength: o.maxLength,
+        pharmacist: {
+          epochs: o.epochs, safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const), lambda: o.lambda, alpha: o.alpha, innerLr: o.innerLr,
+          selectorLr: o.selectorLr, batchSize: o.batchSize, evalBatchSize: o.evalBatchSize, upperEvery: o.upperEvery,
+          weightForm: choice('--weight-form', o.weightForm, ['softmax', 'sigmoid'] as const),
+        },
       });
     });
 }

@@ -3,14 +3,11 @@ import { TASK_NAMES, type TaskName } from '../../data/tasks.js';
 import { JUDGE_NAMES } from '../../eval/judges/registry.js';
 import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_NAMES, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
-import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
 const d = STAGE_RUN_DEFAULTS;
 
-function taskName(value: string): TaskName {
-  if (!TASK_NAMES.includes(value as TaskName)) throw new Error(`--task: expected one of ${TASK_NAMES.join(', ')}, got "${value}"`);
-  return value as TaskName;
-}
+const taskName = (value: string): TaskName => choice('--task', value, TASK_NAMES);
 
 /** Options every stage shares: model, world seed, field mapping, output folder. */
 function common(cmd: Command, out: string): Command {
@@ -67,9 +64,8 @@ export function registerStages(program: Command): void {
     .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
     .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string }) => {
-      if (o.flow !== 'double' && o.flow !== 'single') throw new Error(`--flow: expected double or single, got "${o.flow}"`);
       const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: o.flow, dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
       console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
     });
 

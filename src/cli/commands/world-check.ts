@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runWorldCheck, TASK_NAMES, WORLD_CHECK_DEFAULTS, type TaskName } from '../../pipeline/world-check.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { runWorldCheck, TASK_NAMES, WORLD_CHECK_DEFAULTS } from '../../pipeline/world-check.js';
+import { choice, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 
 export function registerWorldCheck(program: Command): void {
   const d = WORLD_CHECK_DEFAULTS;
@@ -17,10 +17,9 @@ export function registerWorldCheck(program: Command): void {
     .option('--attack-lr <x>', 'attack LoRA learning rate', positiveNumber, d.attackLr)
     .option('--run-dir <dir>', 'where the run record goes', d.runDir)
     .action(async (o: { model: string; task: string; seed: number; evalHarmful: number; evalTask: number; alignEpochs: number; attackEpochs: number; attackLr: number; runDir: string }) => {
-      if (!TASK_NAMES.includes(o.task as TaskName)) throw new Error(`--task: expected one of ${TASK_NAMES.join(', ')}, got "${o.task}"`);
       const summary = await runWorldCheck({
         ...d, model: o.model, runDir: o.runDir, alignEpochs: o.alignEpochs, attackEpochs: o.attackEpochs, attackLr: o.attackLr,
-        world: { ...d.world, task: o.task as TaskName, seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask },
+        world: { ...d.world, task: choice('--task', o.task, TASK_NAMES), seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask },
       });
       console.log(JSON.stringify(summary));
     });
