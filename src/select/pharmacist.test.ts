@@ -9,7 +9,7 @@ import { collate } from '../data/batch.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { LlamaModel } from '../models/llama.js';
 import { attachLora } from '../models/lora.js';
-import { topK } from './selector.js';
+import { cleanInTop, cleanNoiseProblem } from './testing.js';
 import { hyperStep, learnSelector, PHARMACIST_DEFAULTS, sampleWeights, type BilevelData, type PharmacistConfig } from './pharmacist.js';
 
 function example(rng: Rng): SupervisedExample {
@@ -109,32 +109,12 @@ test('inner products: per-example gradients and directional derivatives agree', 
 
 test('learnSelector ranks samples that teach the validation task above noise, whatever order it visits them in', () => {
   withBackend('ts', () => {
-    // Validation and "clean" pool samples answer any prompt with the same reply (as refusals do); "noisy" ones
-    // have random replies drawn from other tokens. Clean samples sit at odd or even indices depending on the seed,
-    // so a ranking that followed the visiting order or the index would fail one of the two runs.
     for (const seed of [1, 2]) {
-      const rng = new Rng(10 + seed);
-      const rule = (): SupervisedExample => {
-        const ids = [1 + rng.int(11), 1 + rng.int(11), 3, 7, 5];
-        return { ids, labels: ids.map((id, t) => (t < 2 ? -100 : id)) };
-      };
-      const noise = (): SupervisedExample => {
-        const ids = [1 + rng.int(11), 1 + rng.int(11), 8 + rng.int(24), 8 + rng.int(24), 8 + rng.int(24)];
-        return { ids, labels: ids.map((id, t) => (t < 2 ? -100 : id)) };
-      };
-      const clean = (i: number) => i % 2 === seed % 2;
-      const pool = Array.from({ length: 32 }, (_, i) => (clean(i) ? rule() : noise()));
-      const model = new LlamaModel({ vocabSize: 32, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, maxPositions: 16 }, seed);
-      const lora = attachLora(model, { r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'o_proj', 'down_proj'] }, seed);
-      lora.training = false;
-      // Random adapter weights (not PEFT's B = 0) so that both factors carry the signal from the first step.
-      const init = new Rng(seed + 50);
-      for (const p of lora.parameters()) for (let i = 0; i < p.size; i++) p.data[i] = 0.3 * init.normal();
-      const data: BilevelData = { pool, validation: Array.from({ length: 16 }, rule), harmful: Array.from({ length: 8 }, noise), padTokenId: 0 };
-      const { omega, trace } = learnSelector(model, lora.parameters(), data, { safety: 'none', epochs: 10, batchSize: 8, evalBatchSize: 16, innerLr: 1, seed });
-      const top = topK(Array.from(omega), 16);
-      const cleanInTop = top.filter(clean).length;
-      assert.ok(cleanInTop >= 13, `seed ${seed}: ${cleanInTop} of the top 16 are clean`);
+      const { model, params, pool, validation, harmful, isClean, padTokenId } = cleanNoiseProblem(seed);
+      const data: BilevelData = { pool, validation, harmful, padTokenId };
+      const { omega, trace } = learnSelector(model, params, data, { safety: 'none', epochs: 10, batchSize: 8, evalBatchSize: 16, innerLr: 1, seed });
+      const clean = cleanInTop(Array.from(omega), isClean, 16);
+      assert.ok(clean >= 13, `seed ${seed}: ${clean} of the top 16 are clean`);
       assert.equal(trace.length, 10 * 4);
     }
   });

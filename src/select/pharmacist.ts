@@ -10,9 +10,9 @@
  * The inner products come from per-example gradients (one batched backward) or, as a check and for models
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
-import { PerExampleGrads, Rng, Tensor, allocate, backward, crossEntropy, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
 import { performance } from 'node:perf_hooks';
-import { collate } from '../data/batch.js';
+import { PerExampleGrads, Rng, Tensor, allocate, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
+import { addScaled, gradientOf, meanLoss, norm, perExampleLoss, type SelectableModel } from './model-losses.js';
 import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
@@ -51,10 +51,7 @@ export const PHARMACIST_DEFAULTS: PharmacistConfig = {
   evalBatchSize: 32, innerProducts: 'per-example', upperEvery: 1, seed: 0,
 };
 
-/** A causal LM whose trainable (LoRA) parameters the selector moves. */
-export interface SelectableModel {
-  forward(ids: Int32Array, B: number, T: number): Tensor;
-}
+export type { SelectableModel };
 
 export interface BilevelData {
   pool: readonly SupervisedExample[];
@@ -79,41 +76,6 @@ export function weightsVjp(omega: Float64Array, pi: Float64Array, v: Float64Arra
   let weighted = 0;
   for (let i = 0; i < N; i++) weighted += v[i] * pi[i];
   return pi.map((p, j) => p * v[j] - (p / N) * weighted); // pi_j (v_j - sum_i p_i v_i), p = pi / N
-}
-
-function perExampleLoss(model: SelectableModel, examples: readonly SupervisedExample[], padTokenId: number): Tensor {
-  const batch = collate(examples, padTokenId);
-  return crossEntropy(model.forward(batch.ids, batch.B, batch.T), batch.targets, { reduction: 'per-example' });
-}
-
-/** Mean of per-example mean losses: L_v and L_h as defined (each sample counts once, not per token). */
-function meanLoss(model: SelectableModel, examples: readonly SupervisedExample[], padTokenId: number): Tensor {
-  const per = perExampleLoss(model, examples, padTokenId);
-  return scale(sum(per), 1 / per.size);
-}
-
-/** Gradient of a scalar loss for `params`, returned as copies; the params' .grad are left null. */
-function gradientOf(params: readonly Tensor[], loss: () => Tensor): { value: number; grad: Map<Tensor, FloatArray> } {
-  for (const p of params) p.grad = null;
-  const l = loss();
-  backward(l);
-  const grad = new Map<Tensor, FloatArray>();
-  for (const p of params) grad.set(p, p.grad ? p.grad.slice() : allocate(p.size, p.data));
-  for (const p of params) p.grad = null;
-  return { value: l.item(), grad };
-}
-
-function norm(g: ReadonlyMap<Tensor, FloatArray>): number {
-  let s = 0;
-  for (const d of g.values()) for (let i = 0; i < d.length; i++) s += d[i] * d[i];
-  return Math.sqrt(s);
-}
-
-function addScaled(params: readonly Tensor[], dir: ReadonlyMap<Tensor, FloatArray>, factor: number): void {
-  for (const p of params) {
-    const d = dir.get(p)!;
-    for (let i = 0; i < d.length; i++) p.data[i] += factor * d[i];
-  }
 }
 
 export interface UpperGradient {
@@ -214,6 +176,38 @@ function mulConst(t: Tensor, values: ArrayLike<number>): Tensor {
   return mul(t, new Tensor(data, [values.length]));
 }
 
+/**
+ * Adam over the minibatch's logits only, with one second moment shared by the whole pool. Each logit sees a
+ * gradient on about `epochs` steps; per-coordinate normalization would turn every one of them into +-lr
+ * (erasing how much a sample helps or hurts), and moving the logits off the minibatch would turn softmax's
+ * tiny shared coupling term into a drift that ranks samples by when they were visited.
+ */
+export class LogitAdam {
+  private readonly m: Float64Array;
+  private readonly visits: Uint32Array;
+  private vShared = 0;
+  private t = 0;
+
+  constructor(size: number, readonly lr: number) {
+    this.m = new Float64Array(size);
+    this.visits = new Uint32Array(size);
+  }
+
+  /** omega[i] -= lr mhat_i / sqrt(vhat) for i in batch, from the dense gradient `grad`. */
+  step(omega: Float64Array, batch: readonly number[], grad: Float64Array): void {
+    this.t++;
+    let squares = 0;
+    for (const i of batch) squares += grad[i] * grad[i];
+    this.vShared = 0.999 * this.vShared + 0.001 * (squares / batch.length);
+    const scale = this.lr / (Math.sqrt(this.vShared / (1 - 0.999 ** this.t)) + 1e-12);
+    for (const i of batch) {
+      const n = ++this.visits[i];
+      this.m[i] = 0.9 * this.m[i] + 0.1 * grad[i];
+      omega[i] -= scale * (this.m[i] / (1 - 0.9 ** n));
+    }
+  }
+}
+
 export interface SelectionTrace {
   epoch: number;
   step: number;
@@ -235,9 +229,7 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
   const cfg: PharmacistConfig = { ...PHARMACIST_DEFAULTS, ...options };
   const N = data.pool.length;
   const omega = new Float64Array(N);
-  const m = new Float64Array(N);
-  const visits = new Uint32Array(N);
-  let vShared = 0;
+  const optimizer = new LogitAdam(N, cfg.selectorLr);
   const rng = new Rng(cfg.seed);
   const trace: SelectionTrace[] = [];
   const pick = (xs: readonly SupervisedExample[]) => Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
@@ -254,19 +246,7 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
       const step = hyperStep(model, params, omega, batch, pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);
       upper = step.upper;
       t++;
-      // Adam over the minibatch's logits only, with one second moment shared by the whole pool. Each logit sees a
-      // gradient on about `epochs` steps; per-coordinate normalization would turn every one of them into +-lr
-      // (erasing how much a sample helps or hurts), and moving the logits off the minibatch would turn softmax's
-      // tiny shared coupling term into a drift that ranks samples by when they were visited.
-      let squares = 0;
-      for (const i of batch) squares += step.dOmega[i] * step.dOmega[i];
-      vShared = 0.999 * vShared + 0.001 * (squares / batch.length);
-      const scale = cfg.selectorLr / (Math.sqrt(vShared / (1 - 0.999 ** t)) + 1e-12);
-      for (const i of batch) {
-        const n = ++visits[i];
-        m[i] = 0.9 * m[i] + 0.1 * step.dOmega[i];
-        omega[i] -= scale * (m[i] / (1 - 0.9 ** n));
-      }
+      optimizer.step(omega, batch, step.dOmega);
       trace.push({
         epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss,
         validationGradNorm: step.upper.validationGradNorm, harmfulGradNorm: step.upper.harmfulGradNorm,

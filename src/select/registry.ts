@@ -1,9 +1,12 @@
 /** Selectors by name. */
 import { FullSelector, RandomSelector } from './baselines.js';
+import { DsirSelector } from './dsir.js';
+import { GradientScoreSelector } from './gradient-scores.js';
 import { PharmacistSelector, PHARMACIST_SELECTOR_DEFAULTS, type PharmacistSelectorConfig } from './pharmacist-selector.js';
+import { SealSelector } from './seal.js';
 import type { Selector } from './selector.js';
 
-export const SELECTOR_NAMES = ['pharmacist', 'random', 'full'] as const;
+export const SELECTOR_NAMES = ['pharmacist', 'random', 'full', 'loss', 'gradnorm', 'gradsim', 'dsir', 'seal'] as const;
 export type SelectorName = (typeof SELECTOR_NAMES)[number];
 
 export function createSelector(name: string, options: { pharmacist?: Partial<PharmacistSelectorConfig> } = {}): Selector {
@@ -11,6 +14,9 @@ export function createSelector(name: string, options: { pharmacist?: Partial<Pha
     case 'pharmacist': return new PharmacistSelector({ ...PHARMACIST_SELECTOR_DEFAULTS, ...options.pharmacist });
     case 'random': return new RandomSelector();
     case 'full': return new FullSelector();
+    case 'loss': case 'gradnorm': case 'gradsim': return new GradientScoreSelector(name);
+    case 'dsir': return new DsirSelector();
+    case 'seal': return new SealSelector();
     default: throw new Error(`unknown selector "${name}" (choose ${SELECTOR_NAMES.join(', ')})`);
   }
 }

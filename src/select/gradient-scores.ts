@@ -1,0 +1,90 @@
+/**
+ * Model-based baseline selectors: each scores pool samples from the base model with a LoRA briefly trained
+ * on the pool (warm-up), then discards the adapter.
+ * - `loss` (EL2N-style): the sample's response loss; higher = kept (hard examples carry the signal).
+ * - `gradnorm` (GraNd): the norm of the sample's LoRA gradient; higher = kept.
+ * - `gradsim` (LESS / TracIn-style): the cosine between the sample's LoRA gradient and the mean validation
+ *   gradient; higher = kept (training on it lowers the validation loss the most per unit step).
+ */
+import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../engine/index.js';
+import { supervisedExample, type SupervisedExample } from '../data/prompt-format.js';
+import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
+import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
+import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
+import type { Ranking, SelectionInput, Selector } from './selector.js';
+
+export interface GradientScoreConfig {
+  /** Epochs of LoRA SFT on the pool before scoring (0: score at the base model). Default 1. */
+  warmupEpochs: number;
+  /** Warm-up learning rate. Default SFT_DEFAULTS.lr (2e-3). */
+  warmupLr: number;
+  /** Samples per scoring batch. Default 16. */
+  batchSize: number;
+}
+
+export const GRADIENT_SCORE_DEFAULTS: GradientScoreConfig = { warmupEpochs: 1, warmupLr: SFT_DEFAULTS.lr, batchSize: 16 };
+
+function batches<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let s = 0; s < xs.length; s += size) out.push(xs.slice(s, s + size));
+  return out;
+}
+
+export function scoreByLoss(model: SelectableModel, pool: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
+  return noGrad(() => batches(pool, batchSize).flatMap((b) => Array.from(perExampleLoss(model, b, padTokenId).data)));
+}
+
+export function scoreByGradNorm(model: SelectableModel, params: readonly Tensor[], pool: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
+  return batches(pool, batchSize).flatMap((b) => Array.from(perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId)).norms()));
+}
+
+/** cos(grad l_i, mean validation gradient) for every pool sample. */
+export function scoreByGradSim(model: SelectableModel, params: readonly Tensor[], pool: readonly SupervisedExample[], validation: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
+  const direction = new Map<Tensor, FloatArray>(params.map((p) => [p, new Float64Array(p.size)]));
+  const parts = batches(validation, batchSize);
+  for (const part of parts) {
+    const { grad } = gradientOf(params, () => meanLoss(model, part, padTokenId));
+    for (const p of params) {
+      const d = direction.get(p)!, g = grad.get(p)!;
+      for (let i = 0; i < d.length; i++) d[i] += (g[i] * part.length) / validation.length;
+    }
+  }
+  let dn = 0;
+  for (const d of direction.values()) for (let i = 0; i < d.length; i++) dn += d[i] * d[i];
+  dn = Math.sqrt(dn) || 1;
+  return batches(pool, batchSize).flatMap((b) => {
+    const grads = perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId));
+    const dots = grads.dot(direction), norms = grads.norms();
+    return Array.from(dots, (d, i) => d / (dn * (norms[i] || 1)));
+  });
+}
+
+export type GradientScoreKind = 'loss' | 'gradnorm' | 'gradsim';
+
+export class GradientScoreSelector implements Selector {
+  readonly needsModel = true;
+  constructor(readonly name: GradientScoreKind, readonly config: GradientScoreConfig = GRADIENT_SCORE_DEFAULTS) {}
+
+  async select(input: SelectionInput): Promise<Ranking> {
+    const { model, tokenizer, eosTokenId, padTokenId } = input;
+    if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error(`${this.name} selector: needs the base model and its tokenizer`);
+    const encode = (xs: SelectionInput['pool']) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }));
+    const lora = this.config.warmupEpochs > 0
+      ? sftLora(model, tokenizer, input.pool, eosTokenId, padTokenId, {
+        epochs: this.config.warmupEpochs, lr: this.config.warmupLr, maxLength: input.maxLength, profile: input.profile, seed: input.seed, lora: { ...LORA_DEFAULTS, dropout: 0 },
+      }, (l) => input.log(`warm-up ${l}`)).lora
+      : attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed);
+    lora.training = false;
+    try {
+      const pool = encode(input.pool);
+      const params = lora.parameters();
+      const size = this.config.batchSize;
+      const scores = this.name === 'loss' ? scoreByLoss(model, pool, padTokenId, size)
+        : this.name === 'gradnorm' ? scoreByGradNorm(model, params, pool, padTokenId, size)
+          : scoreByGradSim(model, params, pool, encode(input.validation), padTokenId, size);
+      return { scores, trace: { warmupEpochs: this.config.warmupEpochs } };
+    } finally {
+      model.lora = null;
+    }
+  }
+}

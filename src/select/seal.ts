@@ -1,0 +1,97 @@
+/**
+ * SEAL (Shen et al., 2024), the bilevel data selector solved by the penalty method, in its memory-efficient
+ * form (no auxiliary lower-level copy of the weights):
+ *   weights   pi = N softmax(omega)
+ *   theta     theta <- theta - eta grad_theta [ c_e L_v(theta) + (1/|B|) sum_{i in B} pi_i l_i(theta) ]
+ *   omega     omega <- Adam step on grad_omega (1/|B|) sum_{i in B} pi_i l_i(theta)   (after the theta step)
+ * The upper-level (validation) weight c_e = upperWeight * upperDecay^e decays each epoch, i.e. the penalty
+ * on the lower-level objective grows. Samples that stay costly while the model is pulled toward the
+ * validation data lose weight. Rank by omega.
+ */
+import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/index.js';
+import { supervisedExample, type SupervisedExample } from '../data/prompt-format.js';
+import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
+import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
+import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
+import type { Ranking, SelectionInput, Selector } from './selector.js';
+
+export interface SealConfig {
+  /** Passes over the pool. Default 2. */
+  epochs: number;
+  /** Pool samples per step. Default 16. */
+  batchSize: number;
+  /** Validation samples per step. Default 16. */
+  evalBatchSize: number;
+  /** SGD learning rate of the LoRA weights. Default 0.05. */
+  innerLr: number;
+  /** Adam learning rate of the logits. Default 0.1. */
+  selectorLr: number;
+  /** Initial weight of the upper-level (validation) loss in the weights' objective. Default 1. */
+  upperWeight: number;
+  /** Its factor per epoch. Default 0.5. */
+  upperDecay: number;
+}
+
+export const SEAL_DEFAULTS: SealConfig = { epochs: 2, batchSize: 16, evalBatchSize: 16, innerLr: 0.05, selectorLr: 0.1, upperWeight: 1, upperDecay: 0.5 };
+
+export interface SealData {
+  pool: readonly SupervisedExample[];
+  validation: readonly SupervisedExample[];
+  padTokenId: number;
+}
+
+export function learnSeal(model: SelectableModel, params: readonly Tensor[], data: SealData, options: Partial<SealConfig> & { seed?: number } = {}): { omega: Float64Array; trace: { epoch: number; upperWeight: number; validationLoss: number }[] } {
+  const cfg = { ...SEAL_DEFAULTS, ...options };
+  const N = data.pool.length;
+  const omega = new Float64Array(N);
+  const optimizer = new LogitAdam(N, cfg.selectorLr);
+  const rng = new Rng(options.seed ?? 0);
+  const trace: { epoch: number; upperWeight: number; validationLoss: number }[] = [];
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const c = cfg.upperWeight * cfg.upperDecay ** epoch;
+    const order = rng.shuffle(Array.from({ length: N }, (_, i) => i));
+    let validationLoss = 0, steps = 0;
+    for (let s = 0; s < N; s += cfg.batchSize) {
+      const batch = order.slice(s, s + cfg.batchSize);
+      const examples = batch.map((i) => data.pool[i]);
+      const val = Array.from({ length: Math.min(cfg.evalBatchSize, data.validation.length) }, () => data.validation[rng.int(data.validation.length)]);
+      let pi = sampleWeights(omega, 'softmax');
+      const weights = new Tensor(allocate(batch.length, params[0].data).map((_, b) => pi[batch[b]] / batch.length), [batch.length]);
+      const lower = gradientOf(params, () => {
+        const v = scale(meanLoss(model, val, data.padTokenId), c);
+        return add(sum(mul(perExampleLoss(model, examples, data.padTokenId), weights)), v);
+      });
+      addScaled(params, lower.grad, -cfg.innerLr);
+      // d/dpi_i of (1/|B|) sum pi_i l_i(theta) is l_i / |B|: costly samples lose weight.
+      const per = noGrad(() => perExampleLoss(model, examples, data.padTokenId).data);
+      pi = sampleWeights(omega, 'softmax');
+      const dPi = new Float64Array(N);
+      batch.forEach((i, b) => { dPi[i] = per[b] / batch.length; });
+      optimizer.step(omega, batch, weightsVjp(omega, pi, dPi, 'softmax'));
+      validationLoss += lower.value;
+      steps++;
+    }
+    trace.push({ epoch, upperWeight: c, validationLoss: validationLoss / steps });
+  }
+  return { omega, trace };
+}
+
+export class SealSelector implements Selector {
+  readonly name = 'seal';
+  readonly needsModel = true;
+  constructor(readonly config: SealConfig = SEAL_DEFAULTS) {}
+
+  async select(input: SelectionInput): Promise<Ranking> {
+    const { model, tokenizer, eosTokenId, padTokenId } = input;
+    if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error('seal selector: needs the base model and its tokenizer');
+    const encode = (xs: SelectionInput['pool']) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }));
+    const lora = attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed);
+    lora.training = false;
+    try {
+      const result = learnSeal(model, lora.parameters(), { pool: encode(input.pool), validation: encode(input.validation), padTokenId }, { ...this.config, seed: input.seed });
+      return { scores: Array.from(result.omega), trace: result.trace };
+    } finally {
+      model.lora = null;
+    }
+  }
+}
