@@ -52,5 +52,5 @@ test('pharmacist select, align, attack and eval chain over folders on users\' fi
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /nowhere: no adapter_config\.json/);
   const badFlow = run('attack', ...tiny, '--flow', 'triple', '--out', join(dir, 'x'));
-  assert.match(badFlow.stderr, /--flow: expected one of double, single, got "triple"/);
+  assert.match(badFlow.stderr, /--flow: expected one of auto, double, single, got "triple"/);
 });

@@ -33,3 +33,22 @@ test('stages: align, attack in both flows, evaluate; adapters and records on dis
   assert.equal(result.harmful.total, 2);
   await assert.rejects(() => attackStage({ model, outDir: join(dir, 'x'), flow: 'single', sft, records }), /single-LoRA flow needs the alignment adapter/);
 });
+
+test('align with every defense on a tiny model: adapters, records with the defense and the flow the attack should use', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-defenses-'));
+  const model = writeTinyModel(join(dir, 'base'), { vocabSize: 350, texts: 200 });
+  const corpus = pretrainingCorpus(0).slice(0, 16);
+  const records = corpus.slice(0, 8).map((c) => ({ instruction: c.prompt.slice(0, 40), output: c.answer.slice(0, 40) }));
+  const harmful = corpus.slice(8, 16).map((c) => ({ instruction: c.prompt.slice(0, 40), output: c.answer.slice(0, 40) }));
+  const sft = { epochs: 1, batchSize: 4, lr: 1e-2, maxLength: 48 };
+  for (const defense of ['sft', 'vaccine', 'repnoise', 'booster', 'tvaccine']) {
+    const r = alignStage({ model, outDir: join(dir, defense), sft, records, harmful, defense });
+    const record = JSON.parse(readFileSync(join(dir, defense, 'record.json'), 'utf8'));
+    assert.equal(record.defense, defense);
+    assert.equal(r.flow, defense === 'booster' ? 'single' : 'double');
+    assert.equal(record.losses.length, 2);
+    assert.ok(record.losses.every(Number.isFinite), `${defense}: finite losses`);
+  }
+  assert.throws(() => alignStage({ model, outDir: join(dir, 'x'), sft, records, defense: 'repnoise' }), /repnoise defense needs harmful records/);
+  assert.throws(() => alignStage({ model, outDir: join(dir, 'x'), sft, records, defense: 'lisa2' }), /unknown defense "lisa2"/);
+});

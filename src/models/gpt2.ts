@@ -63,6 +63,7 @@ export class Gpt2Model implements LoraHost {
     const p = (name: string) => this.params.get(name);
     const act = this.config.activation === 'gelu' ? 'none' : 'tanh';
     let x = add(embedding(p('transformer.wte.weight'), ids, [B, T]), embedding(p('transformer.wpe.weight'), positions, [B, T]));
+    if (taps) x = taps.at('embeddings', x);
     for (let l = 0; l < nLayer; l++) {
       const h = `transformer.h.${l}`;
       const a = layerNorm(x, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), eps);
@@ -77,10 +78,21 @@ export class Gpt2Model implements LoraHost {
       let mlpOut = project(this, `${h}.mlp.c_proj`, gelu(project(this, `${h}.mlp.c_fc`, m), act));
       if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);
       x = add(x, mlpOut);
+      if (taps) x = taps.at(`layers.${l}.output`, x);
     }
     cache?.advance(T);
-    x = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps);
-    return project(this, this.config.tieWordEmbeddings === false ? 'lm_head' : 'transformer.wte', x);
+    return this.head(x);
+  }
+
+  get layerCount(): number {
+    return this.config.nLayer;
+  }
+
+  /** Final LayerNorm and LM head: residual stream [B, T, C] -> logits. */
+  head(x: Tensor): Tensor {
+    const p = (name: string) => this.params.get(name);
+    const h = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), this.config.layerNormEps ?? 1e-5);
+    return project(this, this.config.tieWordEmbeddings === false ? 'lm_head' : 'transformer.wte', h);
   }
 }
 

@@ -107,6 +107,7 @@ export class LlamaModel implements LoraHost {
 
     let x = embedding(p('model.embed_tokens.weight'), ids, [B, T]);
     if (cfg.scaleEmbeddings) x = scale(x, Math.fround(Math.sqrt(C)));
+    if (taps) x = taps.at('embeddings', x);
     for (let l = 0; l < numLayers; l++) {
       const L = `model.layers.${l}`;
       const a = norm(x, `${L}.input_layernorm.weight`);
@@ -127,10 +128,21 @@ export class LlamaModel implements LoraHost {
       if (cfg.sandwichNorms) mlpOut = norm(mlpOut, `${L}.post_feedforward_layernorm.weight`);
       if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);
       x = add(x, mlpOut);
+      if (taps) x = taps.at(`layers.${l}.output`, x);
     }
     cache?.advance(T);
-    x = norm(x, 'model.norm.weight');
-    const logits = project(this, cfg.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head', x);
+    return this.head(x);
+  }
+
+  get layerCount(): number {
+    return this.config.numLayers;
+  }
+
+  /** Final norm and LM head: residual stream [B, T, C] -> logits (the logit lens when x is an inner layer's). */
+  head(x: Tensor): Tensor {
+    const cfg = this.config;
+    const h = rmsNorm(x, this.params.get('model.norm.weight'), cfg.rmsNormEps ?? 1e-5, cfg.normWeightOffset ?? 0);
+    const logits = project(this, cfg.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head', h);
     return cfg.finalLogitSoftcap ? softcap(logits, cfg.finalLogitSoftcap) : logits;
   }
 }

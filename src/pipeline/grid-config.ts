@@ -29,7 +29,7 @@ export interface GridConfig {
   grid: { selector: string[]; ratio: number[]; defense: string[]; task: string[]; n: number[]; p: number[]; seed: number[] };
   select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number } };
   align: TrainingKnobs;
-  attack: TrainingKnobs & { flow: 'double' | 'single' };
+  attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
   eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
 }
 
@@ -94,7 +94,7 @@ export const GRID_SCHEMA = {
     align: object(training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'), 'alignment (SFT with LoRA, merged before the attack)'),
     attack: object({
       ...training({ epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }, 'attack'),
-      flow: { enum: ['double', 'single'], default: 'double', description: 'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter' },
+      flow: { enum: ['auto', 'double', 'single'], default: 'auto', description: 'auto: what the defense calls for (single for booster, else double); double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter' },
     }, 'harmful fine-tuning'),
     eval: object({
       judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },

@@ -135,18 +135,22 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const alignKey = key({ stage: 'align', selectKey, defense: cell.defense, align: config.align, seed: cell.seed });
     const alignDir = join(stagesDir, `align-${alignKey}`);
     const aligned = await stage(alignDir, () => {
-      const r = alignStage({ model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction), log: stageLog });
-      return { seconds: r.seconds };
+      const r = alignStage({
+        model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction),
+        defense: cell.defense, harmful: world.harmful.map(asInstruction), log: stageLog,
+      });
+      return { seconds: r.seconds, flow: r.flow };
     });
+    const flow = config.attack.flow === 'auto' ? aligned.value.flow ?? 'double' : config.attack.flow;
 
-    const attackKey = key({ stage: 'attack', alignKey, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judge.name, evalHarmful: config.world.eval_harmful });
+    const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judge.name, evalHarmful: config.world.eval_harmful });
     const attackDir = join(stagesDir, `attack-${attackKey}`);
     const probe = config.eval.probe_prompts > 0
       ? { prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt), judge, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens }
       : undefined;
     const attacked = await stage(attackDir, async () => {
       const r = await attackStage({
-        model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow: config.attack.flow, sft: sft(config.attack, cell.seed + 1),
+        model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow, sft: sft(config.attack, cell.seed + 1),
         records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), probe, log: stageLog,
       });
       return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
@@ -155,7 +159,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
     const evalDir = join(stagesDir, `eval-${evalKey}`);
     const evaluated = await stage(evalDir, async () => {
-      const adapters = config.attack.flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
+      const adapters = flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
       const r = await evaluateStage({
         model: config.model, adapters, harmfulPrompts: world.evalHarmful.map((x) => x.prompt), judge,
         task: { name: cell.task, labels: world.taskLabels, test: world.evalTask }, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens,

@@ -2,8 +2,8 @@
  * The stages as commands: each resolves its data (a user's file with a field mapping, or the embedded
  * world for `seed`) and calls the stage. `pharmacist align`, `attack` and `eval` are thin parsers over these.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { asInstruction, loadUserRecords, type FieldMapping } from '../data/datasets.js';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
 import type { TaskName } from '../data/tasks.js';
@@ -12,9 +12,10 @@ import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { SftConfig } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
+import { DEFENSE_NAMES } from '../defenses/registry.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
-export const DEFENSE_NAMES = ['sft'] as const;
+export { DEFENSE_NAMES };
 
 export interface StageRunCommon {
   model: string;
@@ -43,6 +44,13 @@ export function adapterFolder(dir: string): string {
   throw new Error(`${dir}: no adapter_config.json here or in ${join(dir, 'adapter')}`);
 }
 
+/** The attack flow an alignment adapter's defense calls for, from the align record beside it (double if unknown). */
+export function alignmentFlow(adapterDir: string | undefined): 'double' | 'single' {
+  const record = adapterDir ? join(dirname(adapterDir), 'record.json') : null;
+  if (!record || !existsSync(record)) return 'double';
+  return JSON.parse(readFileSync(record, 'utf8')).flow === 'single' ? 'single' : 'double';
+}
+
 function lazyWorld(config: WorldConfig): () => World {
   let world: World | undefined;
   return () => (world ??= buildWorld(config));
@@ -57,21 +65,24 @@ export interface AlignRunConfig extends StageRunCommon {
   /** Alignment data (e.g. a selection's subset.jsonl); default: the embedded pool. */
   dataFile?: string;
   validationFile?: string;
+  /** Harmful data for RepNoise, Booster and T-Vaccine; default: the embedded harmful set. */
+  harmfulFile?: string;
 }
 
 export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds: number } {
-  if (!(DEFENSE_NAMES as readonly string[]).includes(config.defense)) throw new Error(`align: unknown defense "${config.defense}" (available: ${DEFENSE_NAMES.join(', ')})`);
   const world = lazyWorld(config.world);
   const data = records(config.dataFile, config.mapping, () => world().pool.map(asInstruction));
   const validation = records(config.validationFile, config.mapping, () => world().validation.map(asInstruction));
   config.log?.(`aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`);
-  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, log: config.log });
+  const harmful = records(config.harmfulFile, config.mapping, () => world().harmful.map(asInstruction));
+  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, defense: config.defense, harmful, log: config.log });
 }
 
 export interface AttackRunConfig extends StageRunCommon {
   /** Alignment adapter folder (absent: attack the base model). */
   alignAdapter?: string;
-  flow: 'double' | 'single';
+  /** auto: the flow the alignment's defense calls for (single for Booster), from its record. */
+  flow: 'auto' | 'double' | 'single';
   /** The user's fine-tuning data; default: the embedded world's task with n samples and harmful ratio p. */
   dataFile?: string;
   /** Prompts probed for the harmful score after every epoch. Default 200 (0: none). */
@@ -89,7 +100,7 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
     : undefined;
   config.log?.(`attacking with ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`}`);
   return attackStage({
-    model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow, sft: { ...config.sft, profile: config.profile },
+    model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow === 'auto' ? alignmentFlow(config.alignAdapter) : config.flow, sft: { ...config.sft, profile: config.profile },
     records: data, harmful, probe, log: config.log,
   });
 }

@@ -16,6 +16,10 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
 import { sftLora, SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { supervisedBatches } from '../data/batch.js';
+import { supervisedExample } from '../data/prompt-format.js';
+import type { DefenseContext } from '../defenses/defense.js';
+import { createDefense, type DefenseOptions } from '../defenses/registry.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle, type ModelBundle } from './model-bundle.js';
 
@@ -47,23 +51,39 @@ export interface AlignStageConfig extends StageCommon {
   records: readonly InstructionExample[];
   /** Validation records for the loss curve (Figure 3). */
   validation?: readonly InstructionExample[];
+  /** The alignment defense (default sft) and its options. */
+  defense?: string;
+  defenseOptions?: DefenseOptions;
+  /** Harmful records (prompt -> harmful answer), for the defenses that use them (RepNoise, Booster, T-Vaccine). */
+  harmful?: readonly InstructionExample[];
 }
 
-export function alignStage(config: AlignStageConfig): { adapterDir: string; seconds: number } {
+export function alignStage(config: AlignStageConfig): { adapterDir: string; seconds: number; flow: 'double' | 'single' } {
   const bundle = loadModelBundle(config.model);
   const { eos, pad } = specialIds(bundle);
+  const sft = { ...SFT_DEFAULTS, ...config.sft };
+  const defense = createDefense(config.defense ?? 'sft', config.defenseOptions);
+  let harmfulBatch: DefenseContext['harmfulBatch'] = () => { throw new Error(`${defense.name}: no harmful data given`); };
+  if (defense.needsHarmful) {
+    if (!config.harmful?.length) throw new Error(`align: the ${defense.name} defense needs harmful records`);
+    const examples = config.harmful.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
+    const source = supervisedBatches(examples, sft.batchSize, sft.seed + 7, pad, false);
+    harmfulBatch = (step) => source.batch(step);
+  }
   const t0 = performance.now();
-  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, { ...SFT_DEFAULTS, ...config.sft }, config.log, {
+  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
     lossSets: config.validation ? { validation: config.validation } : {},
+    stepGradient: (lora) => defense.stepGradient({ model: bundle.model, lora, harmfulBatch, seed: sft.seed }),
   });
+  for (const p of result.lora.parameters()) p.requiresGrad = true; // T-Vaccine freezes some while it trains
   const seconds = (performance.now() - t0) / 1000;
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'align', defense: 'sft', config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, log: undefined },
+    kind: 'align', defense: defense.name, flow: defense.flow, config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, harmful: config.harmful?.length ?? 0, log: undefined },
     environment: describeEnvironment(), timings: { alignSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
   });
-  return { adapterDir, seconds };
+  return { adapterDir, seconds, flow: defense.flow };
 }
 
 export interface AttackStageConfig extends StageCommon {

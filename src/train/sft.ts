@@ -4,7 +4,7 @@
  * still attached; merge it (double LoRA) or keep training it (single LoRA) as the flow requires.
  */
 import { crossEntropy, noGrad } from '../engine/index.js';
-import { collate, supervisedBatches } from '../data/batch.js';
+import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
 import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
@@ -31,13 +31,15 @@ export interface SftConfig {
 
 export const SFT_DEFAULTS: SftConfig = { lora: LORA_DEFAULTS, epochs: 3, batchSize: 16, lr: 2e-3, profile: 'response-newline', maxLength: 256, seed: 0, groupByLength: true };
 
-export interface SftMonitor {
+export interface SftHooks {
   /** Mean response loss on these sets, every `every` steps and at the end (Figure 3's curves). */
   lossSets?: Record<string, readonly InstructionExample[]>;
   /** Default: once per epoch. */
   every?: number;
   /** Called after each epoch with the adapter in evaluation mode (e.g. to generate for a harmful score). */
   atEpochEnd?: (epoch: number) => void;
+  /** A defense's update: given the attached adapter, the function that fills its gradients for a batch. */
+  stepGradient?: (lora: LoraLayers) => (batch: TokenBatch, step: number) => number;
 }
 
 export interface SftResult extends TrainResult {
@@ -49,7 +51,7 @@ export interface SftResult extends TrainResult {
 
 export function sftLora(
   model: TrainableLm & LoraHost, tokenizer: Tokenizer, examples: readonly InstructionExample[], eosTokenId: number, padTokenId: number,
-  options: Partial<SftConfig> = {}, log: (line: string) => void = () => {}, monitor: SftMonitor = {},
+  options: Partial<SftConfig> = {}, log: (line: string) => void = () => {}, monitor: SftHooks = {},
   /** Keep training this attached adapter (single-LoRA flow) instead of attaching a fresh one. */
   existing?: LoraLayers,
 ): SftResult {
@@ -70,6 +72,7 @@ export function sftLora(
   measure(0);
   const result = train(model, lora.parameters(), source, { steps, lr: cfg.lr, schedule: 'cosine', warmupSteps: 0, weightDecay: 0, logEvery: Math.max(1, Math.floor(steps / 10)) }, {
     log,
+    gradientFn: monitor.stepGradient?.(lora),
     onStep: ({ step }) => {
       const done = step + 1;
       if (done % every === 0 || done === steps) measure(done);

@@ -58,6 +58,11 @@ export interface StepInfo {
 export interface TrainHooks {
   /** Replace the loss (default: mean cross-entropy over the batch's non-ignored targets). */
   lossFn?: (batch: TokenBatch, step: number) => Tensor;
+  /**
+   * Replace the whole gradient computation: fill the parameters' .grad (several passes if need be) and return
+   * the loss to report. For defenses whose update is not the gradient of one loss (Vaccine, Booster).
+   */
+  gradientFn?: (batch: TokenBatch, step: number) => number;
   onStep?: (info: StepInfo) => void;
   log?: (line: string) => void;
 }
@@ -77,6 +82,7 @@ export function lmLoss(model: TrainableLm, batch: TokenBatch): Tensor {
 export function train(model: TrainableLm, params: readonly Tensor[], source: BatchSource, options: Partial<TrainConfig> & { steps: number }, hooks: TrainHooks = {}): TrainResult {
   const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...options };
   const log = hooks.log ?? (() => {});
+  if (hooks.lossFn && hooks.gradientFn) throw new Error('train: give lossFn or gradientFn, not both');
   const trainable = params.filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error('train: no trainable parameters');
   const optimizer = new AdamW(trainable, { weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, decays: (p) => p.rank >= 2 });
@@ -90,13 +96,18 @@ export function train(model: TrainableLm, params: readonly Tensor[], source: Bat
   const t0 = performance.now();
   for (let step = start; step < cfg.steps; step++) {
     const batch = source.batch(step);
-    const loss = hooks.lossFn ? hooks.lossFn(batch, step) : lmLoss(model, batch);
-    backward(loss);
+    let value: number;
+    if (hooks.gradientFn) {
+      value = hooks.gradientFn(batch, step);
+    } else {
+      const loss = hooks.lossFn ? hooks.lossFn(batch, step) : lmLoss(model, batch);
+      backward(loss);
+      value = loss.item();
+    }
     if (cfg.gradClip > 0) clipGradNorm(trainable, cfg.gradClip);
     const lr = learningRateAt(step, schedule);
     optimizer.step(lr);
     optimizer.zeroGrad();
-    const value = loss.item();
     if (!Number.isFinite(value)) throw new Error(`train: the loss is ${value} at step ${step + 1}`);
     losses.push(value);
     hooks.onStep?.({ step, loss: value, lr });

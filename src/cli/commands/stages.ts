@@ -47,15 +47,16 @@ export function registerStages(program: Command): void {
     .option('--defense <name>', `defense: ${DEFENSE_NAMES.join(', ')}`, 'sft')
     .option('--data <file>', 'alignment data, e.g. a selection\'s subset.jsonl (default: the embedded pool)')
     .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
-    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string }) => {
-      const r = runAlign({ ...stageCommon(o), defense: o.defense, dataFile: o.data, validationFile: o.validation });
+    .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
+    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string; harmful?: string }) => {
+      const r = runAlign({ ...stageCommon(o), defense: choice('--defense', o.defense, DEFENSE_NAMES), dataFile: o.data, validationFile: o.validation, harmfulFile: o.harmful });
       console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
     });
 
   training(common(program.command('attack'), 'runs/attack'), { epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! })
     .description('harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p')
     .option('--align <dir>', 'alignment adapter folder (absent: attack the base model)')
-    .option('--flow <flow>', 'double (merge, fresh adapter) or single (keep training the alignment adapter)', 'double')
+    .option('--flow <flow>', 'auto (what the defense calls for), double (merge, fresh adapter) or single (keep training the alignment adapter)', 'auto')
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')}`, d.world.task)
     .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
@@ -65,7 +66,7 @@ export function registerStages(program: Command): void {
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
     .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string }) => {
       const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
       console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
     });
 

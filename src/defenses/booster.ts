@@ -1,0 +1,45 @@
+/**
+ * Booster (Huang et al., 2024): attenuate the harmful perturbation. Per step, with a harmful batch: g_h =
+ * grad h(w); step to w - alpha g_h / |g_h|; g_h' = grad h there; restore w exactly; update with
+ * g_align + lambda (g_h - g_h') (first order: no differentiation through the simulated step). Fine-tuning
+ * after Booster continues the same adapter (single LoRA).
+ */
+import { restoreParameters, snapshotParameters } from '../engine/index.js';
+import { addScaled, gradientOf, norm } from '../select/model-losses.js';
+import { backwardValue, batchLoss, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+
+export interface BoosterConfig {
+  /** Weight of the attenuation term. Default 5. */
+  lambda: number;
+  /** Norm of the simulated harmful step. Default 0.1. */
+  alpha: number;
+}
+
+export const BOOSTER_DEFAULTS: BoosterConfig = { lambda: 5, alpha: 0.1 };
+
+export class BoosterDefense implements Defense {
+  readonly name = 'booster';
+  readonly flow = 'single';
+  readonly needsHarmful = true;
+  constructor(readonly config: BoosterConfig = BOOSTER_DEFAULTS) {}
+
+  stepGradient({ model, lora, harmfulBatch }: DefenseContext): StepGradient {
+    const params = lora.parameters();
+    const { lambda, alpha } = this.config;
+    return (batch, step) => {
+      const harmful = harmfulBatch(step);
+      const gh = gradientOf(params, () => batchLoss(model, harmful)).grad;
+      const saved = snapshotParameters(params);
+      addScaled(params, gh, -alpha / (norm(gh) + 1e-7));
+      const ghAfter = gradientOf(params, () => batchLoss(model, harmful)).grad;
+      restoreParameters(saved);
+      const value = backwardValue(batchLoss(model, batch));
+      for (const p of params) {
+        if (!p.grad) continue;
+        const a = gh.get(p)!, b = ghAfter.get(p)!;
+        for (let i = 0; i < p.grad.length; i++) p.grad[i] += lambda * (a[i] - b[i]);
+      }
+      return value;
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Vaccine (Huang et al., 2024): alignment that stays good under the worst bounded perturbation of the
+ * attention outputs. Per step: pass 1 takes g_l = d loss / d attn_out_l for every attention sub-layer (after
+ * the output projection, [B, T, d]); one global norm G over the layers; eps_l = rho g_l / (G + 1e-7); pass 2
+ * adds eps_l as a constant to those outputs; only pass 2's gradients update the weights (pass 1's are dropped).
+ */
+import { ActivationTaps, Tensor, allocate } from '../engine/index.js';
+import type { TokenBatch } from '../data/batch.js';
+import { backwardValue, batchLoss, type DefendableLm, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+
+export interface VaccineConfig {
+  /** Perturbation radius. Default 2 (the reference scripts). */
+  rho: number;
+}
+
+export const VACCINE_DEFAULTS: VaccineConfig = { rho: 2 };
+
+export const attentionTap = (layer: number) => `layers.${layer}.attention`;
+
+/** The last step's perturbation, for inspection: per tap name, and its global norm. */
+export interface PerturbationRecord {
+  norm: number;
+  layers: string[];
+}
+
+/**
+ * Vaccine's two passes over `batch` with the perturbation on the attention outputs of `layers`; returns
+ * pass 2's loss (its gradients stay in .grad) and records the perturbation.
+ */
+export function perturbedStep(model: DefendableLm, params: readonly Tensor[], batch: TokenBatch, layers: readonly number[], rho: number, record?: PerturbationRecord): number {
+  const names = layers.map(attentionTap);
+  const wanted = new Set(names);
+  const taps = new ActivationTaps().capture((n) => wanted.has(n));
+  backwardValue(batchLoss(model, batch, taps));
+  const grads = names.map((n) => ({ name: n, grad: taps.gradOf(n), shape: taps.activation(n).shape }));
+  for (const p of params) p.grad = null; // pass 1's weight gradients are discarded
+  let total = 0;
+  for (const { grad } of grads) for (let i = 0; i < grad.length; i++) total += grad[i] * grad[i];
+  const factor = rho / (Math.sqrt(total) + 1e-7);
+  taps.capture(null);
+  let norm2 = 0;
+  for (const { name, grad, shape } of grads) {
+    const eps = allocate(grad.length, grad);
+    for (let i = 0; i < eps.length; i++) { eps[i] = factor * grad[i]; norm2 += eps[i] * eps[i]; }
+    taps.perturb(name, new Tensor(eps, shape));
+  }
+  if (record) { record.norm = Math.sqrt(norm2); record.layers = names; }
+  return backwardValue(batchLoss(model, batch, taps));
+}
+
+export class VaccineDefense implements Defense {
+  readonly name = 'vaccine';
+  readonly flow = 'double';
+  readonly needsHarmful = false;
+  readonly last: PerturbationRecord = { norm: 0, layers: [] };
+  constructor(readonly config: VaccineConfig = VACCINE_DEFAULTS) {}
+
+  stepGradient({ model, lora }: DefenseContext): StepGradient {
+    const layers = Array.from({ length: model.layerCount }, (_, l) => l);
+    const params = lora.parameters();
+    return (batch) => perturbedStep(model, params, batch, layers, this.config.rho, this.last);
+  }
+}
