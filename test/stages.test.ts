@@ -41,7 +41,7 @@ test('align with every defense on a tiny model: adapters, records with the defen
   const records = corpus.slice(0, 8).map((c) => ({ instruction: c.prompt.slice(0, 40), output: c.answer.slice(0, 40) }));
   const harmful = corpus.slice(8, 16).map((c) => ({ instruction: c.prompt.slice(0, 40), output: c.answer.slice(0, 40) }));
   const sft = { epochs: 1, batchSize: 4, lr: 1e-2, maxLength: 48 };
-  for (const defense of ['sft', 'vaccine', 'repnoise', 'booster', 'tvaccine']) {
+  for (const defense of ['sft', 'vaccine', 'repnoise', 'booster', 'tvaccine', 'lisa']) {
     const r = alignStage({ model, outDir: join(dir, defense), sft, records, harmful, defense });
     const record = JSON.parse(readFileSync(join(dir, defense, 'record.json'), 'utf8'));
     assert.equal(record.defense, defense);
@@ -49,6 +49,9 @@ test('align with every defense on a tiny model: adapters, records with the defen
     assert.equal(record.losses.length, 2);
     assert.ok(record.losses.every(Number.isFinite), `${defense}: finite losses`);
   }
+  const lisa = await attackStage({ model, outDir: join(dir, 'lisa-attack'), alignAdapter: join(dir, 'lisa', 'adapter'), sft: { ...sft, epochs: 2 }, records: harmful, lisa: { records, config: { alignmentSteps: 1, finetuneSteps: 1 } } });
+  assert.ok(existsSync(join(lisa.adapterDir, 'adapter_config.json')));
+  assert.equal(JSON.parse(readFileSync(join(dir, 'lisa-attack', 'record.json'), 'utf8')).lisa.rho, 1);
   assert.throws(() => alignStage({ model, outDir: join(dir, 'x'), sft, records, defense: 'repnoise' }), /repnoise defense needs harmful records/);
   assert.throws(() => alignStage({ model, outDir: join(dir, 'x'), sft, records, defense: 'lisa2' }), /unknown defense "lisa2"/);
 });

@@ -8,6 +8,7 @@ import { attachLora } from '../models/lora.js';
 import { gradientOf } from '../select/model-losses.js';
 import { BoosterDefense } from './booster.js';
 import { batchLoss, type DefenseContext } from './defense.js';
+import { lisaState, lisaStepGradient } from './lisa.js';
 import { gaussianMmd } from './mmd.js';
 import { RepNoiseDefense } from './repnoise.js';
 import { attentionLayerOf, sampleWithoutReplacement, TVaccineDefense } from './tvaccine.js';
@@ -153,5 +154,31 @@ test('repnoise: a step lowers harmful likelihood and noise distance terms throug
     params.forEach((p, i) => assert.deepEqual(p.data, before[i]));
     const g: FloatArray[] = params.map((p) => p.grad!);
     assert.ok(g.every((v) => v.every((e) => Number.isFinite(e))) && g.some((v) => v.some((e) => e !== 0)));
+  }));
+});
+
+test('lisa: states alternate on schedule; after a switch the gradient gains rho (w - the other state\'s last weights)', () => {
+  withBackend('ts', () => withDType('float64', () => {
+    const { model, lora, params, batch } = setup();
+    const config = { alignmentSteps: 2, finetuneSteps: 3, rho: 0.7, warmupFraction: 0.1 };
+    assert.deepEqual(Array.from({ length: 7 }, (_, s) => lisaState(s, config)), ['alignment', 'alignment', 'finetune', 'finetune', 'finetune', 'alignment', 'alignment']);
+    const alignmentBatch = (step: number) => batch(500 + step);
+    const fn = lisaStepGradient(model, lora, alignmentBatch, 10, config);
+    const rng = new Rng(1);
+    for (let step = 0; step < 4; step++) {
+      const x = batch(step);
+      for (const p of params) p.grad = null;
+      fn(x, step);
+      const got = grads(params);
+      const used = lisaState(step, config) === 'alignment' ? alignmentBatch(step) : x;
+      const plain = gradientOf(params, () => batchLoss(model, used)).grad;
+      const anchor = fn.anchor();
+      assert.equal(anchor === null, step < 2, 'no anchor before the first switch');
+      params.forEach((p, i) => {
+        const expected = plain.get(p)!.map((g: number, k: number) => g + (anchor ? 0.7 * (p.data[k] - anchor.get(p)![k]) : 0));
+        close(got[i]!, expected, 1e-10, `step ${step} grad ${i}`);
+      });
+      for (const p of params) for (let k = 0; k < p.size; k++) p.data[k] += 0.01 * rng.normal(); // an optimizer moved the weights
+    }
   }));
 });

@@ -5,7 +5,8 @@ import { RepNoiseDefense, REPNOISE_DEFAULTS, type RepNoiseConfig } from './repno
 import { TVaccineDefense, TVACCINE_DEFAULTS, type TVaccineConfig } from './tvaccine.js';
 import { VaccineDefense, VACCINE_DEFAULTS, type VaccineConfig } from './vaccine.js';
 
-export const DEFENSE_NAMES = ['sft', 'vaccine', 'repnoise', 'booster', 'tvaccine'] as const;
+/** `lisa` aligns with SFT and defends during fine-tuning (the attack stage interleaves alignment steps). */
+export const DEFENSE_NAMES = ['sft', 'vaccine', 'repnoise', 'booster', 'tvaccine', 'lisa'] as const;
 export type DefenseName = (typeof DEFENSE_NAMES)[number];
 
 export interface DefenseOptions {
@@ -18,6 +19,7 @@ export interface DefenseOptions {
 export function createDefense(name: string, options: DefenseOptions = {}): Defense {
   switch (name) {
     case 'sft': return new SftDefense();
+    case 'lisa': return Object.assign(new SftDefense(), { name: 'lisa' });
     case 'vaccine': return new VaccineDefense({ ...VACCINE_DEFAULTS, ...options.vaccine });
     case 'repnoise': return new RepNoiseDefense({ ...REPNOISE_DEFAULTS, ...options.repnoise });
     case 'booster': return new BoosterDefense({ ...BOOSTER_DEFAULTS, ...options.booster });

@@ -152,6 +152,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       const r = await attackStage({
         model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow, sft: sft(config.attack, cell.seed + 1),
         records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), probe, log: stageLog,
+        lisa: cell.defense === 'lisa' ? { records: subset } : undefined,
       });
       return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
     });

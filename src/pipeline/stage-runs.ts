@@ -89,6 +89,9 @@ export interface AttackRunConfig extends StageRunCommon {
   probePrompts: number;
   judge: string;
   judgeOptions: JudgeOptions;
+  /** Defend with Lisa, interleaving alignment steps on `lisaFile` (default: the embedded pool). */
+  lisa?: boolean;
+  lisaFile?: string;
 }
 
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
@@ -102,6 +105,7 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
   return attackStage({
     model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow === 'auto' ? alignmentFlow(config.alignAdapter) : config.flow, sft: { ...config.sft, profile: config.profile },
     records: data, harmful, probe, log: config.log,
+    lisa: config.lisa ? { records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)) } : undefined,
   });
 }
 

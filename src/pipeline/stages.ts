@@ -15,7 +15,8 @@ import { harmfulScore, respond, taskAccuracy, type HarmfulScore, type TaskAccura
 import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
-import { sftLora, SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { sftLora, SFT_DEFAULTS, type SftConfig, type SftHooks } from '../train/sft.js';
+import { lisaStepGradient, LISA_DEFAULTS, type LisaConfig } from '../defenses/lisa.js';
 import { supervisedBatches } from '../data/batch.js';
 import { supervisedExample } from '../data/prompt-format.js';
 import type { DefenseContext } from '../defenses/defense.js';
@@ -96,6 +97,8 @@ export interface AttackStageConfig extends StageCommon {
   harmful?: readonly InstructionExample[];
   /** Harmful score on these prompts after every attack epoch (Figure 3); 200 prompts by convention. */
   probe?: { prompts: readonly string[]; judge: Judge; profile: PromptProfile; maxNewTokens?: number };
+  /** Lisa, the fine-tuning-stage defense: alignment records interleaved with the user's data. */
+  lisa?: { records: readonly InstructionExample[]; config?: Partial<LisaConfig> };
 }
 
 export interface AttackResult {
@@ -114,8 +117,17 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   const epochResponses: string[][] = [];
   const t0 = performance.now();
   let probeSeconds = 0;
-  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, { ...SFT_DEFAULTS, ...config.sft }, config.log, {
+  const sft = { ...SFT_DEFAULTS, ...config.sft };
+  let stepGradient: SftHooks['stepGradient'];
+  if (config.lisa) {
+    const alignment = config.lisa.records.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
+    const source = supervisedBatches(alignment, sft.batchSize, sft.seed + 11, pad, false);
+    const totalSteps = Math.ceil(config.records.length / sft.batchSize) * sft.epochs;
+    stepGradient = (lora) => lisaStepGradient(bundle.model, lora, (step) => source.batch(step), totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
+  }
+  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
     lossSets: config.harmful ? { harmful: config.harmful } : {},
+    stepGradient,
     atEpochEnd: probe ? () => {
       const s = performance.now();
       epochResponses.push(respond(bundle, probe.prompts.map((p) => ({ instruction: p, output: '' })), { profile: probe.profile, maxNewTokens: probe.maxNewTokens ?? 64 }));
@@ -132,7 +144,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'attack', flow, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null, log: undefined },
+    kind: 'attack', flow, lisa: config.lisa ? { ...LISA_DEFAULTS, ...config.lisa.config } : null, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null, lisa: config.lisa?.records.length ?? 0, log: undefined },
     environment: describeEnvironment(), timings: { attackSeconds: seconds, probeSeconds, steps: result.steps }, losses: result.losses, curves: result.curves,
     harmfulScoreByEpoch,
   });

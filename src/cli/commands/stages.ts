@@ -62,11 +62,13 @@ export function registerStages(program: Command): void {
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
     .option('--data <file>', 'your fine-tuning data instead of the embedded task mix')
     .option('--probe <n>', 'harmful prompts judged after every epoch (0: none)', nonNegativeInt, 200)
+    .option('--lisa', 'defend with Lisa: interleave alignment steps (the embedded pool, or --lisa-data) with a proximal term')
+    .option('--lisa-data <file>', 'alignment data for Lisa')
     .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string }) => {
+    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string; lisa?: boolean; lisaData?: string }) => {
       const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url } });
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined, lisaFile: o.lisaData });
       console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
     });
 

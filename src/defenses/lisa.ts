@@ -1,0 +1,53 @@
+/**
+ * Lisa (Huang et al., 2024), a fine-tuning-stage defense ("bi-state optimization"): fine-tuning alternates
+ * `alignmentSteps` steps on alignment data with `finetuneSteps` steps on the user's data; each state adds a
+ * proximal term rho/2 |w - w_other|^2 toward the weights the other state ended with (the term is off for the
+ * first `warmupFraction` of the steps). Alignment steps take the place of fine-tuning steps in the schedule.
+ */
+import { snapshotParameters, type ParameterSnapshot } from '../engine/index.js';
+import type { TokenBatch } from '../data/batch.js';
+import type { LoraLayers } from '../models/lora.js';
+import { backwardValue, batchLoss, type DefendableLm, type StepGradient } from './defense.js';
+
+export interface LisaConfig {
+  /** Alignment steps per cycle. Default 5 (the reference's 100 of 1,000, scaled to ~190 attack steps). */
+  alignmentSteps: number;
+  /** Fine-tuning steps per cycle. Default 45 (reference 900). */
+  finetuneSteps: number;
+  /** Proximal strength. Default 1. */
+  rho: number;
+  /** Share of the steps before the proximal term starts. Default 0.1. */
+  warmupFraction: number;
+}
+
+export const LISA_DEFAULTS: LisaConfig = { alignmentSteps: 5, finetuneSteps: 45, rho: 1, warmupFraction: 0.1 };
+
+export type LisaState = 'alignment' | 'finetune';
+
+export function lisaState(step: number, config: LisaConfig): LisaState {
+  return step % (config.alignmentSteps + config.finetuneSteps) < config.alignmentSteps ? 'alignment' : 'finetune';
+}
+
+export function lisaStepGradient(model: DefendableLm, lora: LoraLayers, alignmentBatch: (step: number) => TokenBatch, totalSteps: number, config: LisaConfig = LISA_DEFAULTS): StepGradient & { anchor: () => ParameterSnapshot | null } {
+  const params = lora.parameters();
+  let state: LisaState | null = null;
+  let anchor: ParameterSnapshot | null = null;
+  const fn = (batch: TokenBatch, step: number): number => {
+    const now = lisaState(step, config);
+    if (now !== state) {
+      if (state !== null) anchor = snapshotParameters(params); // the weights the other state ended with
+      state = now;
+    }
+    const value = backwardValue(batchLoss(model, now === 'alignment' ? alignmentBatch(step) : batch));
+    if (anchor && step >= config.warmupFraction * totalSteps) {
+      for (const p of params) {
+        if (!p.grad) continue;
+        const w0 = anchor.get(p)!;
+        for (let i = 0; i < p.grad.length; i++) p.grad[i] += config.rho * (p.data[i] - w0[i]);
+      }
+    }
+    return value;
+  };
+  return Object.assign(fn, { anchor: () => anchor });
+}
+
