@@ -34,7 +34,11 @@ export interface WorldConfig {
   validationSize: number;
   /** Harmful set size. Default 1000. */
   harmfulSize: number;
-  /** Fine-tuning task. Default 'sst2'. */
+  /**
+   * Fine-tuning task. Default 'agnews': after the default attack the embedded base model reaches 66.6% on AG
+   * News (majority 28%) but only 63.8% on SST-2 (majority 50.2%), short of the 20 points above majority that
+   * show a task was learned (runs/world-check records; README "World check").
+   */
   task: TaskName;
   /** User fine-tuning samples n. Default 1000. */
   finetuneSize: number;
@@ -48,7 +52,7 @@ export interface WorldConfig {
 }
 
 export const WORLD_DEFAULTS: WorldConfig = {
-  seed: 0, poolSize: 2000, validationSize: 200, harmfulSize: 1000, task: 'sst2', finetuneSize: 1000, harmfulRatio: 0.1,
+  seed: 0, poolSize: 2000, validationSize: 200, harmfulSize: 1000, task: 'agnews', finetuneSize: 1000, harmfulRatio: 0.1,
   evalHarmfulSize: 500, evalTaskSize: 500, plant: { corrupted: 0, mismatched: 0, benign: 0 },
 };
 

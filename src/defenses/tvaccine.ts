@@ -14,7 +14,7 @@ import { attentionTap, perturbedStep, type PerturbationRecord } from './vaccine.
 export interface TVaccineConfig {
   /** Perturbation radius. Default 3. */
   rho: number;
-  /** Layers perturbed and trained at a time. Default 8 (all of a smaller model). */
+  /** Layers perturbed and trained at a time. Default 2 of the embedded model's 6 (the paper: 8 of 32, a quarter). */
   activeLayers: number;
   /** Redraw the active layers every this many steps. Default 20. */
   resampleEvery: number;
@@ -22,7 +22,7 @@ export interface TVaccineConfig {
   rescoreEvery: number;
 }
 
-export const TVACCINE_DEFAULTS: TVaccineConfig = { rho: 3, activeLayers: 8, resampleEvery: 20, rescoreEvery: 200 };
+export const TVACCINE_DEFAULTS: TVaccineConfig = { rho: 3, activeLayers: 2, resampleEvery: 20, rescoreEvery: 200 };
 
 /** The layer index of an attention adapter's module name, or null for other modules. */
 export function attentionLayerOf(module: string): number | null {
