@@ -92,6 +92,16 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.ok(existsSync(join(last.stages.eval, 'done.json')));
   assert.deepEqual(third.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score), 'same seed, same results');
 
+  // The report was written beside the results: tables, five figures, the manifest.
+  const html = readFileSync(join(dir, 'run', 'report.html'), 'utf8');
+  assert.equal((html.match(/<svg /g) ?? []).length, 5);
+  assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 4, 'header and one row per setting');
+  assert.match(html, /<pre id="manifest">/);
+  assert.ok(!/<script|https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'self-contained: no scripts, no network');
+  const md = readFileSync(join(dir, 'run', 'report.md'), 'utf8');
+  for (const id of ['figure-1-harmful-score', 'figure-3-validation-loss-during-alignment']) {
+    assert.ok(md.includes(`(${id}.svg)`) && existsSync(join(dir, 'run', `${id}.svg`)), id);
+  }
   const table = formatTable(summarize(third.results));
   assert.match(table, /\| selector \| k +\| n +\| harmful score %/);
   assert.equal(table.split('\n').length, 2 + 4);

@@ -7,6 +7,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
 import { registerPretrain } from './commands/pretrain.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
@@ -28,6 +29,7 @@ registerSelect(program);
 registerStages(program);
 registerDemo(program);
 registerRun(program);
+registerReport(program);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,155 @@
+/**
+ * `pharmacist report RESULTS`: tables and figures from a results store (a grid's results.json and the stage
+ * records it points to), as report.md (with the figures beside it as SVG files) and a self-contained
+ * report.html (inline SVG, no scripts, no network).
+ * - Table: harmful score, fine-tune accuracy, selection and alignment time per selector x k x defense x task
+ *   x n x p, mean ± sd over seeds.
+ * - Figure 1: harmful score and alignment time against the number of alignment samples, per selector.
+ * - Figure 3: harmful score after each attack epoch, validation loss during alignment, harmful-set loss
+ *   during fine-tuning, per selector.
+ * - The manifest: versions, seeds, config, model and data hashes.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { CellResult } from '../pipeline/grid.js';
+import { meanSd, summarize, type ArmSummary } from '../pipeline/results.js';
+import { lineChart, type Series } from './svg.js';
+
+export interface ResultsStore {
+  config: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  model?: { path: string; sha256: string };
+  judge?: string;
+  results: CellResult[];
+  status?: string;
+}
+
+export function loadResults(path: string): ResultsStore {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path;
+  if (!existsSync(file)) throw new Error(`${file}: not found (give a grid's run folder or its results.json)`);
+  const store = JSON.parse(readFileSync(file, 'utf8')) as ResultsStore;
+  if (!Array.isArray(store.results)) throw new Error(`${file}: field "results" should be an array of cells`);
+  return store;
+}
+
+interface Figure {
+  id: string;
+  caption: string;
+  svg: string;
+}
+
+const pm = (m: number, sd: number, n: number) => (n > 1 ? `${m.toFixed(1)} ± ${sd.toFixed(1)}` : m.toFixed(1));
+
+function table(arms: readonly ArmSummary[], results: readonly CellResult[]): { header: string[]; rows: string[][] } {
+  const header = ['selector', 'k', 'defense', 'task', 'n', 'p', 'harmful score %', 'fine-tune accuracy %', 'select s', 'align s', 'seeds'];
+  const rows = arms.map((a) => {
+    const cells = results.filter((r) => r.selector === a.selector && r.ratio === a.ratio && r.defense === a.defense && r.task === a.task && r.n === a.n && r.p === a.p);
+    const align = meanSd(cells.map((r) => r.align_seconds));
+    return [
+      a.selector, String(a.k), a.defense, a.task, String(a.n), String(a.p), pm(a.harmful_score, a.harmful_score_sd, a.seeds.length),
+      a.finetune_accuracy === null ? 'n/a' : pm(a.finetune_accuracy, a.finetune_accuracy_sd ?? 0, a.seeds.length),
+      a.select_seconds.toFixed(0), pm(align.mean, align.sd, a.seeds.length), String(a.seeds.length),
+    ];
+  });
+  return { header, rows };
+}
+
+function readJson(path: string): Record<string, unknown> | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
+}
+
+type Curve = { step: number; loss: number }[];
+
+/** Mean of curves point by point (curves of one setting over seeds share their steps). */
+function meanCurve(curves: Curve[]): { x: number; y: number }[] {
+  const n = Math.min(...curves.map((c) => c.length));
+  return Array.from({ length: Number.isFinite(n) ? n : 0 }, (_, i) => ({ x: curves[0][i].step, y: meanSd(curves.map((c) => c[i].loss)).mean }));
+}
+
+function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): Figure[] {
+  const out: Figure[] = [];
+  // Figure 1: against k, one series per selector, for the first (defense, task, n, p) setting.
+  const first = arms[0];
+  if (!first) return out;
+  const same = (a: { defense: string; task: string; n: number; p: number }) => a.defense === first.defense && a.task === first.task && a.n === first.n && a.p === first.p;
+  const selectors = [...new Set(arms.filter(same).map((a) => a.selector))];
+  const bySelector = (value: (a: ArmSummary) => number): Series[] => {
+    const full = arms.find((a) => same(a) && a.selector === 'full');
+    return selectors.filter((s) => s !== 'full').map((s) => ({
+      name: s,
+      points: [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])].map((a) => ({ x: a.k, y: value(a) })),
+    }));
+  };
+  const setting = `${first.defense}, ${first.task}, n = ${first.n}, p = ${first.p}`;
+  out.push({ id: 'figure-1-harmful-score', caption: `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); the last point of each line is the full pool.`, svg: lineChart(bySelector((a) => a.harmful_score), { title: 'Harmful score vs alignment samples', xLabel: 'alignment samples k', yLabel: 'harmful score %' }) });
+  out.push({ id: 'figure-1-alignment-time', caption: `Figure 1b. Alignment time against the number of alignment samples (${setting}).`, svg: lineChart(bySelector((a) => a.align_seconds), { title: 'Alignment time vs alignment samples', xLabel: 'alignment samples k', yLabel: 'seconds' }) });
+
+  // Figure 3: per arm of the first setting.
+  const armsOfSetting = arms.filter(same);
+  const name = (a: ArmSummary) => (a.selector === 'full' ? 'full' : `${a.selector} k=${a.k}`);
+  const cellsOf = (a: ArmSummary) => results.filter((r) => r.selector === a.selector && r.ratio === a.ratio && same(r));
+  const curves = (a: ArmSummary, stage: 'align' | 'attack', key: string): Curve[] => cellsOf(a).flatMap((r) => {
+    const record = readJson(join(r.stages[stage], 'record.json'));
+    const curve = (record?.curves as Record<string, Curve> | undefined)?.[key];
+    return curve ? [curve] : [];
+  });
+  out.push({
+    id: 'figure-3-harmful-score-during-fine-tuning', caption: `Figure 3a. Harmful score (probe prompts) after each attack epoch (${setting}).`,
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
+  });
+  out.push({
+    id: 'figure-3-validation-loss-during-alignment', caption: `Figure 3b. Validation loss during alignment (${setting}).`,
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
+  });
+  out.push({
+    id: 'figure-3-harmful-loss-during-fine-tuning', caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
+  });
+  return out;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
+
+export interface Report {
+  markdown: string;
+  html: string;
+  figures: Figure[];
+}
+
+export function buildReport(store: ResultsStore): Report {
+  const arms = summarize(store.results);
+  const { header, rows } = table(arms, store.results);
+  const figs = figures(arms, store.results);
+  const seeds = [...new Set(store.results.map((r) => r.seed))];
+  const manifest = { status: store.status ?? null, cells: store.results.length, seeds, model: store.model ?? null, judge: store.judge ?? null, environment: store.environment, config: store.config };
+  const md = [
+    '# Pharmacist report', '',
+    `${store.results.length} cells, seeds ${seeds.join(', ')}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy on the task's test items; times in seconds.`, '',
+    `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '',
+    ...figs.flatMap((f) => [`![${f.caption}](${f.id}.svg)`, '', f.caption, '']),
+    '## Manifest', '', '```json', JSON.stringify(manifest, null, 2), '```', '',
+  ].join('\n');
+  const html = [
+    '<!doctype html>', '<html lang="en"><head><meta charset="utf-8"><title>Pharmacist report</title>',
+    '<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}pre{background:#f8f8f8;padding:1em;overflow:auto}</style>',
+    '</head><body>', '<h1>Pharmacist report</h1>',
+    `<p>${store.results.length} cells, seeds ${seeds.join(', ')}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy on the task's test items; times in seconds.</p>`,
+    '<table id="results"><thead><tr>', ...header.map((h) => `<th>${escapeHtml(h)}</th>`), '</tr></thead><tbody>',
+    ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`), '</tbody></table>',
+    ...figs.map((f) => `<figure id="${f.id}">${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`),
+    '<h2>Manifest</h2>', `<pre id="manifest">${escapeHtml(JSON.stringify(manifest, null, 2))}</pre>`, '</body></html>', '',
+  ].join('\n');
+  return { markdown: md, html, figures: figs };
+}
+
+/** Write report.md, its SVG figures and report.html into `outDir`, atomically. */
+export function writeReport(store: ResultsStore, outDir: string): Report {
+  const report = buildReport(store);
+  for (const f of report.figures) writeFileAtomic(join(outDir, `${f.id}.svg`), f.svg);
+  writeFileAtomic(join(outDir, 'report.md'), report.markdown);
+  writeFileAtomic(join(outDir, 'report.html'), report.html);
+  return report;
+}
