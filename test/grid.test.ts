@@ -54,7 +54,7 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const config = resolveGridConfig({
     model, run_dir: join(dir, 'run'),
     world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
-    grid: { selector: ['full', 'random'], ratio: [0.5], defense: ['sft'], task: ['sst2'], n: [8, 6], p: [0.25], seed: [0] },
+    grid: { selector: ['full', 'random'], ratio: [0.5, 0.25], defense: ['sft'], task: ['sst2'], n: [8, 6], p: [0.25], seed: [0] },
     select: { max_length: 48 },
     align: { epochs: 1, batch_size: 4, max_length: 48 },
     attack: { epochs: 2, batch_size: 4, max_length: 48 },
@@ -62,32 +62,33 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   });
   const lines: string[] = [];
   const first = await runGrid(config, (l) => lines.push(l));
-  assert.equal(first.results.length, 4);
+  assert.equal(first.results.length, 6);
   const stages = readdirSync(join(dir, 'run', 'stages'));
   const count = (kind: string) => stages.filter((s) => s.startsWith(`${kind}-`)).length;
-  assert.deepEqual([count('select'), count('align'), count('attack'), count('eval')], [2, 2, 4, 4], 'select and align shared across n');
+  assert.deepEqual([count('select'), count('align'), count('attack'), count('eval')], [2, 3, 6, 6], 'one ranking serves both ratios; alignments shared across n');
+  assert.equal(readFileSync(join(first.results[1].stages.select, 'ranking.jsonl'), 'utf8').trim().split('\n').length, 12, 'the stage keeps the whole ranking');
   for (const r of first.results) {
     assert.equal(r.harmful_score_by_attack_epoch.length, 2);
     assert.equal(typeof r.harmful_score, 'number');
   }
-  assert.deepEqual(first.results.map((r) => r.k), [12, 6, 12, 6]);
+  assert.deepEqual(first.results.map((r) => r.k), [12, 6, 3, 12, 6, 3]);
   const store = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
   assert.equal(store.status, 'done');
-  assert.equal(store.results.length, 4);
+  assert.equal(store.results.length, 6);
 
   // Rerun: everything cached, identical results.
   const again: string[] = [];
   const second = await runGrid(config, (l) => again.push(l));
-  assert.equal(again.filter((l) => l.includes('(cached)')).length, 4);
+  assert.equal(again.filter((l) => l.includes('(cached)')).length, 6);
   assert.deepEqual(second.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score));
 
   // Kill simulation: the last cell's attack never finished (no done.json) and its eval never ran.
-  const last = first.results[3];
+  const last = first.results[5];
   rmSync(join(last.stages.attack, 'done.json'));
   rmSync(last.stages.eval, { recursive: true });
   const resumed: string[] = [];
   const third = await runGrid(config, (l) => resumed.push(l));
-  assert.equal(resumed.filter((l) => l.includes('(cached)')).length, 3);
+  assert.equal(resumed.filter((l) => l.includes('(cached)')).length, 5);
   assert.ok(!resumed.some((l) => /selecting with/.test(l)), 'no selection redone');
   assert.ok(existsSync(join(last.stages.eval, 'done.json')));
   assert.deepEqual(third.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score), 'same seed, same results');
@@ -95,7 +96,7 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   // The report was written beside the results: tables, five figures, the manifest.
   const html = readFileSync(join(dir, 'run', 'report.html'), 'utf8');
   assert.equal((html.match(/<svg /g) ?? []).length, 5);
-  assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 4, 'header and one row per setting');
+  assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 6, 'header and one row per setting');
   assert.match(html, /<pre id="manifest">/);
   assert.ok(!/<script|https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'self-contained: no scripts, no network');
   const md = readFileSync(join(dir, 'run', 'report.md'), 'utf8');
@@ -104,5 +105,5 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   }
   const table = formatTable(summarize(third.results));
   assert.match(table, /\| selector \| k +\| n +\| harmful score %/);
-  assert.equal(table.split('\n').length, 2 + 4);
+  assert.equal(table.split('\n').length, 2 + 6);
 });

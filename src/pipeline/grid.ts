@@ -23,7 +23,8 @@ import { formatSeconds } from '../train/trainer.js';
 import { loadResults, writeReport } from '../report/report.js';
 import { describeEnvironment } from './environment.js';
 import type { GridConfig, TrainingKnobs } from './grid-config.js';
-import { runSelect, SELECT_DEFAULTS } from './select.js';
+import { topK, subsetSize } from '../select/selector.js';
+import { plantedReport, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
 
 export interface GridCell {
@@ -45,6 +46,8 @@ export interface CellResult extends GridCell {
   align_seconds: number;
   attack_seconds: number;
   harmful_score_by_attack_epoch: number[];
+  /** With planted samples in the pool: the share of them the subset left out. */
+  planted_outside: number | null;
   stages: { select: string; align: string; attack: string; eval: string };
 }
 
@@ -121,19 +124,22 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
     const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
-    const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, ratio: cell.ratio, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
+    // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
+    const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
     const selectDir = join(stagesDir, `select-${selectKey}`);
     const selected = await stage(selectDir, async () => {
       const r = await runSelect({
-        ...SELECT_DEFAULTS, method: cell.selector, ratio: cell.ratio, model: config.model, seed: cell.seed, maxLength: config.select.max_length, outDir: selectDir,
+        ...SELECT_DEFAULTS, method: cell.selector, ratio: 1, model: config.model, seed: cell.seed, maxLength: config.select.max_length, outDir: selectDir,
         world: { poolSize: config.world.pool_size, validationSize: config.world.validation_size, harmfulSize: config.world.harmful_size }, plant: config.world.plant,
         pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
       }, stageLog);
-      return { kept: r.kept, seconds: r.seconds, planted: r.planted };
+      return { scores: r.scores, seconds: r.seconds };
     });
-    const subset = selected.value.kept.map((i) => asInstruction(world.pool[i]));
+    const kept = topK(selected.value.scores, subsetSize(world.pool.length, { ratio: cell.ratio }));
+    const subset = kept.map((i) => asInstruction(world.pool[i]));
+    const planted = plantedReport(world.pool, kept);
 
-    const alignKey = key({ stage: 'align', selectKey, defense: cell.defense, align: config.align, seed: cell.seed });
+    const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
     const alignDir = join(stagesDir, `align-${alignKey}`);
     const aligned = await stage(alignDir, () => {
       const r = alignStage({
@@ -174,6 +180,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       ...cell, k: subset.length, harmful_score: evaluated.value.harmfulScore, finetune_accuracy: evaluated.value.accuracy, majority_rate: evaluated.value.majorityRate,
       select_seconds: selected.value.seconds, align_seconds: aligned.value.seconds, attack_seconds: attacked.value.seconds,
       harmful_score_by_attack_epoch: attacked.value.harmfulScoreByEpoch,
+      planted_outside: planted ? planted.outsideShare : null,
       stages: { select: selectDir, align: alignDir, attack: attackDir, eval: evalDir },
     };
     results.push(result);
