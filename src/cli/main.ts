@@ -8,6 +8,7 @@ import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerReport } from './commands/report.js';
+import { registerReproduce } from './commands/reproduce.js';
 import { registerRun } from './commands/run.js';
 import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
@@ -30,6 +31,7 @@ registerStages(program);
 registerDemo(program);
 registerRun(program);
 registerReport(program);
+registerReproduce(program);
 
 try {
   await program.parseAsync();
