@@ -29,7 +29,7 @@ export const DEMO_GRID: DeepPartial<GridConfig> = {
   grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['agnews'], n: [500], p: [0.1] },
   select: { max_length: 128, pharmacist: { epochs: 1 } },
   align: { max_length: 128 },
-  attack: { max_length: 128 },
+  attack: { max_length: 128, lr: 1e-3 },
 };
 
 function merge<T>(base: T, over: unknown): T {
