@@ -27,13 +27,17 @@ import { topK, subsetSize } from '../select/selector.js';
 import { plantedReport, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
 
-export interface GridCell {
+/** A setting of the grid: everything a cell is but its seed. */
+export interface GridSetting {
   selector: string;
   ratio: number;
   defense: string;
   task: string;
   n: number;
   p: number;
+}
+
+export interface GridCell extends GridSetting {
   seed: number;
 }
 

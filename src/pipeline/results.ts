@@ -1,13 +1,7 @@
 /** Results over seeds: means and sample standard deviations per grid setting, and the table printed for them. */
-import type { CellResult } from './grid.js';
+import type { CellResult, GridSetting } from './grid.js';
 
-export interface ArmSummary {
-  selector: string;
-  ratio: number;
-  defense: string;
-  task: string;
-  n: number;
-  p: number;
+export interface ArmSummary extends GridSetting {
   k: number;
   harmful_score: number;
   finetune_accuracy: number | null;

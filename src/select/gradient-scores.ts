@@ -7,11 +7,11 @@
  *   gradient; higher = kept (training on it lowers the validation loss the most per unit step).
  */
 import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../engine/index.js';
-import { supervisedExample, type SupervisedExample } from '../data/prompt-format.js';
+import type { SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
 import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
 import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
-import type { Ranking, SelectionInput, Selector } from './selector.js';
+import { withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
 
 export interface GradientScoreConfig {
   /** Epochs of LoRA SFT on the pool before scoring (0: score at the base model). Default 1. */
@@ -66,16 +66,12 @@ export class GradientScoreSelector implements Selector {
   constructor(readonly name: GradientScoreKind, readonly config: GradientScoreConfig = GRADIENT_SCORE_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    const { model, tokenizer, eosTokenId, padTokenId } = input;
-    if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error(`${this.name} selector: needs the base model and its tokenizer`);
-    const encode = (xs: SelectionInput['pool']) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }));
-    const lora = this.config.warmupEpochs > 0
+    const warmup = ({ model, tokenizer, eosTokenId, padTokenId }: EncodedSelection) => (this.config.warmupEpochs > 0
       ? sftLora(model, tokenizer, input.pool, eosTokenId, padTokenId, {
         epochs: this.config.warmupEpochs, lr: this.config.warmupLr, maxLength: input.maxLength, profile: input.profile, seed: input.seed, lora: { ...LORA_DEFAULTS, dropout: 0 },
       }, (l) => input.log(`warm-up ${l}`)).lora
-      : attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed);
-    lora.training = false;
-    try {
+      : attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed));
+    return withSelectionAdapter(input, this.name, warmup, ({ model, encode, padTokenId }, lora) => {
       const pool = encode(input.pool);
       const params = lora.parameters();
       const size = this.config.batchSize;
@@ -83,8 +79,6 @@ export class GradientScoreSelector implements Selector {
         : this.name === 'gradnorm' ? scoreByGradNorm(model, params, pool, padTokenId, size)
           : scoreByGradSim(model, params, pool, encode(input.validation), padTokenId, size);
       return { scores, trace: { warmupEpochs: this.config.warmupEpochs } };
-    } finally {
-      model.lora = null;
-    }
+    });
   }
 }

@@ -9,11 +9,11 @@
  * validation data lose weight. Rank by omega.
  */
 import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/index.js';
-import { supervisedExample, type SupervisedExample } from '../data/prompt-format.js';
+import type { SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
 import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
-import type { Ranking, SelectionInput, Selector } from './selector.js';
+import { withSelectionAdapter, type Ranking, type SelectionInput, type Selector } from './selector.js';
 
 export interface SealConfig {
   /** Passes over the pool. Default 2. */
@@ -82,16 +82,9 @@ export class SealSelector implements Selector {
   constructor(readonly config: SealConfig = SEAL_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    const { model, tokenizer, eosTokenId, padTokenId } = input;
-    if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error('seal selector: needs the base model and its tokenizer');
-    const encode = (xs: SelectionInput['pool']) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }));
-    const lora = attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed);
-    lora.training = false;
-    try {
+    return withSelectionAdapter(input, this.name, ({ model }) => attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed), ({ model, encode, padTokenId }, lora) => {
       const result = learnSeal(model, lora.parameters(), { pool: encode(input.pool), validation: encode(input.validation), padTokenId }, { ...this.config, seed: input.seed });
       return { scores: Array.from(result.omega), trace: result.trace };
-    } finally {
-      model.lora = null;
-    }
+    });
   }
 }

@@ -3,7 +3,8 @@
  * subset is the top k. Model-based selectors get the base model and its tokenizer; every selector gets the
  * pool, the validation and harmful sets and a seed. One ranking serves every defense.
  */
-import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
+import type { LoraLayers } from '../models/lora.js';
 import type { PretrainedModel } from '../models/pretrained.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 
@@ -51,4 +52,33 @@ export function subsetSize(poolSize: number, { ratio, count }: { ratio?: number;
   const r = ratio ?? 0.4;
   if (!(r > 0 && r <= 1)) throw new Error(`subset ratio must be in (0, 1], got ${r}`);
   return Math.max(1, Math.round(r * poolSize));
+}
+
+/** What a model-based selector works with: the model, the special ids and the sets tokenized. */
+export interface EncodedSelection {
+  model: PretrainedModel;
+  tokenizer: Tokenizer;
+  eosTokenId: number;
+  padTokenId: number;
+  encode(examples: readonly InstructionExample[]): SupervisedExample[];
+}
+
+/**
+ * Run a model-based selector's work with an adapter it attaches (`attach`) and that is removed afterwards,
+ * whatever happens: selectors leave the base model as they found it.
+ */
+export function withSelectionAdapter<T>(input: SelectionInput, selector: string, attach: (s: EncodedSelection) => LoraLayers, fn: (s: EncodedSelection, lora: LoraLayers) => T): T {
+  const { model, tokenizer, eosTokenId, padTokenId } = input;
+  if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error(`${selector} selector: needs the base model and its tokenizer`);
+  const s: EncodedSelection = {
+    model, tokenizer, eosTokenId, padTokenId,
+    encode: (xs) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId })),
+  };
+  try {
+    const lora = attach(s);
+    lora.training = false;
+    return fn(s, lora);
+  } finally {
+    model.lora = null;
+  }
 }
