@@ -27,7 +27,7 @@ export const DEMO_GRID: DeepPartial<GridConfig> = {
   run_dir: 'runs/demo',
   world: { pool_size: 1000, eval_harmful: 200, eval_task: 200 },
   grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['agnews'], n: [500], p: [0.1] },
-  select: { max_length: 128, pharmacist: { epochs: 1 } },
+  select: { max_length: 128 },
   align: { max_length: 128 },
   attack: { max_length: 128, lr: 1e-3 },
 };

@@ -112,7 +112,7 @@ test('learnSelector ranks samples that teach the validation task above noise, wh
     for (const seed of [1, 2]) {
       const { model, params, pool, validation, harmful, isClean, padTokenId } = cleanNoiseProblem(seed);
       const data: BilevelData = { pool, validation, harmful, padTokenId };
-      const { omega, trace } = learnSelector(model, params, data, { safety: 'none', epochs: 10, batchSize: 8, evalBatchSize: 16, innerLr: 1, seed });
+      const { omega, trace } = learnSelector(model, params, data, { safety: 'none', epochs: 10, batchSize: 8, evalBatchSize: 16, innerLr: 1, upperEvery: 1, seed });
       const clean = cleanInTop(Array.from(omega), isClean, 16);
       assert.ok(clean >= 13, `seed ${seed}: ${clean} of the top 16 are clean`);
       assert.equal(trace.length, 10 * 4);

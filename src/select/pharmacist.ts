@@ -22,33 +22,37 @@ export type SafetyTerm = 'simulated' | 'plain' | 'none';
 export interface PharmacistConfig {
   /** Sample weights from logits. Default 'softmax' (pi = N softmax(omega)). */
   weightForm: WeightForm;
-  /** Safety-critical term S of the upper objective. Default 'simulated'. */
+  /** Safety-critical term S of the upper objective. Default 'plain' (measured on the embedded world: README). */
   safety: SafetyTerm;
   /** Weight lambda of S. Default 1. */
   lambda: number;
   /** Norm alpha of the simulated harmful step. Default 0.5. */
   alpha: number;
-  /** Lower-level SGD learning rate eta on the LoRA weights. Default 0.05. */
+  /**
+   * Lower-level SGD learning rate eta on the LoRA weights. Default 0.05: at 1 the selector's adapter learned the
+   * refusals within the pass and ranked worse (79% of planted samples left out of the top 40%, against 87.5%).
+   */
   innerLr: number;
   /** Adam learning rate on omega. Default 0.1. */
   selectorLr: number;
-  /** Passes over the pool. Default 2. */
+  /** Passes over the pool. Default 1 (a second pass left 87% of planted samples out, against 90.5%). */
   epochs: number;
   /** Pool samples per lower step. Default 16. */
   batchSize: number;
-  /** Validation / harmful samples per upper gradient. Default 32. */
+  /** Validation / harmful samples per upper gradient. Default 16. */
   evalBatchSize: number;
   /** Inner products by per-example gradients or by directional derivatives. Default 'per-example'. */
   innerProducts: 'per-example' | 'directional';
-  /** Recompute grad F every this many steps and reuse it in between (1 = every step, exact). Default 1. */
+  /** Recompute grad F every this many steps and reuse it in between (1 = every step, exact). Default 4 (a step costs
+   * about 1.6 s on the embedded model, 2 cores; 100 s for a 1,000-sample pool). */
   upperEvery: number;
   /** Minibatch order. Default 0. */
   seed: number;
 }
 
 export const PHARMACIST_DEFAULTS: PharmacistConfig = {
-  weightForm: 'softmax', safety: 'simulated', lambda: 1, alpha: 0.5, innerLr: 0.05, selectorLr: 0.1, epochs: 2, batchSize: 16,
-  evalBatchSize: 32, innerProducts: 'per-example', upperEvery: 1, seed: 0,
+  weightForm: 'softmax', safety: 'plain', lambda: 1, alpha: 0.5, innerLr: 0.05, selectorLr: 0.1, epochs: 1, batchSize: 16,
+  evalBatchSize: 16, innerProducts: 'per-example', upperEvery: 4, seed: 0,
 };
 
 export type { SelectableModel };
