@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
-import { gridCells, runGrid } from '../src/pipeline/grid.js';
+import { gridCells, independentGroups, runGrid, workerPlan } from '../src/pipeline/grid.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
 import { writeTinyModel } from './tiny-model.js';
 
@@ -29,7 +29,7 @@ test('grid config: defaults filled in; a bad field is named with its line', () =
   assert.deepEqual(config.grid.seed, [0, 1]);
   assert.equal(config.align.epochs, 2);
   assert.equal(config.align.lr, 2e-3, 'default filled in');
-  assert.equal(config.select.pharmacist.safety, 'simulated');
+  assert.equal(config.select.pharmacist.safety, 'plain');
   const cases: [string, RegExp][] = [
     ['grid:\n  seed: [0]\nalign:\n  epochs: 0\n', /bad\.yaml:4: field "align\.epochs" must be >= 1/],
     ['grid:\n  selector: [full, randm]\n', /bad\.yaml:2: field "grid\.selector\.1" must be one of/],
@@ -52,7 +52,7 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-grid-'));
   const model = writeTinyModel(join(dir, 'model'));
   const config = resolveGridConfig({
-    model, run_dir: join(dir, 'run'),
+    model, run_dir: join(dir, 'run'), workers: 1,
     world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
     grid: { selector: ['full', 'random'], ratio: [0.5, 0.25], defense: ['sft'], task: ['sst2'], n: [8, 6], p: [0.25], seed: [0] },
     select: { max_length: 48 },
@@ -106,4 +106,27 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const table = formatTable(summarize(third.results));
   assert.match(table, /\| selector \| k +\| n +\| harmful score %/);
   assert.equal(table.split('\n').length, 2 + 6);
+});
+
+test('grid workers: independent groups run in child processes; the assembly afterwards finds every stage done', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-workers-'));
+  const model = writeTinyModel(join(dir, 'model'));
+  const base = {
+    model, run_dir: join(dir, 'run'),
+    world: { pool_size: 8, validation_size: 4, harmful_size: 4, eval_harmful: 2, eval_task: 2 },
+    grid: { selector: ['full', 'random'], ratio: [0.5], defense: ['sft'], task: ['agnews'], n: [6], p: [0.5], seed: [0] },
+    select: { max_length: 40 }, align: { epochs: 1, batch_size: 4, max_length: 40 }, attack: { epochs: 1, batch_size: 3, max_length: 40 },
+    eval: { judge: 'keyword', max_new_tokens: 2, probe_prompts: 1 },
+  };
+  assert.deepEqual(independentGroups(resolveGridConfig(base).grid).map((g) => [g.selector, g.seed]), [[['full'], [0]], [['random'], [0]]]);
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: 8 });
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 5, 2), { workers: 2, threads: 1 });
+  const lines: string[] = [];
+  const parallel = await runGrid(resolveGridConfig({ ...base, workers: 2 }), (l) => lines.push(l));
+  assert.equal(parallel.results.length, 2);
+  assert.ok(lines.some((l) => /^\[full\/seed 0\] started/.test(l)) && lines.some((l) => /^\[random\/seed 0\] started/.test(l)));
+  assert.equal(lines.filter((l) => !l.startsWith('[') && l.includes('(cached)')).length, 2, 'the assembly pass computes nothing');
+  const again: string[] = [];
+  await runGrid(resolveGridConfig({ ...base, workers: 1 }), (l) => again.push(l));
+  assert.equal(again.filter((l) => l.includes('(cached)')).length, 2);
 });

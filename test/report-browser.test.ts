@@ -23,7 +23,7 @@ function syntheticStore(dir: string) {
       writeJsonAtomic(join(stage('attack'), 'record.json'), { curves: { harmful: [0, 5, 10].map((step) => ({ step, loss: 4 - step / 10 })) } });
       results.push({
         selector, ratio, defense: 'sft', task: 'agnews', n: 500, p: 0.1, seed, k, harmful_score: 40 - k / 5 + seed, finetune_accuracy: 60 + seed, majority_rate: 28,
-        select_seconds: 5, align_seconds: k, attack_seconds: 30, harmful_score_by_attack_epoch: [10, 20, 30 + seed], planted_outside: null,
+        select_seconds: 5, align_seconds: k, attack_seconds: 30, harmful_score_by_attack_epoch: [10, 20, 30 + seed], planted_outside: null, refusal_share: 0.7,
         stages: { select: stage('select'), align: stage('align'), attack: stage('attack'), eval: stage('eval') },
       });
     }

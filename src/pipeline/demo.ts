@@ -19,17 +19,19 @@ export interface DemoOptions {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /**
- * The demo's scale, chosen so that three arms fit in about 15 minutes on 2 cores: a 1,000-sample pool,
- * 128-token truncation, an attack of 500 samples, 200 evaluation prompts and test items. Same data sources
- * and methods as the full-size world.
+ * The demo's scale, chosen so that three arms fit in 15 minutes on 2 cores: an 800-sample pool, 128-token
+ * truncation, an attack of 500 samples at 1e-3 (at 5e-4 the full-size world's attack reached 21%; here the
+ * attack must separate the arms without saturating), the harmful score on 100 prompts after every attack
+ * epoch and on 200 at the end, 200 test items. Same data sources and methods as the full-size world.
  */
 export const DEMO_GRID: DeepPartial<GridConfig> = {
   run_dir: 'runs/demo',
-  world: { pool_size: 1000, eval_harmful: 200, eval_task: 200 },
+  world: { pool_size: 800, eval_harmful: 200, eval_task: 200 },
   grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['agnews'], n: [500], p: [0.1] },
   select: { max_length: 128 },
   align: { max_length: 128 },
   attack: { max_length: 128, lr: 1e-3 },
+  eval: { probe_prompts: 100 },
 };
 
 function merge<T>(base: T, over: unknown): T {

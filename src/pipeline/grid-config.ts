@@ -25,6 +25,8 @@ export interface TrainingKnobs {
 export interface GridConfig {
   model: string;
   run_dir: string;
+  report: boolean;
+  workers: number;
   world: { pool_size: number; validation_size: number; harmful_size: number; eval_harmful: number; eval_task: number; plant: { corrupted: number; mismatched: number; benign: number } };
   grid: { selector: string[]; ratio: number[]; defense: string[]; task: string[]; n: number[]; p: number[]; seed: number[] };
   select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number } };
@@ -55,6 +57,8 @@ export const GRID_SCHEMA = {
   properties: {
     model: { type: 'string', default: 'assets/base', description: 'base model folder (Hugging Face layout)' },
     run_dir: { type: 'string', default: 'runs/grid', description: 'stage cache (stages/) and results store (results.json)' },
+    report: { type: 'boolean', default: true, description: 'write report.md and report.html when the grid finishes' },
+    workers: int(0, 0, 'processes running independent cells side by side (one per selector and seed), threads shared among them; 0: as many as cores allow'),
     world: object({
       pool_size: int(1, W.poolSize, 'alignment pool size'),
       validation_size: int(1, W.validationSize, 'validation set size'),

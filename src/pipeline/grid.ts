@@ -7,7 +7,10 @@
  * Results go to run_dir/results.json (rewritten atomically after every cell).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { asInstruction } from '../data/datasets.js';
@@ -24,7 +27,7 @@ import { loadResults, writeReport } from '../report/report.js';
 import { describeEnvironment } from './environment.js';
 import type { GridConfig, TrainingKnobs } from './grid-config.js';
 import { topK, subsetSize } from '../select/selector.js';
-import { plantedReport, runSelect, SELECT_DEFAULTS } from './select.js';
+import { plantedReport, refusalShare, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
 
 /** A setting of the grid: everything a cell is but its seed. */
@@ -52,6 +55,8 @@ export interface CellResult extends GridCell {
   harmful_score_by_attack_epoch: number[];
   /** With planted samples in the pool: the share of them the subset left out. */
   planted_outside: number | null;
+  /** Share of plain refusals in the kept subset (the embedded pool's quality diagnostic). */
+  refusal_share: number;
   stages: { select: string; align: string; attack: string; eval: string };
 }
 
@@ -96,8 +101,58 @@ export interface GridResult {
   seconds: number;
 }
 
+/**
+ * Cells that share no stage: one group per selector and seed (a selection serves its ratios, an alignment its
+ * attacks). Groups can run in separate processes; the stage cache makes the final assembly free.
+ */
+export function independentGroups(grid: GridConfig['grid']): GridConfig['grid'][] {
+  return grid.seed.flatMap((seed) => grid.selector.map((selector) => ({ ...grid, seed: [seed], selector: [selector] })));
+}
+
+/** How many worker processes and threads each: workers 0 means one per core, as groups allow. */
+export function workerPlan(config: GridConfig, groups: number, cores = availableParallelism()): { workers: number; threads: number } {
+  const workers = Math.max(1, Math.min(groups, config.workers > 0 ? config.workers : cores));
+  return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
+}
+
+/**
+ * Run the groups in `workers` child processes (`pharmacist run` on a one-group config, PHARMACIST_THREADS
+ * set), their output prefixed; resolves when all are done, rejects if one fails.
+ */
+async function runGroupsInWorkers(config: GridConfig, groups: GridConfig['grid'][], plan: { workers: number; threads: number }, log: (line: string) => void): Promise<void> {
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const dir = join(config.run_dir, 'workers');
+  mkdirSync(dir, { recursive: true });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < groups.length) {
+      const i = next++;
+      const group = groups[i];
+      const name = `${group.selector[0]}/seed ${group.seed[0]}`;
+      const file = join(dir, `group-${i}.json`);
+      writeJsonAtomic(file, { ...config, workers: 1, grid: group, report: false });
+      log(`[${name}] started (${plan.threads} thread${plan.threads > 1 ? 's' : ''})`);
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, [cli, 'run', file], { env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const forward = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${name}] ${line}`); };
+        child.stdout.on('data', forward);
+        child.stderr.on('data', forward);
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`))));
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: plan.workers }, worker));
+}
+
 export async function runGrid(config: GridConfig, log: (line: string) => void = console.log): Promise<GridResult> {
   const t0 = performance.now();
+  const groups = independentGroups(config.grid);
+  const plan = workerPlan(config, groups.length);
+  if (plan.workers > 1) {
+    log(`running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`);
+    await runGroupsInWorkers(config, groups, plan, log);
+  }
   const cells = gridCells(config.grid);
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
   const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
@@ -142,6 +197,8 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const kept = topK(selected.value.scores, subsetSize(world.pool.length, { ratio: cell.ratio }));
     const subset = kept.map((i) => asInstruction(world.pool[i]));
     const planted = plantedReport(world.pool, kept);
+    const refusals = refusalShare(world.pool, kept);
+    if (kept.length < world.pool.length) stageLog(`kept ${kept.length}: ${(100 * refusals).toFixed(1)}% refusals (pool ${(100 * refusalShare(world.pool, world.pool.map((_, i) => i))).toFixed(1)}%)`);
 
     const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
     const alignDir = join(stagesDir, `align-${alignKey}`);
@@ -185,6 +242,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       select_seconds: selected.value.seconds, align_seconds: aligned.value.seconds, attack_seconds: attacked.value.seconds,
       harmful_score_by_attack_epoch: attacked.value.harmfulScoreByEpoch,
       planted_outside: planted ? planted.outsideShare : null,
+      refusal_share: refusals,
       stages: { select: selectDir, align: alignDir, attack: attackDir, eval: evalDir },
     };
     results.push(result);
@@ -194,7 +252,9 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     store('running');
   }
   store('done');
-  writeReport(loadResults(config.run_dir), config.run_dir);
-  log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);
+  if (config.report !== false) {
+    writeReport(loadResults(config.run_dir), config.run_dir);
+    log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);
+  }
   return { results, seconds: (performance.now() - t0) / 1000 };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { asInstruction, loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
 import type { PromptProfile } from '../data/prompt-format.js';
-import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
+import { buildWorld, looksLikeRefusal, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
@@ -77,6 +77,9 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
   const seconds = (performance.now() - t0) / 1000;
 
   const planted = plantedReport(pool, kept);
+  // On the embedded pool: how much of the kept data is plain refusal, against the pool (a quality diagnostic).
+  const refusals = world ? { kept: refusalShare(pool, kept), pool: refusalShare(pool, pool.map((_, i) => i)) } : null;
+  if (refusals && k < pool.length) log(`refusals: ${(100 * refusals.kept).toFixed(1)}% of the kept samples, ${(100 * refusals.pool).toFixed(1)}% of the pool`);
   if (planted) log(`planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} (${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`);
   const rankOf = new Map(topK(ranking.scores, pool.length).map((idx, r) => [idx, r + 1]));
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -87,10 +90,14 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
     kind: 'select', config, seed: config.seed, environment: describeEnvironment(), k, poolSize: pool.length,
     data: world ? { world: world.config, sources: world.sources, overlaps: world.overlaps } : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
     model: bundle ? { source: bundle.source, weights: hash(join(config.model, 'model.safetensors')) } : null,
-    timings: { selectSeconds: seconds }, planted, trace: ranking.trace ?? null,
+    timings: { selectSeconds: seconds }, planted, refusals, trace: ranking.trace ?? null,
   });
   log(`kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`);
   return { scores: ranking.scores, kept, seconds, pool, planted };
+}
+
+export function refusalShare(pool: readonly (QaRecord & { kind?: string })[], idx: readonly number[]): number {
+  return idx.filter((i) => (pool[i].kind ?? 'natural') === 'natural' && looksLikeRefusal(pool[i].response)).length / Math.max(1, idx.length);
 }
 
 export interface PlantedReport {

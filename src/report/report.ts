@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/grid.js';
 import { meanSd, summarize, type ArmSummary } from '../pipeline/results.js';
-import { lineChart, type Series } from './svg.js';
+import { COLORS, lineChart, type Series } from './svg.js';
 
 export interface ResultsStore {
   config: Record<string, unknown>;
@@ -69,6 +69,8 @@ function meanCurve(curves: Curve[]): { x: number; y: number }[] {
 
 function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): Figure[] {
   const out: Figure[] = [];
+  // One colour per selector in every figure.
+  const palette = new Map([...new Set(arms.map((a) => a.selector))].map((s, i) => [s, COLORS[i % COLORS.length]]));
   // Figure 1: against k, one series per selector, for the first (defense, task, n, p) setting.
   const first = arms[0];
   if (!first) return out;
@@ -77,7 +79,7 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   const bySelector = (value: (a: ArmSummary) => number): Series[] => {
     const full = arms.find((a) => same(a) && a.selector === 'full');
     return selectors.filter((s) => s !== 'full').map((s) => ({
-      name: s,
+      name: s, color: palette.get(s),
       points: [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])].map((a) => ({ x: a.k, y: value(a) })),
     }));
   };
@@ -96,15 +98,15 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   });
   out.push({
     id: 'figure-3-harmful-score-during-fine-tuning', caption: `Figure 3a. Harmful score (probe prompts) after each attack epoch (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
   });
   out.push({
     id: 'figure-3-validation-loss-during-alignment', caption: `Figure 3b. Validation loss during alignment (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
   });
   out.push({
     id: 'figure-3-harmful-loss-during-fine-tuning', caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
   });
   return out;
 }

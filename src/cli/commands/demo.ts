@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEMO_GRID, runDemo } from '../../pipeline/demo.js';
-import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
 export function registerDemo(program: Command): void {
   const g = DEMO_GRID;
@@ -14,13 +14,14 @@ export function registerDemo(program: Command): void {
     .option('--attack-lr <x>', 'attack LoRA learning rate', positiveNumber)
     .option('--attack-epochs <n>', 'attack epochs', positiveInt)
     .option('--selector-epochs <n>', 'Pharmacist: passes over the pool', positiveInt)
+    .option('--safety <term>', 'Pharmacist: safety-critical term S (simulated, plain, none)')
     .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
-    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; runDir: string }) => {
+    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; safety?: string; runDir: string }) => {
       const { arms } = await runDemo({
         seeds: o.seeds, firstSeed: o.firstSeed,
         overrides: {
           run_dir: o.runDir, grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
-          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs } },
+          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs, safety: o.safety === undefined ? undefined : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const) } },
         },
       });
       console.log(JSON.stringify({

@@ -6,7 +6,7 @@ import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber,
 interface SelectOptions {
   method: string; ratio?: number; count?: number; model: string; pool?: string; validation?: string; harmful?: string;
   promptField: string; responseField: string; inputField: string; plantCorrupted: number; plantMismatched: number; plantBenign: number;
-  seed: number; out: string; maxLength: number;
+  seed: number; out: string; maxLength: number; poolSize: number;
   epochs: number; safety: string; lambda: number; alpha: number; innerLr: number; selectorLr: number; batchSize: number; evalBatchSize: number;
   upperEvery: number; weightForm: string;
 }
@@ -29,6 +29,7 @@ export function registerSelect(program: Command): void {
     .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
     .option('--response-field <name>', 'field holding the response', d.mapping.response)
     .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
+    .option('--pool-size <n>', 'embedded pool size', positiveInt, 2000)
     .option('--plant-corrupted <f>', 'embedded pool: fraction replaced by word-shuffled answers', fraction, 0)
     .option('--plant-mismatched <f>', 'embedded pool: fraction replaced by answers to other prompts', fraction, 0)
     .option('--plant-benign <f>', 'embedded pool: fraction replaced by benign Alpaca Q&A', fraction, 0)
@@ -50,7 +51,7 @@ export function registerSelect(program: Command): void {
         ...d, method: o.method, ratio: o.ratio, count: o.count, model: o.model, poolFile: o.pool, validationFile: o.validation, harmfulFile: o.harmful,
         mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
         plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign }, seed: o.seed, outDir: o.out,
-        maxLength: o.maxLength,
+        maxLength: o.maxLength, world: { poolSize: o.poolSize },
         pharmacist: {
           epochs: o.epochs, safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const), lambda: o.lambda, alpha: o.alpha, innerLr: o.innerLr,
           selectorLr: o.selectorLr, batchSize: o.batchSize, evalBatchSize: o.evalBatchSize, upperEvery: o.upperEvery,
