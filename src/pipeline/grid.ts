@@ -86,6 +86,25 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
   };
 }
 
+/**
+ * The stage folders of a cell, named by the content hash of everything each stage depends on. The attack's
+ * flow under 'auto' comes from the alignment stage's done.json (null while the alignment is not done).
+ */
+export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; attack: string | null; eval: string | null } {
+  const stagesDir = join(config.run_dir, 'stages');
+  const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
+  // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
+  const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
+  const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
+  const align = join(stagesDir, `align-${alignKey}`);
+  const alignDone = join(align, 'done.json');
+  const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
+  if (flow === null) return { select: join(stagesDir, `select-${selectKey}`), align, attack: null, eval: null };
+  const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
+  const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
+  return { select: join(stagesDir, `select-${selectKey}`), align, attack: join(stagesDir, `attack-${attackKey}`), eval: join(stagesDir, `eval-${evalKey}`) };
+}
+
 /** Run `fn` in `dir` unless its done.json exists; a folder without it is a killed attempt and starts over. */
 async function stage<T extends object>(dir: string, fn: () => Promise<T> | T): Promise<{ value: T; cached: boolean }> {
   const marker = join(dir, 'done.json');
@@ -147,15 +166,16 @@ async function runGroupsInWorkers(config: GridConfig, groups: GridConfig['grid']
 
 export async function runGrid(config: GridConfig, log: (line: string) => void = console.log): Promise<GridResult> {
   const t0 = performance.now();
-  const groups = independentGroups(config.grid);
+  const modelHash = sha256Files(join(config.model, 'model.safetensors'));
+  const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
+  const done = (g: GridConfig['grid']) => gridCells(g).every((cell) => { const e = stageDirs(config, cell, modelHash, judge.name).eval; return e !== null && existsSync(join(e, 'done.json')); });
+  const groups = independentGroups(config.grid).filter((g) => !done(g));
   const plan = workerPlan(config, groups.length);
   if (plan.workers > 1) {
     log(`running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`);
     await runGroupsInWorkers(config, groups, plan, log);
   }
   const cells = gridCells(config.grid);
-  const modelHash = sha256Files(join(config.model, 'model.safetensors'));
-  const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
   const worlds = new Map<string, World>();
   const worldFor = (cell: GridCell): World => {
     const w: WorldConfig = {
@@ -167,7 +187,6 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     if (!worlds.has(id)) worlds.set(id, buildWorld(w));
     return worlds.get(id)!;
   };
-  const stagesDir = join(config.run_dir, 'stages');
   const results: CellResult[] = [];
   let computed = 0, computeSeconds = 0;
   const store = (status: string) => writeJsonAtomic(join(config.run_dir, 'results.json'), {
@@ -183,9 +202,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
     const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
-    // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
-    const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
-    const selectDir = join(stagesDir, `select-${selectKey}`);
+    const { select: selectDir, align: alignDir } = stageDirs(config, cell, modelHash, judge.name);
     const selected = await stage(selectDir, async () => {
       const r = await runSelect({
         ...SELECT_DEFAULTS, method: cell.selector, ratio: 1, model: config.model, seed: cell.seed, maxLength: config.select.max_length, outDir: selectDir,
@@ -200,8 +217,6 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const refusals = refusalShare(world.pool, kept);
     if (kept.length < world.pool.length) stageLog(`kept ${kept.length}: ${(100 * refusals).toFixed(1)}% refusals (pool ${(100 * refusalShare(world.pool, world.pool.map((_, i) => i))).toFixed(1)}%)`);
 
-    const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
-    const alignDir = join(stagesDir, `align-${alignKey}`);
     const aligned = await stage(alignDir, () => {
       const r = alignStage({
         model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction),
@@ -211,8 +226,8 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     });
     const flow = config.attack.flow === 'auto' ? aligned.value.flow ?? 'double' : config.attack.flow;
 
-    const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judge.name, evalHarmful: config.world.eval_harmful });
-    const attackDir = join(stagesDir, `attack-${attackKey}`);
+    const { attack: attackDirOrNull, eval: evalDirOrNull } = stageDirs(config, cell, modelHash, judge.name);
+    const attackDir = attackDirOrNull!, evalDir = evalDirOrNull!; // the alignment is done here
     const probe = config.eval.probe_prompts > 0
       ? { prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt), judge, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens }
       : undefined;
@@ -225,8 +240,6 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
     });
 
-    const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
-    const evalDir = join(stagesDir, `eval-${evalKey}`);
     const evaluated = await stage(evalDir, async () => {
       const adapters = flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
       const r = await evaluateStage({
