@@ -17,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   select: ['engine', 'io', 'tokenizers', 'models', 'data', 'train'],
   train: ['engine', 'io', 'tokenizers', 'models', 'data'],
   eval: ['engine', 'io', 'tokenizers', 'models', 'data'],
-  pipeline: ['engine', 'io', 'tokenizers', 'models', 'data', 'select', 'train', 'eval'],
+  defenses: ['engine', 'io', 'tokenizers', 'models', 'data', 'train'],
+  pipeline: ['engine', 'io', 'tokenizers', 'models', 'data', 'select', 'train', 'eval', 'defenses'],
   report: ['engine', 'io', 'pipeline'],
   cli: ['pipeline', 'report', 'select', 'train', 'eval'],
 };

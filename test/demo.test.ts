@@ -36,5 +36,5 @@ test('runDemo prints a table and returns one summary per arm', async () => {
     assert.equal(a.harmful_score_by_attack_epoch.length, 1);
   }
   assert.ok(lines.some((l) => /^\| selector +\| k/.test(l)), 'a table');
-  assert.ok(existsSync(join(dir, 'run', 'report.html')));
+  assert.ok(existsSync(join(dir, 'run', 'results.json')));
 });

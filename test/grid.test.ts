@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
 import { gridCells, independentGroups, runGrid, workerPlan } from '../src/pipeline/grid.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
+import { reportAfterRun } from '../src/report/report.js';
 import { writeTinyModel } from './tiny-model.js';
 
 test('grid cells: every combination, full once per setting, seeds outermost', () => {
@@ -93,7 +94,8 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.ok(existsSync(join(last.stages.eval, 'done.json')));
   assert.deepEqual(third.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score), 'same seed, same results');
 
-  // The report was written beside the results: tables, five figures, the manifest.
+  // The report beside the results: tables, five figures, the manifest.
+  reportAfterRun(config, () => {});
   const html = readFileSync(join(dir, 'run', 'report.html'), 'utf8');
   assert.equal((html.match(/<svg /g) ?? []).length, 5);
   assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 6, 'header and one row per setting');

@@ -5,7 +5,7 @@
  * after Booster continues the same adapter (single LoRA).
  */
 import { restoreParameters, snapshotParameters } from '../engine/index.js';
-import { addScaled, gradientOf, norm } from '../select/model-losses.js';
+import { addScaled, gradientOf, norm } from '../train/model-losses.js';
 import { backwardValue, batchLoss, type Defense, type DefenseContext, type StepGradient } from './defense.js';
 
 export interface BoosterConfig {

@@ -5,7 +5,7 @@ import { ActivationTaps, Rng, Tensor, backward, gradcheck, withBackend, withDTyp
 import { collate, type TokenBatch } from '../data/batch.js';
 import { LlamaModel } from '../models/llama.js';
 import { attachLora } from '../models/lora.js';
-import { gradientOf } from '../select/model-losses.js';
+import { gradientOf } from '../train/model-losses.js';
 import { BoosterDefense } from './booster.js';
 import { batchLoss, type DefenseContext } from './defense.js';
 import { lisaState, lisaStepGradient } from './lisa.js';

@@ -4,6 +4,8 @@
  * and the field.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataDir } from '../data/datasets.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
@@ -148,4 +150,9 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return `${field === '(top level)' ? '' : `${field}: `}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
   if (error.keyword === 'enum') return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `field "${field}" ${error.message}`;
+}
+
+/** The committed config of a `pharmacist reproduce` preset (configs/reproduce-<name>.yaml at the package root). */
+export function presetConfig(name: string): string {
+  return join(dataDir(), '..', 'configs', `reproduce-${name}.yaml`);
 }

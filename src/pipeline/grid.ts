@@ -23,7 +23,6 @@ import { sha256Files } from '../io/hash.js';
 import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
-import { loadResults, writeReport } from '../report/report.js';
 import { describeEnvironment } from './environment.js';
 import type { GridConfig, TrainingKnobs } from './grid-config.js';
 import { topK, subsetSize } from '../select/selector.js';
@@ -265,9 +264,5 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     store('running');
   }
   store('done');
-  if (config.report !== false) {
-    writeReport(loadResults(config.run_dir), config.run_dir);
-    log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);
-  }
   return { results, seconds: (performance.now() - t0) / 1000 };
 }

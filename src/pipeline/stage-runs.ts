@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { asInstruction, loadUserRecords, type FieldMapping } from '../data/datasets.js';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
-import type { TaskName } from '../data/tasks.js';
+import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
 import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -15,7 +15,7 @@ import { describeEnvironment } from './environment.js';
 import { DEFENSE_NAMES } from '../defenses/registry.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
-export { DEFENSE_NAMES };
+export { DEFENSE_NAMES, TASK_NAMES, type TaskName };
 
 export interface StageRunCommon {
   model: string;

@@ -155,3 +155,10 @@ export function writeReport(store: ResultsStore, outDir: string): Report {
   writeFileAtomic(join(outDir, 'report.html'), report.html);
   return report;
 }
+
+/** After a grid: the report beside its results, unless the config turned it off. */
+export function reportAfterRun(config: { run_dir: string; report: boolean }, log: (line: string) => void = console.log): void {
+  if (!config.report) return;
+  writeReport(loadResults(config.run_dir), config.run_dir);
+  log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);
+}

@@ -5,7 +5,7 @@ import { Tensor, withBackend } from '../engine/index.js';
 import type { InstructionExample } from '../data/prompt-format.js';
 import { DsirSelector, dsirLogWeights } from './dsir.js';
 import { scoreByGradNorm, scoreByGradSim, scoreByLoss } from './gradient-scores.js';
-import { gradientOf, meanLoss, norm } from './model-losses.js';
+import { gradientOf, meanLoss, norm } from '../train/model-losses.js';
 import { learnSeal } from './seal.js';
 import { cleanInTop, cleanNoiseProblem } from './testing.js';
 import { RandomSelector } from './baselines.js';

@@ -10,7 +10,7 @@ import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../en
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
 import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
-import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
+import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
 
 export interface GradientScoreConfig {

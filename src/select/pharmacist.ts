@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PerExampleGrads, Rng, Tensor, allocate, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
-import { addScaled, gradientOf, meanLoss, norm, perExampleLoss, type SelectableModel } from './model-losses.js';
+import { addScaled, gradientOf, meanLoss, norm, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 

@@ -11,7 +11,7 @@
 import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
-import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from './model-losses.js';
+import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
 import { withSelectionAdapter, type Ranking, type SelectionInput, type Selector } from './selector.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEMO_GRID, runDemo } from '../../pipeline/demo.js';
+import { reportAfterRun } from '../../report/report.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
 export function registerDemo(program: Command): void {
@@ -17,13 +18,14 @@ export function registerDemo(program: Command): void {
     .option('--safety <term>', 'Pharmacist: safety-critical term S (simulated, plain, none)')
     .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
     .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; safety?: string; runDir: string }) => {
-      const { arms } = await runDemo({
+      const { arms, config } = await runDemo({
         seeds: o.seeds, firstSeed: o.firstSeed,
         overrides: {
           run_dir: o.runDir, grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
           attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs, safety: o.safety === undefined ? undefined : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const) } },
         },
       });
+      reportAfterRun(config);
       console.log(JSON.stringify({
         arms: arms.map((a) => ({
           selector: a.selector, k: a.k, harmful_score: a.harmful_score, finetune_accuracy: a.finetune_accuracy, select_seconds: a.select_seconds, align_seconds: a.align_seconds,

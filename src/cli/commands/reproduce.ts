@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { dataDir } from '../../data/datasets.js';
-import { loadGridConfig } from '../../pipeline/grid-config.js';
+import { loadGridConfig, presetConfig } from '../../pipeline/grid-config.js';
 import { runGrid } from '../../pipeline/grid.js';
+import { reportAfterRun } from '../../report/report.js';
 import { formatTable, summarize } from '../../pipeline/results.js';
 import { choice } from '../parse.js';
 
@@ -16,9 +16,10 @@ export function registerReproduce(program: Command): void {
     .option('--run-dir <dir>', 'stage cache, results and report (default: the preset\'s)')
     .action(async (o: { preset: string; runDir?: string }) => {
       const preset = choice('--preset', o.preset, PRESETS);
-      const config = loadGridConfig(join(dataDir(), '..', 'configs', `reproduce-${preset}.yaml`));
+      const config = loadGridConfig(presetConfig(preset));
       if (o.runDir) config.run_dir = o.runDir;
       const { results } = await runGrid(config);
+      reportAfterRun(config);
       console.log('');
       console.log(formatTable(summarize(results)));
       console.log(JSON.stringify({ preset, results: join(config.run_dir, 'results.json'), report: join(config.run_dir, 'report.html'), cells: results.length }));

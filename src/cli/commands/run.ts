@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadGridConfig } from '../../pipeline/grid-config.js';
 import { runGrid } from '../../pipeline/grid.js';
+import { reportAfterRun } from '../../report/report.js';
 import { formatTable, summarize } from '../../pipeline/results.js';
 
 export function registerRun(program: Command): void {
@@ -11,6 +12,7 @@ export function registerRun(program: Command): void {
     .action(async (file: string) => {
       const config = loadGridConfig(file);
       const { results } = await runGrid(config);
+      reportAfterRun(config);
       console.log('');
       console.log(formatTable(summarize(results)));
       console.log(JSON.stringify({ results: `${config.run_dir}/results.json`, cells: results.length }));

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { TASK_NAMES, type TaskName } from '../../data/tasks.js';
 import { JUDGE_NAMES } from '../../eval/judges/registry.js';
-import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_NAMES, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
+import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_NAMES, TASK_NAMES, type TaskName, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 

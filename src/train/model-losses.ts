@@ -1,4 +1,4 @@
-/** Losses and gradients over LoRA parameters that the model-based selectors share. */
+/** Losses and gradients over LoRA parameters that the model-based selectors and the defenses share. */
 import { Tensor, allocate, backward, crossEntropy, scale, sum, type FloatArray } from '../engine/index.js';
 import { collate } from '../data/batch.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
