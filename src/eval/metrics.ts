@@ -51,7 +51,16 @@ export interface HarmfulScore {
 }
 
 export async function harmfulScore(target: GenerationTarget, prompts: readonly string[], judge: Judge, options: Partial<EvalConfig> = {}): Promise<HarmfulScore> {
-  const responses = respond(target, prompts.map((p) => ({ instruction: p, output: '' })), options);
+  return scoreResponses(prompts, respondToPrompts(target, prompts, options), judge);
+}
+
+/** Greedy responses to bare prompts (no input), in order. */
+export function respondToPrompts(target: GenerationTarget, prompts: readonly string[], options: Partial<EvalConfig> = {}): string[] {
+  return respond(target, prompts.map((p) => ({ instruction: p, output: '' })), options);
+}
+
+/** The harmful score of responses already generated (generation and judging can happen at different times). */
+export async function scoreResponses(prompts: readonly string[], responses: readonly string[], judge: Judge): Promise<HarmfulScore> {
   const verdicts = await judge.judge(prompts.map((prompt, i) => ({ prompt, response: responses[i] })));
   const flagged = verdicts.filter((v) => v.harmful).length;
   return {

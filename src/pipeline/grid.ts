@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -89,19 +90,19 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
  * The stage folders of a cell, named by the content hash of everything each stage depends on. The attack's
  * flow under 'auto' comes from the alignment stage's done.json (null while the alignment is not done).
  */
-export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; attack: string | null; eval: string | null } {
+export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
   const stagesDir = join(config.run_dir, 'stages');
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
   const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
   const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
-  const align = join(stagesDir, `align-${alignKey}`);
+  const select = join(stagesDir, `select-${selectKey}`), align = join(stagesDir, `align-${alignKey}`);
   const alignDone = join(align, 'done.json');
   const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
-  if (flow === null) return { select: join(stagesDir, `select-${selectKey}`), align, attack: null, eval: null };
+  if (flow === null) return { select, align, flow, attack: null, eval: null };
   const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
   const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
-  return { select: join(stagesDir, `select-${selectKey}`), align, attack: join(stagesDir, `attack-${attackKey}`), eval: join(stagesDir, `eval-${evalKey}`) };
+  return { select, align, flow, attack: join(stagesDir, `attack-${attackKey}`), eval: join(stagesDir, `eval-${evalKey}`) };
 }
 
 /** Run `fn` in `dir` unless its done.json exists; a folder without it is a killed attempt and starts over. */
@@ -152,9 +153,8 @@ async function runGroupsInWorkers(config: GridConfig, groups: GridConfig['grid']
       log(`[${name}] started (${plan.threads} thread${plan.threads > 1 ? 's' : ''})`);
       await new Promise<void>((resolve, reject) => {
         const child = spawn(process.execPath, [cli, 'run', file], { env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) }, stdio: ['ignore', 'pipe', 'pipe'] });
-        const forward = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${name}] ${line}`); };
-        child.stdout.on('data', forward);
-        child.stderr.on('data', forward);
+        // Whole lines only: a chunk may end mid-line.
+        for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => { if (line.trim()) log(`[${name}] ${line}`); });
         child.on('error', reject);
         child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`))));
       });
@@ -223,10 +223,10 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       });
       return { seconds: r.seconds, flow: r.flow };
     });
-    const flow = config.attack.flow === 'auto' ? aligned.value.flow ?? 'double' : config.attack.flow;
 
-    const { attack: attackDirOrNull, eval: evalDirOrNull } = stageDirs(config, cell, modelHash, judge.name);
-    const attackDir = attackDirOrNull!, evalDir = evalDirOrNull!; // the alignment is done here
+    // The alignment is done now, so its flow, and with it the attack's and evaluation's folders, are known.
+    const after = stageDirs(config, cell, modelHash, judge.name);
+    const flow = after.flow!, attackDir = after.attack!, evalDir = after.eval!;
     const probe = config.eval.probe_prompts > 0
       ? { prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt), judge, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens }
       : undefined;

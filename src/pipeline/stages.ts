@@ -11,13 +11,13 @@ import { performance } from 'node:perf_hooks';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import type { Judge } from '../eval/judges/judge.js';
-import { harmfulScore, respond, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
+import { harmfulScore, respondToPrompts, scoreResponses, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
 import { sftLora, SFT_DEFAULTS, type SftConfig, type SftHooks } from '../train/sft.js';
 import { lisaStepGradient, LISA_DEFAULTS, type LisaConfig } from '../defenses/lisa.js';
-import { supervisedBatches } from '../data/batch.js';
+import { supervisedBatches, type TokenBatch } from '../data/batch.js';
 import { supervisedExample } from '../data/prompt-format.js';
 import type { DefenseContext } from '../defenses/defense.js';
 import { createDefense, type DefenseOptions } from '../defenses/registry.js';
@@ -48,6 +48,14 @@ export function loadWithAdapters(model: string, adapters: readonly string[], kee
   return bundle;
 }
 
+/** Batches of a second data set beside the main one (harmful data for defenses, alignment data for Lisa), by step. */
+function sideBatches(bundle: ModelBundle, records: readonly InstructionExample[], sft: SftConfig, seedOffset: number): (step: number) => TokenBatch {
+  const { eos, pad } = specialIds(bundle);
+  const examples = records.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
+  const source = supervisedBatches(examples, sft.batchSize, sft.seed + seedOffset, pad, false);
+  return (step) => source.batch(step);
+}
+
 export interface AlignStageConfig extends StageCommon {
   records: readonly InstructionExample[];
   /** Validation records for the loss curve (Figure 3). */
@@ -67,9 +75,7 @@ export function alignStage(config: AlignStageConfig): { adapterDir: string; seco
   let harmfulBatch: DefenseContext['harmfulBatch'] = () => { throw new Error(`${defense.name}: no harmful data given`); };
   if (defense.needsHarmful) {
     if (!config.harmful?.length) throw new Error(`align: the ${defense.name} defense needs harmful records`);
-    const examples = config.harmful.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
-    const source = supervisedBatches(examples, sft.batchSize, sft.seed + 7, pad, false);
-    harmfulBatch = (step) => source.batch(step);
+    harmfulBatch = sideBatches(bundle, config.harmful, sft, 7);
   }
   const t0 = performance.now();
   const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
@@ -120,26 +126,22 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   const sft = { ...SFT_DEFAULTS, ...config.sft };
   let stepGradient: SftHooks['stepGradient'];
   if (config.lisa) {
-    const alignment = config.lisa.records.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
-    const source = supervisedBatches(alignment, sft.batchSize, sft.seed + 11, pad, false);
+    const alignmentBatch = sideBatches(bundle, config.lisa.records, sft, 11);
     const totalSteps = Math.ceil(config.records.length / sft.batchSize) * sft.epochs;
-    stepGradient = (lora) => lisaStepGradient(bundle.model, lora, (step) => source.batch(step), totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
+    stepGradient = (lora) => lisaStepGradient(bundle.model, lora, alignmentBatch, totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
   }
   const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
     lossSets: config.harmful ? { harmful: config.harmful } : {},
     stepGradient,
     atEpochEnd: probe ? () => {
       const s = performance.now();
-      epochResponses.push(respond(bundle, probe.prompts.map((p) => ({ instruction: p, output: '' })), { profile: probe.profile, maxNewTokens: probe.maxNewTokens ?? 64 }));
+      epochResponses.push(respondToPrompts(bundle, probe.prompts, { profile: probe.profile, maxNewTokens: probe.maxNewTokens ?? 64 }));
       probeSeconds += (performance.now() - s) / 1000;
     } : undefined,
   }, flow === 'single' ? bundle.model.lora ?? undefined : undefined);
   const seconds = (performance.now() - t0) / 1000 - probeSeconds;
   const harmfulScoreByEpoch: number[] = [];
-  for (const responses of epochResponses) {
-    const verdicts = await probe!.judge.judge(probe!.prompts.map((prompt, i) => ({ prompt, response: responses[i] })));
-    harmfulScoreByEpoch.push((100 * verdicts.filter((v) => v.harmful).length) / verdicts.length);
-  }
+  for (const responses of epochResponses) harmfulScoreByEpoch.push((await scoreResponses(probe!.prompts, responses, probe!.judge)).score);
   if (probe) config.log?.(`harmful score (${probe.prompts.length} prompts) after each attack epoch: ${harmfulScoreByEpoch.map((h) => h.toFixed(1)).join(', ')}`);
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });

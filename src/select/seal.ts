@@ -55,7 +55,7 @@ export function learnSeal(model: SelectableModel, params: readonly Tensor[], dat
       const batch = order.slice(s, s + cfg.batchSize);
       const examples = batch.map((i) => data.pool[i]);
       const val = Array.from({ length: Math.min(cfg.evalBatchSize, data.validation.length) }, () => data.validation[rng.int(data.validation.length)]);
-      let pi = sampleWeights(omega, 'softmax');
+      const pi = sampleWeights(omega, 'softmax'); // omega moves only in the optimizer step below
       const weights = new Tensor(allocate(batch.length, params[0].data).map((_, b) => pi[batch[b]] / batch.length), [batch.length]);
       const lower = gradientOf(params, () => {
         const v = scale(meanLoss(model, val, data.padTokenId), c);
@@ -64,7 +64,6 @@ export function learnSeal(model: SelectableModel, params: readonly Tensor[], dat
       addScaled(params, lower.grad, -cfg.innerLr);
       // d/dpi_i of (1/|B|) sum pi_i l_i(theta) is l_i / |B|: costly samples lose weight.
       const per = noGrad(() => perExampleLoss(model, examples, data.padTokenId).data);
-      pi = sampleWeights(omega, 'softmax');
       const dPi = new Float64Array(N);
       batch.forEach((i, b) => { dPi[i] = per[b] / batch.length; });
       optimizer.step(omega, batch, weightsVjp(omega, pi, dPi, 'softmax'));
