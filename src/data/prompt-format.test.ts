@@ -36,6 +36,29 @@ test('loss covers the response and EOS only; batches shift targets and mask padd
   assert.equal(supervisedExample(tokenizer, { instruction: 'x', output: 'y' }, { eosTokenId: eos, maxLength: 4 }).ids.length, 4);
 });
 
+test('truncation keeps the response of a long prompt and cuts a long response from the right', () => {
+  const article = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+  const long = { instruction: 'Classify.', input: article, output: 'Sure' };
+  const full = supervisedExample(tokenizer, long, { eosTokenId: eos, maxLength: 10_000 });
+  const maxLength = Math.floor(full.ids.length / 2);
+  const cut = supervisedExample(tokenizer, long, { eosTokenId: eos, maxLength });
+  assert.equal(cut.ids.length, maxLength);
+  const targets = (x: { ids: number[]; labels: number[] }) => x.ids.filter((_, t) => x.labels[t] !== IGNORE_INDEX);
+  assert.deepEqual(targets(cut), targets(full), 'the whole response and EOS stay targets');
+  const text = tokenizer.decode(cut.ids);
+  assert.ok(text.startsWith(tokenizer.decode(full.ids.slice(0, 20))), 'the head of the prompt stays');
+  assert.match(text, /### Response:\nSure/, 'the response marker stays in front of the response');
+  assert.doesNotMatch(text, /word30 /, 'the middle of the input goes');
+
+  const verbose = { instruction: 'Greet.', output: Array.from({ length: 80 }, () => 'Sure, here is how.').join(' ') };
+  const whole = supervisedExample(tokenizer, verbose, { eosTokenId: eos, maxLength: 10_000 });
+  const budget = 2 * tokenizer.encode(alpacaPrompt(verbose, 'response-newline')).length + 10;
+  assert.ok(budget < whole.ids.length);
+  const short = supervisedExample(tokenizer, verbose, { eosTokenId: eos, maxLength: budget });
+  assert.deepEqual(short.ids, whole.ids.slice(0, budget), 'a prompt under half the budget with a long response: plain right truncation');
+  assert.deepEqual(short.labels, whole.labels.slice(0, budget));
+});
+
 test('length-grouped batches: every example once per epoch, less padding, seeded', async () => {
   const { supervisedBatches } = await import('./batch.js');
   const examples = Array.from({ length: 203 }, (_, i) => ({ ids: Array.from({ length: 1 + ((i * 37) % 50) }, () => 1), labels: [] as number[] }));

@@ -45,7 +45,7 @@ export interface SupervisedExample {
 
 export interface SupervisedOptions {
   profile?: PromptProfile;
-  /** Truncate (from the right) to this many tokens. Default 256. */
+  /** At most this many tokens (see supervisedExample for what is cut). Default 256. */
   maxLength?: number;
   eosTokenId: number;
 }
@@ -53,11 +53,27 @@ export interface SupervisedOptions {
 /**
  * Tokenize prompt + output jointly (as the reference code does, so merges across the boundary match what
  * the model sees at inference), append EOS, and mask the prompt's tokens by the length of the prompt alone.
+ * Over `maxLength`, the response keeps its tokens as long as the prompt can shrink to half the budget: a long
+ * prompt (an AG News article) loses tokens from its middle, keeping its head and the `### Response:` marker, so
+ * the example still has targets; a long response (a refusal) is cut from the right, as plain truncation does.
  */
 export function supervisedExample(tokenizer: Tokenizer, example: InstructionExample, { profile = 'response-newline', maxLength = 256, eosTokenId }: SupervisedOptions): SupervisedExample {
   const prompt = alpacaPrompt(example, profile);
   const promptLength = tokenizer.encode(prompt).length;
-  const ids = [...tokenizer.encode(prompt + example.output), eosTokenId].slice(0, maxLength);
-  const labels = ids.map((id, t) => (t < promptLength ? IGNORE_INDEX : id));
+  const all = [...tokenizer.encode(prompt + example.output), eosTokenId];
+  let head = all.slice(0, promptLength), response = all.slice(promptLength);
+  if (all.length > maxLength) {
+    const promptBudget = Math.min(head.length, Math.max(maxLength - response.length, Math.ceil(maxLength / 2)));
+    if (promptBudget < head.length) {
+      const marker = Math.min(promptBudget, tokenizer.encode(RESPONSE_MARKER[profile]).length + 1);
+      head = [...head.slice(0, promptBudget - marker), ...head.slice(head.length - marker)];
+    }
+    response = response.slice(0, maxLength - head.length);
+  }
+  const ids = [...head, ...response];
+  const labels = ids.map((id, t) => (t < head.length ? IGNORE_INDEX : id));
   return { ids, labels };
 }
+
+/** The end of every prompt, which truncation keeps. */
+const RESPONSE_MARKER: Record<PromptProfile, string> = { 'response-newline': '\n\n### Response:\n', 'response-colon': '\n\n### Response:' };

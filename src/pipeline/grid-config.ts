@@ -12,6 +12,7 @@ import { TASK_NAMES } from '../data/tasks.js';
 import { WORLD_DEFAULTS } from '../data/world.js';
 import { JUDGE_NAMES } from '../eval/judges/registry.js';
 import { PHARMACIST_DEFAULTS } from '../select/pharmacist.js';
+import { PHARMACIST_SELECTOR_DEFAULTS } from '../select/pharmacist-selector.js';
 import { SELECTOR_NAMES } from '../select/registry.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
 import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
@@ -31,7 +32,7 @@ export interface GridConfig {
   workers: number;
   world: { pool_size: number; validation_size: number; harmful_size: number; eval_harmful: number; eval_task: number; plant: { corrupted: number; mismatched: number; benign: number } };
   grid: { selector: string[]; ratio: number[]; defense: string[]; task: string[]; n: number[]; p: number[]; seed: number[] };
-  select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number } };
+  select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number; warmup_epochs: number; warmup_lr: number } };
   align: TrainingKnobs;
   attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
   eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
@@ -53,6 +54,7 @@ function training(d: { epochs: number; lr: number }, what: string) {
 }
 
 const P = PHARMACIST_DEFAULTS;
+const PS = PHARMACIST_SELECTOR_DEFAULTS;
 const W = WORLD_DEFAULTS;
 export const GRID_SCHEMA = {
   type: 'object', additionalProperties: false,
@@ -95,6 +97,8 @@ export const GRID_SCHEMA = {
         safety: { enum: ['simulated', 'plain', 'none'], default: P.safety, description: 'safety-critical term S' },
         weight_form: { enum: ['softmax', 'sigmoid'], default: P.weightForm, description: 'sample weights from logits' },
         upper_every: int(1, P.upperEvery, 'recompute grad F every this many steps'),
+        warmup_epochs: int(0, PS.warmupEpochs, 'epochs of SFT on the pool before the bilevel pass (0: start from a fresh adapter)'),
+        warmup_lr: num(PS.warmupLr, 'warm-up learning rate'),
       }, 'the Pharmacist selector'),
     }, 'selection'),
     align: object(training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'), 'alignment (SFT with LoRA, merged before the attack)'),

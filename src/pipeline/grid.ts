@@ -83,6 +83,7 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
   return {
     epochs: c.epochs, lambda: c.lambda, alpha: c.alpha, innerLr: c.inner_lr, selectorLr: c.selector_lr, batchSize: c.batch_size,
     evalBatchSize: c.eval_batch_size, safety: c.safety as PharmacistSelectorConfig['safety'], weightForm: c.weight_form as PharmacistSelectorConfig['weightForm'], upperEvery: c.upper_every,
+    warmupEpochs: c.warmup_epochs, warmupLr: c.warmup_lr,
   };
 }
 

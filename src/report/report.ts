@@ -13,8 +13,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/grid.js';
-import { meanSd, summarize, type ArmSummary } from '../pipeline/results.js';
-import { COLORS, lineChart, type Series } from './svg.js';
+import { meanSd, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
+import { COLORS, DASHES, lineChart, type Series } from './svg.js';
 
 export interface ResultsStore {
   config: Record<string, unknown>;
@@ -39,22 +39,6 @@ interface Figure {
   svg: string;
 }
 
-const pm = (m: number, sd: number, n: number) => (n > 1 ? `${m.toFixed(1)} ± ${sd.toFixed(1)}` : m.toFixed(1));
-
-function table(arms: readonly ArmSummary[], results: readonly CellResult[]): { header: string[]; rows: string[][] } {
-  const header = ['selector', 'k', 'defense', 'task', 'n', 'p', 'harmful score %', 'fine-tune accuracy %', 'select s', 'align s', 'seeds'];
-  const rows = arms.map((a) => {
-    const cells = results.filter((r) => r.selector === a.selector && r.ratio === a.ratio && r.defense === a.defense && r.task === a.task && r.n === a.n && r.p === a.p);
-    const align = meanSd(cells.map((r) => r.align_seconds));
-    return [
-      a.selector, String(a.k), a.defense, a.task, String(a.n), String(a.p), pm(a.harmful_score, a.harmful_score_sd, a.seeds.length),
-      a.finetune_accuracy === null ? 'n/a' : pm(a.finetune_accuracy, a.finetune_accuracy_sd ?? 0, a.seeds.length),
-      a.select_seconds.toFixed(0), pm(align.mean, align.sd, a.seeds.length), String(a.seeds.length),
-    ];
-  });
-  return { header, rows };
-}
-
 function readJson(path: string): Record<string, unknown> | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
 }
@@ -69,8 +53,10 @@ function meanCurve(curves: Curve[]): { x: number; y: number }[] {
 
 function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): Figure[] {
   const out: Figure[] = [];
-  // One colour per selector in every figure.
+  // One colour per selector in every figure; in Figure 3, one dash pattern per subset size of that selector.
   const palette = new Map([...new Set(arms.map((a) => a.selector))].map((s, i) => [s, COLORS[i % COLORS.length]]));
+  const ratios = [...new Set(arms.filter((a) => a.selector !== 'full').map((a) => a.ratio))].sort((x, y) => y - x);
+  const look = (a: ArmSummary) => ({ color: palette.get(a.selector), dash: a.selector === 'full' ? undefined : DASHES[ratios.indexOf(a.ratio) % DASHES.length] });
   // Figure 1: against k, one series per selector, for the first (defense, task, n, p) setting.
   const first = arms[0];
   if (!first) return out;
@@ -98,15 +84,15 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   });
   out.push({
     id: 'figure-3-harmful-score-during-fine-tuning', caption: `Figure 3a. Harmful score (probe prompts) after each attack epoch (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
   });
   out.push({
     id: 'figure-3-validation-loss-during-alignment', caption: `Figure 3b. Validation loss during alignment (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
   });
   out.push({
     id: 'figure-3-harmful-loss-during-fine-tuning', caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), color: palette.get(a.selector), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
   });
   return out;
 }
@@ -123,13 +109,14 @@ export interface Report {
 
 export function buildReport(store: ResultsStore): Report {
   const arms = summarize(store.results);
-  const { header, rows } = table(arms, store.results);
+  const { header, rows, constant } = resultsTable(arms);
   const figs = figures(arms, store.results);
   const seeds = [...new Set(store.results.map((r) => r.seed))];
+  const intro = `${store.results.length} cells, seeds ${seeds.join(', ')}${constant.length ? `; every cell: ${constant.join(', ')}` : ''}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy (FA) on the task's test items; times in seconds; "vs full": the same defense on the full pool; "vs SFT": the same data aligned with SFT.`;
   const manifest = { status: store.status ?? null, cells: store.results.length, seeds, model: store.model ?? null, judge: store.judge ?? null, environment: store.environment, config: store.config };
   const md = [
     '# Pharmacist report', '',
-    `${store.results.length} cells, seeds ${seeds.join(', ')}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy on the task's test items; times in seconds.`, '',
+    intro, '',
     `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '',
     ...figs.flatMap((f) => [`![${f.caption}](${f.id}.svg)`, '', f.caption, '']),
     '## Manifest', '', '```json', JSON.stringify(manifest, null, 2), '```', '',
@@ -138,7 +125,7 @@ export function buildReport(store: ResultsStore): Report {
     '<!doctype html>', '<html lang="en"><head><meta charset="utf-8"><title>Pharmacist report</title>',
     '<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}pre{background:#f8f8f8;padding:1em;overflow:auto}</style>',
     '</head><body>', '<h1>Pharmacist report</h1>',
-    `<p>${store.results.length} cells, seeds ${seeds.join(', ')}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy on the task's test items; times in seconds.</p>`,
+    `<p>${escapeHtml(intro)}</p>`,
     '<table id="results"><thead><tr>', ...header.map((h) => `<th>${escapeHtml(h)}</th>`), '</tr></thead><tbody>',
     ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`), '</tbody></table>',
     ...figs.map((f) => `<figure id="${f.id}">${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`),

@@ -7,6 +7,8 @@ export interface Series {
   points: { x: number; y: number }[];
   /** Default: the palette by position. */
   color?: string;
+  /** SVG stroke-dasharray; default solid. */
+  dash?: string;
 }
 
 export interface ChartOptions {
@@ -16,6 +18,9 @@ export interface ChartOptions {
   width?: number;
   height?: number;
 }
+
+/** Dash patterns that stay apart at 2 px: solid, dashed, dotted, dash-dot. */
+export const DASHES = [undefined, '6 4', '2 3', '8 3 2 3'];
 
 export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -61,10 +66,10 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   series.forEach((s, i) => {
     const color = s.color ?? COLORS[i % COLORS.length];
     const pts = [...s.points].sort((a, b) => a.x - b.x);
-    if (pts.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>`);
+    if (pts.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"><title>${escapeXml(`${s.name}: (${fmt(p.x)}, ${fmt(p.y)})`)}</title></circle>`);
     const lx = m.left + (i % 4) * 130, ly = H - 14 - Math.floor(i / 4) * 14;
-    out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${ly}">${escapeXml(s.name)}</text>`);
+    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${lx + 22}" y="${ly}">${escapeXml(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');

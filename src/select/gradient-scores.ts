@@ -8,10 +8,9 @@
  */
 import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
-import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
-import { sftLora, SFT_DEFAULTS } from '../train/sft.js';
+import { SFT_DEFAULTS } from '../train/sft.js';
 import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
-import { withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
+import { selectionAdapter, withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
 
 export interface GradientScoreConfig {
   /** Epochs of LoRA SFT on the pool before scoring (0: score at the base model). Default 1. */
@@ -66,11 +65,7 @@ export class GradientScoreSelector implements Selector {
   constructor(readonly name: GradientScoreKind, readonly config: GradientScoreConfig = GRADIENT_SCORE_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    const warmup = ({ model, tokenizer, eosTokenId, padTokenId }: EncodedSelection) => (this.config.warmupEpochs > 0
-      ? sftLora(model, tokenizer, input.pool, eosTokenId, padTokenId, {
-        epochs: this.config.warmupEpochs, lr: this.config.warmupLr, maxLength: input.maxLength, profile: input.profile, seed: input.seed, lora: { ...LORA_DEFAULTS, dropout: 0 },
-      }, (l) => input.log(`warm-up ${l}`)).lora
-      : attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed));
+    const warmup = (s: EncodedSelection) => selectionAdapter(s, input, { epochs: this.config.warmupEpochs, lr: this.config.warmupLr });
     return withSelectionAdapter(input, this.name, warmup, ({ model, encode, padTokenId }, lora) => {
       const pool = encode(input.pool);
       const params = lora.parameters();

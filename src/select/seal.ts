@@ -10,10 +10,9 @@
  */
 import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
-import { attachLora, LORA_DEFAULTS } from '../models/lora.js';
 import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
-import { withSelectionAdapter, type Ranking, type SelectionInput, type Selector } from './selector.js';
+import { selectionAdapter, withSelectionAdapter, type Ranking, type SelectionInput, type Selector } from './selector.js';
 
 export interface SealConfig {
   /** Passes over the pool. Default 2. */
@@ -81,7 +80,7 @@ export class SealSelector implements Selector {
   constructor(readonly config: SealConfig = SEAL_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    return withSelectionAdapter(input, this.name, ({ model }) => attachLora(model, { ...LORA_DEFAULTS, dropout: 0 }, input.seed), ({ model, encode, padTokenId }, lora) => {
+    return withSelectionAdapter(input, this.name, (s) => selectionAdapter(s, input, { epochs: 0, lr: 0 }), ({ model, encode, padTokenId }, lora) => {
       const result = learnSeal(model, lora.parameters(), { pool: encode(input.pool), validation: encode(input.validation), padTokenId }, { ...this.config, seed: input.seed });
       return { scores: Array.from(result.omega), trace: result.trace };
     });

@@ -4,7 +4,8 @@
  * pool, the validation and harmful sets and a seed. One ranking serves every defense.
  */
 import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
-import type { LoraLayers } from '../models/lora.js';
+import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraLayers } from '../models/lora.js';
+import { sftLora } from '../train/sft.js';
 import type { PretrainedModel } from '../models/pretrained.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 
@@ -81,4 +82,15 @@ export function withSelectionAdapter<T>(input: SelectionInput, selector: string,
   } finally {
     model.lora = null;
   }
+}
+
+/**
+ * The selection adapter: a fresh LoRA (dropout off), or one trained `epochs` passes of SFT on the pool first
+ * (a warm start: scores taken where alignment is heading rather than at the unaligned base model).
+ */
+export function selectionAdapter(s: EncodedSelection, input: SelectionInput, warmup: { epochs: number; lr: number }, lora: LoraConfig = { ...LORA_DEFAULTS, dropout: 0 }): LoraLayers {
+  if (warmup.epochs <= 0) return attachLora(s.model, lora, input.seed);
+  return sftLora(s.model, s.tokenizer, input.pool, s.eosTokenId, s.padTokenId, {
+    epochs: warmup.epochs, lr: warmup.lr, maxLength: input.maxLength, profile: input.profile, seed: input.seed, lora,
+  }, (l) => input.log(`warm-up ${l}`)).lora;
 }

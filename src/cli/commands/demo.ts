@@ -16,13 +16,14 @@ export function registerDemo(program: Command): void {
     .option('--attack-epochs <n>', 'attack epochs', positiveInt)
     .option('--selector-epochs <n>', 'Pharmacist: passes over the pool', positiveInt)
     .option('--safety <term>', 'Pharmacist: safety-critical term S (simulated, plain, none)')
+    .option('--selector-warmup-epochs <n>', 'Pharmacist: epochs of SFT on the pool before the bilevel pass', nonNegativeInt)
     .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
-    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; safety?: string; runDir: string }) => {
+    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; selectorWarmupEpochs?: number; safety?: string; runDir: string }) => {
       const { arms, config } = await runDemo({
         seeds: o.seeds, firstSeed: o.firstSeed,
         overrides: {
           run_dir: o.runDir, grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
-          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs, safety: o.safety === undefined ? undefined : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const) } },
+          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs, warmup_epochs: o.selectorWarmupEpochs, safety: o.safety === undefined ? undefined : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const) } },
         },
       });
       reportAfterRun(config);

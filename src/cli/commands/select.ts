@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { runSelect, SELECT_DEFAULTS, SELECTOR_NAMES } from '../../pipeline/select.js';
 import { PHARMACIST_DEFAULTS } from '../../select/pharmacist.js';
+import { PHARMACIST_SELECTOR_DEFAULTS } from '../../select/pharmacist-selector.js';
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../parse.js';
 
 interface SelectOptions {
   method: string; ratio?: number; count?: number; model: string; pool?: string; validation?: string; harmful?: string;
   promptField: string; responseField: string; inputField: string; plantCorrupted: number; plantMismatched: number; plantBenign: number;
   seed: number; out: string; maxLength: number; poolSize: number;
-  epochs: number; safety: string; lambda: number; alpha: number; innerLr: number; selectorLr: number; batchSize: number; evalBatchSize: number;
+  epochs: number; safety: string; lambda: number; alpha: number; innerLr: number; selectorLr: number; batchSize: number; evalBatchSize: number; warmupEpochs: number; warmupLr: number;
   upperEvery: number; weightForm: string;
 }
 
@@ -15,7 +16,7 @@ const fraction = (v: string) => (v === '0' ? 0 : probability(v));
 
 export function registerSelect(program: Command): void {
   const d = SELECT_DEFAULTS;
-  const p = PHARMACIST_DEFAULTS;
+  const p = PHARMACIST_DEFAULTS, ps = PHARMACIST_SELECTOR_DEFAULTS;
   program
     .command('select')
     .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
@@ -44,6 +45,8 @@ export function registerSelect(program: Command): void {
     .option('--eval-batch-size <n>', 'pharmacist: validation / harmful samples per upper gradient', positiveInt, p.evalBatchSize)
     .option('--upper-every <n>', 'pharmacist: recompute grad F every n steps', positiveInt, p.upperEvery)
     .option('--weight-form <form>', 'pharmacist: softmax or sigmoid weights', p.weightForm)
+    .option('--warmup-epochs <n>', 'pharmacist: epochs of SFT on the pool before the bilevel pass', nonNegativeInt, ps.warmupEpochs)
+    .option('--warmup-lr <x>', 'pharmacist: warm-up learning rate', positiveNumber, ps.warmupLr)
     .option('--seed <n>', 'seed', nonNegativeInt, d.seed)
     .option('--out <dir>', 'output folder', d.outDir)
     .action(async (o: SelectOptions) => {
@@ -55,7 +58,7 @@ export function registerSelect(program: Command): void {
         pharmacist: {
           epochs: o.epochs, safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const), lambda: o.lambda, alpha: o.alpha, innerLr: o.innerLr,
           selectorLr: o.selectorLr, batchSize: o.batchSize, evalBatchSize: o.evalBatchSize, upperEvery: o.upperEvery,
-          weightForm: choice('--weight-form', o.weightForm, ['softmax', 'sigmoid'] as const),
+          weightForm: choice('--weight-form', o.weightForm, ['softmax', 'sigmoid'] as const), warmupEpochs: o.warmupEpochs, warmupLr: o.warmupLr,
         },
       });
     });

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CellResult } from './grid.js';
+import { formatTable, referenceArms, resultsTable, summarize } from './results.js';
+
+function cell(selector: string, ratio: number, defense: string, seed: number, hs: number, fa: number, alignSeconds: number): CellResult {
+  return {
+    selector, ratio, defense, task: 'agnews', n: 500, p: 0.1, seed, k: Math.round(100 * ratio), harmful_score: hs, finetune_accuracy: fa, majority_rate: 28,
+    select_seconds: 1, align_seconds: alignSeconds, attack_seconds: 10, harmful_score_by_attack_epoch: [hs / 2, hs], planted_outside: null, refusal_share: 0.7,
+    stages: { select: 's', align: 'a', attack: 't', eval: 'e' },
+  };
+}
+
+test('results table: each arm against the full pool under its defense and against SFT on its data', () => {
+  const results = [0, 1].flatMap((seed) => [
+    cell('full', 1, 'sft', seed, 40 + seed, 60, 200),
+    cell('pharmacist', 0.4, 'sft', seed, 30 + seed, 61, 80),
+    cell('full', 1, 'vaccine', seed, 35 + seed, 58, 400),
+    cell('pharmacist', 0.4, 'vaccine', seed, 20 + seed, 59, 100),
+  ]);
+  const arms = summarize(results);
+  const [fullSft, pharmSft, fullVaccine, pharmVaccine] = arms;
+  assert.equal(referenceArms(pharmVaccine, arms).full, fullVaccine, 'the full pool under the same defense');
+  assert.equal(referenceArms(pharmVaccine, arms).sft, pharmSft, 'the same data aligned with SFT');
+  assert.equal(referenceArms(fullSft, arms).full, undefined);
+  assert.equal(referenceArms(fullSft, arms).sft, undefined);
+
+  const { header, rows, constant } = resultsTable(arms);
+  assert.deepEqual(constant, ['task agnews', 'n 500', 'p 0.1']);
+  const column = (name: string) => rows.map((r) => r[header.indexOf(name)]);
+  assert.deepEqual(column('defense'), ['sft', 'sft', 'vaccine', 'vaccine']);
+  assert.deepEqual(column('harmful score %'), ['40.5 ± 0.7', '30.5 ± 0.7', '35.5 ± 0.7', '20.5 ± 0.7']);
+  assert.deepEqual(column('HS vs full'), ['—', '−10.0', '—', '−15.0']);
+  assert.deepEqual(column('FA vs full'), ['—', '+1.0', '—', '+1.0']);
+  assert.deepEqual(column('align time vs full'), ['—', '0.40×', '—', '0.25×']);
+  assert.deepEqual(column('HS vs SFT'), ['—', '—', '−5.0', '−10.0']);
+  assert.deepEqual(column('FA vs SFT'), ['—', '—', '−2.0', '−2.0']);
+  assert.deepEqual(column('align s'), ['200 ± 0', '80 ± 0', '400 ± 0', '100 ± 0']);
+  assert.equal(header.includes('task'), false, 'columns that do not vary are left out');
+});
+
+test('results table: no comparison columns where the grid has no reference arm', () => {
+  const table = formatTable(summarize([cell('random', 0.4, 'sft', 0, 50, 55, 90), cell('pharmacist', 0.4, 'sft', 0, 45, 56, 90)]));
+  assert.doesNotMatch(table, /vs full|vs SFT/);
+  assert.equal(table.split('\n').length, 4);
+});
