@@ -120,7 +120,12 @@ test('grid workers: independent groups run in child processes; the assembly afte
     select: { max_length: 40 }, align: { epochs: 1, batch_size: 4, max_length: 40 }, attack: { epochs: 1, batch_size: 3, max_length: 40 },
     eval: { judge: 'keyword', max_new_tokens: 2, probe_prompts: 1 },
   };
-  assert.deepEqual(independentGroups(resolveGridConfig(base).grid).map((g) => [g.selector, g.seed]), [[['full'], [0]], [['random'], [0]]]);
+  assert.deepEqual(independentGroups(resolveGridConfig(base).grid).map((g) => [g.grid.selector, g.grid.seed, g.after]), [[['full'], [0], null], [['random'], [0], null]]);
+  const defenses = independentGroups(resolveGridConfig({ ...base, grid: { ...base.grid, defense: ['sft', 'vaccine'], seed: [0, 1] } }).grid);
+  assert.deepEqual(defenses.map((g) => [g.grid.selector[0], g.grid.seed[0], g.grid.defense[0], g.after]), [
+    ['full', 0, 'sft', null], ['full', 0, 'vaccine', 0], ['random', 0, 'sft', null], ['random', 0, 'vaccine', 2],
+    ['full', 1, 'sft', null], ['full', 1, 'vaccine', 4], ['random', 1, 'sft', null], ['random', 1, 'vaccine', 6],
+  ], 'one group per selector, seed and defense; the later defenses wait for the selection');
   assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: 8 });
   assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 5, 2), { workers: 2, threads: 1 });
   const lines: string[] = [];
@@ -131,4 +136,12 @@ test('grid workers: independent groups run in child processes; the assembly afte
   const again: string[] = [];
   await runGrid(resolveGridConfig({ ...base, workers: 1 }), (l) => again.push(l));
   assert.equal(again.filter((l) => l.includes('(cached)')).length, 2);
+  // Two defenses: the second group waits for the first one's selection instead of computing it again.
+  const both: string[] = [];
+  const twoDefenses = await runGrid(resolveGridConfig({ ...base, run_dir: join(dir, 'run-defenses'), workers: 2, grid: { ...base.grid, selector: ['random'], defense: ['sft', 'vaccine'] } }), (l) => both.push(l));
+  assert.deepEqual(twoDefenses.results.map((r) => r.defense), ['sft', 'vaccine']);
+  assert.equal(both.filter((l) => /selecting with random/.test(l)).length, 1, 'one selection serves both defenses');
+  const firstDone = both.findIndex((l) => /^\[random\/seed 0\/sft\] .*harmful score/.test(l));
+  const secondStarted = both.findIndex((l) => /^\[random\/seed 0\/vaccine\] started/.test(l));
+  assert.ok(firstDone >= 0 && secondStarted > firstDone, 'the vaccine group starts after the group computing the selection');
 });

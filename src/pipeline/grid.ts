@@ -121,12 +121,24 @@ export interface GridResult {
   seconds: number;
 }
 
+/** A group of cells one worker process runs, and the group that computes its selection first (or null). */
+export interface WorkGroup {
+  grid: GridConfig['grid'];
+  after: number | null;
+}
+
 /**
- * Cells that share no stage: one group per selector and seed (a selection serves its ratios, an alignment its
- * attacks). Groups can run in separate processes; the stage cache makes the final assembly free.
+ * Groups of cells that share no stage but their selection: one per selector, seed and defense (an alignment
+ * serves its attacks). The selection is computed by the selector and seed's first group; the groups of the
+ * other defenses wait for it (`after`), then run side by side. The stage cache makes the final assembly free.
  */
-export function independentGroups(grid: GridConfig['grid']): GridConfig['grid'][] {
-  return grid.seed.flatMap((seed) => grid.selector.map((selector) => ({ ...grid, seed: [seed], selector: [selector] })));
+export function independentGroups(grid: GridConfig['grid']): WorkGroup[] {
+  const groups: WorkGroup[] = [];
+  for (const seed of grid.seed) for (const selector of grid.selector) {
+    const first = groups.length;
+    grid.defense.forEach((defense, d) => groups.push({ grid: { ...grid, seed: [seed], selector: [selector], defense: [defense] }, after: d === 0 ? null : first }));
+  }
+  return groups;
 }
 
 /** How many worker processes and threads each: workers 0 means one per core, as groups allow. */
@@ -137,28 +149,41 @@ export function workerPlan(config: GridConfig, groups: number, cores = available
 
 /**
  * Run the groups in `workers` child processes (`pharmacist run` on a one-group config, PHARMACIST_THREADS
- * set), their output prefixed; resolves when all are done, rejects if one fails.
+ * set), their output prefixed; a group starts once the group it waits for has finished. Resolves when all
+ * are done, rejects if one fails.
  */
-async function runGroupsInWorkers(config: GridConfig, groups: GridConfig['grid'][], plan: { workers: number; threads: number }, log: (line: string) => void): Promise<void> {
+async function runGroupsInWorkers(config: GridConfig, groups: readonly WorkGroup[], plan: { workers: number; threads: number }, log: (line: string) => void): Promise<void> {
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const dir = join(config.run_dir, 'workers');
   mkdirSync(dir, { recursive: true });
-  let next = 0;
+  const several = config.grid.defense.length > 1;
+  const finished = new Array<boolean>(groups.length).fill(false);
+  const pending = new Set(groups.keys());
+  let waiting: (() => void)[] = [];
+  const runOne = (i: number): Promise<void> => {
+    const group = groups[i].grid;
+    const name = `${group.selector[0]}/seed ${group.seed[0]}${several ? `/${group.defense[0]}` : ''}`;
+    const file = join(dir, `group-${i}.json`);
+    writeJsonAtomic(file, { ...config, workers: 1, grid: group, report: false });
+    log(`[${name}] started (${plan.threads} thread${plan.threads > 1 ? 's' : ''})`);
+    return new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, 'run', file], { env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Whole lines only: a chunk may end mid-line.
+      for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => { if (line.trim()) log(`[${name}] ${line}`); });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`))));
+    });
+  };
   const worker = async (): Promise<void> => {
-    while (next < groups.length) {
-      const i = next++;
-      const group = groups[i];
-      const name = `${group.selector[0]}/seed ${group.seed[0]}`;
-      const file = join(dir, `group-${i}.json`);
-      writeJsonAtomic(file, { ...config, workers: 1, grid: group, report: false });
-      log(`[${name}] started (${plan.threads} thread${plan.threads > 1 ? 's' : ''})`);
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [cli, 'run', file], { env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) }, stdio: ['ignore', 'pipe', 'pipe'] });
-        // Whole lines only: a chunk may end mid-line.
-        for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => { if (line.trim()) log(`[${name}] ${line}`); });
-        child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`))));
-      });
+    while (pending.size > 0) {
+      const i = [...pending].find((j) => groups[j].after === null || finished[groups[j].after!]);
+      if (i === undefined) { await new Promise<void>((r) => waiting.push(r)); continue; }
+      pending.delete(i);
+      await runOne(i);
+      finished[i] = true;
+      const wake = waiting;
+      waiting = [];
+      for (const r of wake) r();
     }
   };
   await Promise.all(Array.from({ length: plan.workers }, worker));
@@ -169,7 +194,12 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
   const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
   const done = (g: GridConfig['grid']) => gridCells(g).every((cell) => { const e = stageDirs(config, cell, modelHash, judge.name).eval; return e !== null && existsSync(join(e, 'done.json')); });
-  const groups = independentGroups(config.grid).filter((g) => !done(g));
+  // A group whose selection stage is already done need not wait for the group that would compute it.
+  const selectionDone = (g: GridConfig['grid']) => gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.name).select, 'done.json')));
+  const all = independentGroups(config.grid);
+  const keep = all.map((g) => !done(g.grid));
+  const index = all.map((_, i) => keep.slice(0, i).filter(Boolean).length);
+  const groups = all.flatMap((g, i) => (keep[i] ? [{ grid: g.grid, after: g.after === null || !keep[g.after] || selectionDone(g.grid) ? null : index[g.after] }] : []));
   const plan = workerPlan(config, groups.length);
   if (plan.workers > 1) {
     log(`running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`);
