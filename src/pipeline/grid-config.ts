@@ -3,7 +3,7 @@
  * validated with Ajv, which also fills in the defaults. A bad value is an error naming the file, the line
  * and the field.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -28,6 +28,8 @@ export interface TrainingKnobs {
 export interface GridConfig {
   model: string;
   run_dir: string;
+  /** null: run_dir/stages (see stagesDir). */
+  stages_dir: string | null;
   report: boolean;
   workers: number;
   world: { pool_size: number; validation_size: number; harmful_size: number; eval_harmful: number; eval_task: number; plant: { corrupted: number; mismatched: number; benign: number } };
@@ -60,9 +62,10 @@ export const GRID_SCHEMA = {
   type: 'object', additionalProperties: false,
   properties: {
     model: { type: 'string', default: 'assets/base', description: 'base model folder (Hugging Face layout)' },
-    run_dir: { type: 'string', default: 'runs/grid', description: 'stage cache (stages/) and results store (results.json)' },
+    run_dir: { type: 'string', default: 'runs/grid', description: 'results store (results.json), report, and the stage cache unless stages_dir is set' },
+    stages_dir: { type: ['string', 'null'], default: null, description: 'stage cache; null: run_dir/stages. Grids sharing one compute each stage they have in common once' },
     report: { type: 'boolean', default: true, description: 'write report.md and report.html when the grid finishes' },
-    workers: int(0, 0, 'processes running independent cells side by side (one per selector and seed), threads shared among them; 0: as many as cores allow'),
+    workers: int(0, 0, 'processes running independent groups of cells side by side (one per selector, seed and defense), threads shared among them; 0: as many as cores allow'),
     world: object({
       pool_size: int(1, W.poolSize, 'alignment pool size'),
       validation_size: int(1, W.validationSize, 'validation set size'),
@@ -156,7 +159,19 @@ function describe(error: ErrorObject): string {
   return `field "${field}" ${error.message}`;
 }
 
-/** The committed config of a `pharmacist reproduce` preset (configs/reproduce-<name>.yaml at the package root). */
-export function presetConfig(name: string): string {
-  return join(dataDir(), '..', 'configs', `reproduce-${name}.yaml`);
+/** Where a grid's stages live: stages_dir, or run_dir/stages. */
+export function stagesDir(config: Pick<GridConfig, 'run_dir' | 'stages_dir'>): string {
+  return config.stages_dir ?? join(config.run_dir, 'stages');
+}
+
+/**
+ * The committed grids of a `pharmacist reproduce` preset, at the package root: configs/reproduce-<name>.yaml,
+ * or every YAML file in configs/reproduce-<name>/ in name order (one grid per table, sharing a stage cache).
+ */
+export function presetConfigs(name: string): string[] {
+  const configs = join(dataDir(), '..', 'configs');
+  const file = join(configs, `reproduce-${name}.yaml`), folder = join(configs, `reproduce-${name}`);
+  if (existsSync(file)) return [file];
+  if (existsSync(folder)) return readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(folder, f));
+  throw new Error(`no preset "${name}": neither ${file} nor ${folder}/ exists`);
 }

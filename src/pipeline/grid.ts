@@ -1,8 +1,8 @@
 /**
  * `pharmacist run CONFIG.yaml`: a grid of selectors x ratios x defenses x tasks x n x p x seeds over the
- * embedded world. Each stage (select, align, attack, eval) lives in run_dir/stages/<stage>-<key>, where the key
- * is the content hash of everything the stage depends on (its config, the upstream stage's key, the model's
- * weights); a stage folder counts only once its done.json exists, so a run killed at any point resumes
+ * embedded world. Each stage (select, align, attack, eval) lives in <stages>/<stage>-<key> (stages_dir, by default
+ * run_dir/stages), where the key is the content hash of everything the stage depends on (its config, the
+ * upstream stage's key, the model's weights); a stage folder counts only once its done.json exists, so a run killed at any point resumes
  * where it stopped and cells that share a stage (one selection serves every defense) compute it once.
  * Results go to run_dir/results.json (rewritten atomically after every cell).
  */
@@ -25,7 +25,7 @@ import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js'
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
 import { describeEnvironment } from './environment.js';
-import type { GridConfig, TrainingKnobs } from './grid-config.js';
+import { stagesDir, type GridConfig, type TrainingKnobs } from './grid-config.js';
 import { topK, subsetSize } from '../select/selector.js';
 import { plantedReport, refusalShare, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
@@ -92,18 +92,18 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
  * flow under 'auto' comes from the alignment stage's done.json (null while the alignment is not done).
  */
 export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
-  const stagesDir = join(config.run_dir, 'stages');
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
   const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
   const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
-  const select = join(stagesDir, `select-${selectKey}`), align = join(stagesDir, `align-${alignKey}`);
+  const dir = stagesDir(config);
+  const select = join(dir, `select-${selectKey}`), align = join(dir, `align-${alignKey}`);
   const alignDone = join(align, 'done.json');
   const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
   if (flow === null) return { select, align, flow, attack: null, eval: null };
   const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
   const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
-  return { select, align, flow, attack: join(stagesDir, `attack-${attackKey}`), eval: join(stagesDir, `eval-${evalKey}`) };
+  return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
 }
 
 /** Run `fn` in `dir` unless its done.json exists; a folder without it is a killed attempt and starts over. */

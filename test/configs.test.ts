@@ -1,0 +1,35 @@
+/** The committed grid configs validate, and every world their grids ask for can be built (data ranges suffice). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildWorld } from '../src/data/world.js';
+import { loadGridConfig, presetConfigs, resolveGridConfig, stagesDir } from '../src/pipeline/grid-config.js';
+import { stageDirs } from '../src/pipeline/grid.js';
+
+const configs = join(import.meta.dirname, '..', '..', 'configs');
+
+test('every committed config validates and builds the worlds of its grid', () => {
+  const files = [...readdirSync(configs).filter((f) => f.endsWith('.yaml')).map((f) => join(configs, f)), ...presetConfigs('quick'), ...presetConfigs('paper')];
+  assert.ok(presetConfigs('paper').length >= 4, 'the paper preset is one grid per table');
+  for (const file of files) {
+    const c = loadGridConfig(file);
+    for (const task of c.grid.task) for (const n of c.grid.n) for (const p of c.grid.p) {
+      const world = buildWorld({
+        seed: 0, poolSize: c.world.pool_size, validationSize: c.world.validation_size, harmfulSize: c.world.harmful_size, task: task as never,
+        finetuneSize: n, harmfulRatio: p, evalHarmfulSize: c.world.eval_harmful, evalTaskSize: c.world.eval_task, plant: c.world.plant,
+      });
+      assert.equal(world.finetune.length, n, `${file}: ${task} n=${n} p=${p}`);
+    }
+  }
+  const paperStages = new Set(presetConfigs('paper').map((f) => stagesDir(loadGridConfig(f))));
+  assert.equal(paperStages.size, 1, 'the paper grids share one stage cache');
+});
+
+test('stages_dir: grids that share it name the same stage folders for the same cell', () => {
+  const cell = { selector: 'random', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const a = resolveGridConfig({ run_dir: 'runs/a', stages_dir: 'runs/shared' }), b = resolveGridConfig({ run_dir: 'runs/b', stages_dir: 'runs/shared', grid: { p: [0.1, 0.2] } });
+  assert.equal(stageDirs(a, cell, 'hash', 'builtin').select, stageDirs(b, cell, 'hash', 'builtin').select);
+  assert.equal(stageDirs(a, cell, 'hash', 'builtin').align, join('runs/shared', stageDirs(a, cell, 'hash', 'builtin').align.split('/').at(-1)!));
+  assert.equal(stagesDir(resolveGridConfig({ run_dir: 'runs/c' })), join('runs/c', 'stages'));
+});
