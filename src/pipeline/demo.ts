@@ -20,9 +20,10 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] 
 
 /**
  * The demo's scale, chosen so that three arms fit in 15 minutes on 2 cores: an 800-sample pool, 128-token
- * truncation, an attack of 500 samples at 1e-3 (at 5e-4 the full-size world's attack reached 21%; here the
- * attack must separate the arms without saturating), the harmful score on 100 prompts after every attack
- * epoch and on 200 at the end, 200 test items. Same data sources and methods as the full-size world.
+ * truncation, an attack of 500 samples at 7e-4 (Full+SFT ends at 38.5% over three seeds, inside the 30-85%
+ * band where the attack separates the arms; at 1e-3 every arm ends near the same score: README), the harmful
+ * score on 100 prompts after every attack epoch and on 200 at the end, 200 test items. Same data sources and
+ * methods as the full-size world.
  */
 export const DEMO_GRID: DeepPartial<GridConfig> = {
   run_dir: 'runs/demo',
@@ -30,7 +31,7 @@ export const DEMO_GRID: DeepPartial<GridConfig> = {
   grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['agnews'], n: [500], p: [0.1] },
   select: { max_length: 128 },
   align: { max_length: 128 },
-  attack: { max_length: 128, lr: 1e-3 },
+  attack: { max_length: 128, lr: 7e-4 },
   eval: { probe_prompts: 100 },
 };
 

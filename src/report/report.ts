@@ -10,7 +10,7 @@
  * - The manifest: versions, seeds, config, model and data hashes.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/grid.js';
 import { meanSd, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
@@ -30,6 +30,15 @@ export function loadResults(path: string): ResultsStore {
   if (!existsSync(file)) throw new Error(`${file}: not found (give a grid's run folder or its results.json)`);
   const store = JSON.parse(readFileSync(file, 'utf8')) as ResultsStore;
   if (!Array.isArray(store.results)) throw new Error(`${file}: field "results" should be an array of cells`);
+  // Stage paths are relative to where the grid ran: find that folder from run_dir, so reports rebuild from anywhere.
+  const runDir = typeof store.config?.run_dir === 'string' ? store.config.run_dir : null;
+  const here = resolve(dirname(file));
+  const origin = runDir && !isAbsolute(runDir) && here.endsWith(join('/', runDir)) ? here.slice(0, here.length - join('/', runDir).length) || '/' : null;
+  if (origin) {
+    for (const r of store.results) {
+      for (const k of Object.keys(r.stages) as (keyof CellResult['stages'])[]) if (!isAbsolute(r.stages[k]) && !existsSync(r.stages[k])) r.stages[k] = join(origin, r.stages[k]);
+    }
+  }
   return store;
 }
 
@@ -88,11 +97,11 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   });
   out.push({
     id: 'figure-3-validation-loss-during-alignment', caption: `Figure 3b. Validation loss during alignment (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss', yFromZero: false }),
   });
   out.push({
     id: 'figure-3-harmful-loss-during-fine-tuning', caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss' }),
+    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss', yFromZero: false }),
   });
   return out;
 }

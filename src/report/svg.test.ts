@@ -9,6 +9,16 @@ test('ticks are round and span the data', () => {
     assert.ok(t.length >= 2 && t.length <= 12, `${t}`);
   }
   assert.deepEqual(niceTicks(0, 100), [0, 20, 40, 60, 80, 100]);
+  assert.deepEqual(niceTicks(1, 3, 5, true), [1, 2, 3], 'whole numbers for epochs');
+  assert.deepEqual(niceTicks(1, 3), [1, 1.5, 2, 2.5, 3]);
+});
+
+test('dash patterns and a y axis that need not start at zero', () => {
+  const series = [{ name: 'a', dash: '6 4', points: [{ x: 0, y: 3.9 }, { x: 10, y: 4.1 }] }];
+  const zoomed = lineChart(series, { title: 't', xLabel: 'x', yLabel: 'y', yFromZero: false });
+  assert.match(zoomed, /<polyline[^>]*stroke-dasharray="6 4"/);
+  assert.match(lineChart(series, { title: 't', xLabel: 'x', yLabel: 'y' }), /text-anchor="end">0<\/text>/, 'from zero by default');
+  assert.doesNotMatch(zoomed, /text-anchor="end">0<\/text>/, 'zoomed: no 0 tick on the y axis');
 });
 
 test('a chart draws one line and marker set per series, escapes text, and keeps points inside the plot', () => {

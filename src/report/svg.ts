@@ -17,6 +17,8 @@ export interface ChartOptions {
   yLabel: string;
   width?: number;
   height?: number;
+  /** Start the y axis at 0 (default true; false zooms in on the data, for loss curves). */
+  yFromZero?: boolean;
 }
 
 /** Dash patterns that stay apart at 2 px: solid, dashed, dotted, dash-dot. */
@@ -28,12 +30,12 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-/** About five round tick values spanning [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+/** About five round tick values spanning [lo, hi]; whole numbers only if `integer` (epochs, counts). */
+export function niceTicks(lo: number, hi: number, count = 5, integer = false): number[] {
   if (!(hi > lo)) { const d = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1; lo -= d; hi += d; }
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const step = Math.max(integer ? 1 : 0, [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!);
   // From the multiple at or below lo to the one at or above hi, so every point lies inside the axes.
   const ticks: number[] = [];
   const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
@@ -48,8 +50,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   const m = { left: 64, right: 16, top: 36, bottom: 72 };
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x), ys = all.map((p) => p.y);
-  const xTicks = niceTicks(Math.min(...xs, Infinity) === Infinity ? 0 : Math.min(...xs), xs.length ? Math.max(...xs) : 1);
-  const yTicks = niceTicks(ys.length ? Math.min(0, ...ys) : 0, ys.length ? Math.max(...ys) : 1);
+  const xTicks = niceTicks(xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1, 5, xs.length > 0 && xs.every(Number.isInteger));
+  const yTicks = niceTicks(ys.length ? Math.min(options.yFromZero === false ? Infinity : 0, ...ys) : 0, ys.length ? Math.max(...ys) : 1);
   const [x0, x1] = [xTicks[0], xTicks.at(-1)!], [y0, y1] = [yTicks[0], yTicks.at(-1)!];
   const px = (x: number) => m.left + ((x - x0) / (x1 - x0 || 1)) * (W - m.left - m.right);
   const py = (y: number) => H - m.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - m.top - m.bottom);
