@@ -33,3 +33,12 @@ test('stages_dir: grids that share it name the same stage folders for the same c
   assert.equal(stageDirs(a, cell, 'hash', 'builtin').align, join('runs/shared', stageDirs(a, cell, 'hash', 'builtin').align.split('/').at(-1)!));
   assert.equal(stagesDir(resolveGridConfig({ run_dir: 'runs/c' })), join('runs/c', 'stages'));
 });
+
+test('stage keys: equal configs hash alike whatever the order of their fields', async () => {
+  const { stageKey } = await import('../src/pipeline/grid.js');
+  assert.equal(stageKey({ a: 1, b: { c: [1, { d: 2, e: 3 }], f: null } }), stageKey({ b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 }));
+  assert.notEqual(stageKey({ a: [1, 2] }), stageKey({ a: [2, 1] }), 'lists keep their order');
+  const cell = { selector: 'pharmacist', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const viaOverrides = resolveGridConfig({ select: { pharmacist: { epochs: 1, warmup_epochs: 0, safety: 'plain' } } });
+  assert.equal(stageDirs(viaOverrides, cell, 'h', 'builtin').select, stageDirs(resolveGridConfig({}), cell, 'h', 'builtin').select);
+});

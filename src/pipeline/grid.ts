@@ -71,9 +71,17 @@ export function gridCells(grid: GridConfig['grid']): GridCell[] {
   return cells;
 }
 
-function key(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+/** Objects with their keys sorted, so that equal configs hash alike however they were assembled. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
 }
+
+export function stageKey(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(canonical(parts))).digest('hex').slice(0, 16);
+}
+const key = stageKey;
 
 function sft(knobs: TrainingKnobs, seed: number): Partial<SftConfig> {
   return { epochs: knobs.epochs, lr: knobs.lr, batchSize: knobs.batch_size, maxLength: knobs.max_length, seed, lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank } };
