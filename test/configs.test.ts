@@ -42,3 +42,27 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
   const viaOverrides = resolveGridConfig({ select: { pharmacist: { epochs: 1, warmup_epochs: 0, safety: 'plain' } } });
   assert.equal(stageDirs(viaOverrides, cell, 'h', 'builtin').select, stageDirs(resolveGridConfig({}), cell, 'h', 'builtin').select);
 });
+
+test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI parser checks names and values', async () => {
+  const { DEFENSE_DEFAULTS, parseDefenseOptions } = await import('../src/defenses/registry.js');
+  const { defenseOptionsOf } = await import('../src/pipeline/grid-config.js');
+  const base = resolveGridConfig({});
+  assert.deepEqual(defenseOptionsOf(base, 'tvaccine'), { tvaccine: DEFENSE_DEFAULTS.tvaccine });
+  assert.deepEqual(defenseOptionsOf(base, 'sft'), {});
+  const tuned = resolveGridConfig({ defenses: { tvaccine: { active_layers: 3 }, lisa: { rho: 0.5 } } });
+  assert.equal(defenseOptionsOf(tuned, 'tvaccine').tvaccine!.activeLayers, 3);
+  const cell = (defense: string) => ({ selector: 'full', ratio: 1, defense, task: 'agnews', n: 10, p: 0.1, seed: 0 });
+  const dirs = (c: ReturnType<typeof resolveGridConfig>, defense: string) => stageDirs(c, cell(defense), 'h', 'builtin');
+  assert.notEqual(dirs(base, 'tvaccine').align, dirs(tuned, 'tvaccine').align, 'a T-Vaccine knob keys its alignment');
+  assert.equal(dirs(base, 'sft').align, dirs(tuned, 'sft').align, 'and leaves SFT cells alone');
+  assert.equal(dirs(base, 'lisa').align, dirs(tuned, 'lisa').align, "Lisa's knobs act in the attack, not the alignment");
+  assert.throws(() => resolveGridConfig({ defenses: { tvaccine: { active_layers: 0 } } }), /defenses\.tvaccine\.active_layers" must be >= 1/);
+  assert.throws(() => resolveGridConfig({ defenses: { vaccine: { radius: 1 } } }), /unknown field "radius"/);
+
+  assert.deepEqual(parseDefenseOptions('booster', ['lambda=25', 'alpha=0.2']), { booster: { lambda: 25, alpha: 0.2 } });
+  assert.deepEqual(parseDefenseOptions('sft', []), {});
+  assert.throws(() => parseDefenseOptions('vaccine', ['rh=3']), /vaccine has no option "rh" \(choose rho\)/);
+  assert.throws(() => parseDefenseOptions('tvaccine', ['activeLayers=1.5']), /"activeLayers" takes a whole number >= 1/);
+  assert.throws(() => parseDefenseOptions('repnoise', ['beta=']), /"beta" takes a number/);
+  assert.throws(() => parseDefenseOptions('sft', ['rho=1']), /sft has no options/);
+});

@@ -49,6 +49,18 @@ test('align with every defense on a tiny model: adapters, records with the defen
     assert.equal(record.losses.length, 2);
     assert.ok(record.losses.every(Number.isFinite), `${defense}: finite losses`);
   }
+  // Knobs reach the defense: Vaccine with rho 0 and Booster with lambda 0 take SFT's steps.
+  const losses = (name: string) => JSON.parse(readFileSync(join(dir, name, 'record.json'), 'utf8')).losses as number[];
+  for (const [defense, defenseOptions] of [['vaccine', { vaccine: { rho: 0 } }], ['booster', { booster: { lambda: 0 } }]] as const) {
+    alignStage({ model, outDir: join(dir, `${defense}-off`), sft, records, harmful, defense, defenseOptions });
+    const record = JSON.parse(readFileSync(join(dir, `${defense}-off`, 'record.json'), 'utf8'));
+    assert.deepEqual(record.defenseConfig, { ...JSON.parse(readFileSync(join(dir, defense, 'record.json'), 'utf8')).defenseConfig, ...defenseOptions[defense] });
+    // The first step is SFT's exactly; later ones see other dropout masks (pass 1 draws its own), hence 1e-2.
+    assert.equal(losses(`${defense}-off`)[0], losses('sft')[0]);
+    losses(`${defense}-off`).forEach((l, i) => assert.ok(Math.abs(l - losses('sft')[i]) < 1e-2, `${defense} switched off: loss ${l} vs SFT's ${losses('sft')[i]}`));
+    const weights = (name: string) => readFileSync(join(dir, name, 'adapter', 'adapter_model.safetensors'));
+    assert.ok(!weights(defense).equals(weights(`${defense}-off`)), `${defense}: its defaults train another adapter than the switched-off one`);
+  }
   const lisa = await attackStage({ model, outDir: join(dir, 'lisa-attack'), alignAdapter: join(dir, 'lisa', 'adapter'), sft: { ...sft, epochs: 2 }, records: harmful, lisa: { records, config: { alignmentSteps: 1, finetuneSteps: 1 } } });
   assert.ok(existsSync(join(lisa.adapterDir, 'adapter_config.json')));
   assert.equal(JSON.parse(readFileSync(join(dir, 'lisa-attack', 'record.json'), 'utf8')).lisa.rho, 1);

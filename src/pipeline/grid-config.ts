@@ -16,6 +16,7 @@ import { PHARMACIST_SELECTOR_DEFAULTS } from '../select/pharmacist-selector.js';
 import { SELECTOR_NAMES } from '../select/registry.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
 import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
+import { DEFENSE_DEFAULTS, isCountKnob, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
 
 export interface TrainingKnobs {
   epochs: number;
@@ -38,6 +39,8 @@ export interface GridConfig {
   align: TrainingKnobs;
   attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
   eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
+  /** Each defense's knobs, snake_case (rho, active_layers, ...). */
+  defenses: Record<TunableDefense, Record<string, number>>;
 }
 
 const int = (min: number, def: number, description: string) => ({ type: 'integer', minimum: min, default: def, description });
@@ -115,8 +118,24 @@ export const GRID_SCHEMA = {
       max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
       probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
     }, 'evaluation'),
+    defenses: object(Object.fromEntries(Object.entries(DEFENSE_DEFAULTS).map(([defense, knobs]) => [defense, object(
+      Object.fromEntries(Object.entries(knobs).map(([knob, value]) => [snake(knob), isCountKnob(knob) ? int(1, value, `${defense} ${knob}`) : num(value, `${defense} ${knob}`, { minimum: 0 })])),
+      `the ${defense} defense (src/defenses/${defense}.ts documents each knob and its default)`,
+    )])), 'defense knobs (vaccine, repnoise, booster, tvaccine, lisa), each defaulting to the value its module documents'),
   },
 } as const;
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A grid's knobs of one defense as the defense registry takes them ({} for sft and unknown names). */
+export function defenseOptionsOf(config: Pick<GridConfig, 'defenses'>, defense: string): DefenseOptions {
+  if (!(defense in DEFENSE_DEFAULTS)) return {};
+  const knobs = Object.keys(DEFENSE_DEFAULTS[defense as TunableDefense]);
+  const values = config.defenses[defense as TunableDefense];
+  return { [defense]: Object.fromEntries(knobs.map((k) => [k, values[snake(k)]])) };
+}
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
 const validate = ajv.compile(GRID_SCHEMA);

@@ -25,7 +25,7 @@ import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js'
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
 import { describeEnvironment } from './environment.js';
-import { stagesDir, type GridConfig, type TrainingKnobs } from './grid-config.js';
+import { defenseOptionsOf, stagesDir, type GridConfig, type TrainingKnobs } from './grid-config.js';
 import { topK, subsetSize } from '../select/selector.js';
 import { plantedReport, refusalShare, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
@@ -103,13 +103,15 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
   const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
-  const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, align: config.align, seed: cell.seed });
+  // Lisa aligns with plain SFT and defends during the attack, so its knobs belong to the attack's key.
+  const lisa = cell.defense === 'lisa' ? defenseOptionsOf(config, 'lisa') : null;
+  const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense), align: config.align, seed: cell.seed });
   const dir = stagesDir(config);
   const select = join(dir, `select-${selectKey}`), align = join(dir, `align-${alignKey}`);
   const alignDone = join(align, 'done.json');
   const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
   if (flow === null) return { select, align, flow, attack: null, eval: null };
-  const attackKey = key({ stage: 'attack', alignKey, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
+  const attackKey = key({ stage: 'attack', alignKey, lisa, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
   const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
 }
@@ -258,7 +260,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const aligned = await stage(alignDir, () => {
       const r = alignStage({
         model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction),
-        defense: cell.defense, harmful: world.harmful.map(asInstruction), log: stageLog,
+        defense: cell.defense, defenseOptions: defenseOptionsOf(config, cell.defense), harmful: world.harmful.map(asInstruction), log: stageLog,
       });
       return { seconds: r.seconds, flow: r.flow };
     });
@@ -273,7 +275,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       const r = await attackStage({
         model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow, sft: sft(config.attack, cell.seed + 1),
         records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), probe, log: stageLog,
-        lisa: cell.defense === 'lisa' ? { records: subset } : undefined,
+        lisa: cell.defense === 'lisa' ? { records: subset, config: defenseOptionsOf(config, 'lisa').lisa } : undefined,
       });
       return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
     });

@@ -12,10 +12,11 @@ import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { SftConfig } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
-import { DEFENSE_NAMES } from '../defenses/registry.js';
+import { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
+import type { LisaConfig } from '../defenses/lisa.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
-export { DEFENSE_NAMES, TASK_NAMES, type TaskName };
+export { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, TASK_NAMES, type TaskName, type TunableDefense };
 
 export interface StageRunCommon {
   model: string;
@@ -67,6 +68,8 @@ export interface AlignRunConfig extends StageRunCommon {
   validationFile?: string;
   /** Harmful data for RepNoise, Booster and T-Vaccine; default: the embedded harmful set. */
   harmfulFile?: string;
+  /** Overrides of the defense's knobs (defaults: DEFENSE_DEFAULTS). */
+  defenseOptions?: DefenseOptions;
 }
 
 export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds: number } {
@@ -75,7 +78,7 @@ export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds:
   const validation = records(config.validationFile, config.mapping, () => world().validation.map(asInstruction));
   config.log?.(`aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`);
   const harmful = records(config.harmfulFile, config.mapping, () => world().harmful.map(asInstruction));
-  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, defense: config.defense, harmful, log: config.log });
+  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, defense: config.defense, defenseOptions: config.defenseOptions, harmful, log: config.log });
 }
 
 export interface AttackRunConfig extends StageRunCommon {
@@ -92,6 +95,8 @@ export interface AttackRunConfig extends StageRunCommon {
   /** Defend with Lisa, interleaving alignment steps on `lisaFile` (default: the embedded pool). */
   lisa?: boolean;
   lisaFile?: string;
+  /** Overrides of Lisa's knobs (defaults: LISA_DEFAULTS). */
+  lisaOptions?: Partial<LisaConfig>;
 }
 
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
@@ -105,7 +110,7 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
   return attackStage({
     model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow === 'auto' ? alignmentFlow(config.alignAdapter) : config.flow, sft: { ...config.sft, profile: config.profile },
     records: data, harmful, probe, log: config.log,
-    lisa: config.lisa ? { records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)) } : undefined,
+    lisa: config.lisa ? { records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)), config: config.lisaOptions } : undefined,
   });
 }
 

@@ -87,7 +87,7 @@ export function alignStage(config: AlignStageConfig): { adapterDir: string; seco
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'align', defense: defense.name, flow: defense.flow, config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, harmful: config.harmful?.length ?? 0, log: undefined },
+    kind: 'align', defense: defense.name, defenseConfig: (defense as { config?: unknown }).config ?? null, flow: defense.flow, config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, harmful: config.harmful?.length ?? 0, log: undefined },
     environment: describeEnvironment(), timings: { alignSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
   });
   return { adapterDir, seconds, flow: defense.flow };

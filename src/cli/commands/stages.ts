@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { JUDGE_NAMES } from '../../eval/judges/registry.js';
-import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_NAMES, TASK_NAMES, type TaskName, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
+import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, type TunableDefense, TASK_NAMES, type TaskName, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
@@ -29,6 +29,9 @@ function training(cmd: Command, defaults: { epochs: number; lr: number }): Comma
     .option('--rank <r>', 'LoRA rank', positiveInt, SFT_DEFAULTS.lora.r);
 }
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+const defaultsHelp = (names: TunableDefense[]) => names.map((n) => `${n}: ${Object.entries(DEFENSE_DEFAULTS[n]).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ');
+
 interface CommonOptions { model: string; seed: number; promptField: string; responseField: string; inputField: string; out: string }
 interface TrainingOptions { epochs: number; lr: number; batchSize: number; maxLength: number; rank: number }
 
@@ -47,8 +50,10 @@ export function registerStages(program: Command): void {
     .option('--data <file>', 'alignment data, e.g. a selection\'s subset.jsonl (default: the embedded pool)')
     .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
     .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
-    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string; harmful?: string }) => {
-      const r = runAlign({ ...stageCommon(o), defense: choice('--defense', o.defense, DEFENSE_NAMES), dataFile: o.data, validationFile: o.validation, harmfulFile: o.harmful });
+    .option('--defense-option <knob=value>', `a knob of the defense, repeatable (${defaultsHelp(['vaccine', 'repnoise', 'booster', 'tvaccine'])})`, collect, [])
+    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string; harmful?: string; defenseOption: string[] }) => {
+      const defense = choice('--defense', o.defense, DEFENSE_NAMES);
+      const r = runAlign({ ...stageCommon(o), defense, defenseOptions: parseDefenseOptions(defense, o.defenseOption), dataFile: o.data, validationFile: o.validation, harmfulFile: o.harmful });
       console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
     });
 
@@ -63,11 +68,12 @@ export function registerStages(program: Command): void {
     .option('--probe <n>', 'harmful prompts judged after every epoch (0: none)', nonNegativeInt, 200)
     .option('--lisa', 'defend with Lisa: interleave alignment steps (the embedded pool, or --lisa-data) with a proximal term')
     .option('--lisa-data <file>', 'alignment data for Lisa')
+    .option('--lisa-option <knob=value>', `a knob of Lisa, repeatable (${defaultsHelp(['lisa'])})`, collect, [])
     .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string; lisa?: boolean; lisaData?: string }) => {
+    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string; lisa?: boolean; lisaData?: string; lisaOption: string[] }) => {
       const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined, lisaFile: o.lisaData });
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0, lisaFile: o.lisaData, lisaOptions: parseDefenseOptions('lisa', o.lisaOption).lisa });
       console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
     });
 
