@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
-import { gridCells, independentGroups, runGrid, workerPlan } from '../src/pipeline/grid.js';
+import { gridCells, independentGroups, nextGroup, runGrid, workerPlan } from '../src/pipeline/grid.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
 import { reportAfterRun } from '../src/report/report.js';
 import { writeTinyModel } from './tiny-model.js';
@@ -126,6 +126,11 @@ test('grid workers: independent groups run in child processes; the assembly afte
     ['full', 0, 'sft', null], ['full', 0, 'vaccine', 0], ['random', 0, 'sft', null], ['random', 0, 'vaccine', 2],
     ['full', 1, 'sft', null], ['full', 1, 'vaccine', 4], ['random', 1, 'sft', null], ['random', 1, 'vaccine', 6],
   ], 'one group per selector, seed and defense; the later defenses wait for the selection');
+  // Two workers busy with full's first groups: the next free one takes random's selection group before full's third.
+  const pending = new Set([1, 2, 3, 5, 6, 7]);
+  assert.equal(nextGroup(defenses, pending, [true, false, false, false, false, false, false, false]), 2, 'a group others wait for goes first');
+  assert.equal(nextGroup(defenses, new Set([3]), []), undefined, 'nothing is ready while the selection runs');
+  assert.equal(nextGroup(defenses, new Set([3]), [false, false, true]), 3);
   assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: 8 });
   assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 5, 2), { workers: 2, threads: 1 });
   const lines: string[] = [];

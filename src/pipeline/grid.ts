@@ -151,6 +151,15 @@ export function independentGroups(grid: GridConfig['grid']): WorkGroup[] {
   return groups;
 }
 
+/**
+ * The next group a free worker takes (undefined: none is ready yet): of the groups whose selection is done, the
+ * ones other groups wait for first, so that the waiting ones are not left to run last, one worker idle.
+ */
+export function nextGroup(groups: readonly WorkGroup[], pending: ReadonlySet<number>, finished: readonly boolean[]): number | undefined {
+  const ready = [...pending].filter((j) => groups[j].after === null || finished[groups[j].after!]);
+  return ready.find((j) => groups.some((g) => g.after === j)) ?? ready[0];
+}
+
 /** How many worker processes and threads each: workers 0 means one per core, as groups allow. */
 export function workerPlan(config: GridConfig, groups: number, cores = availableParallelism()): { workers: number; threads: number } {
   const workers = Math.max(1, Math.min(groups, config.workers > 0 ? config.workers : cores));
@@ -186,7 +195,7 @@ async function runGroupsInWorkers(config: GridConfig, groups: readonly WorkGroup
   };
   const worker = async (): Promise<void> => {
     while (pending.size > 0) {
-      const i = [...pending].find((j) => groups[j].after === null || finished[groups[j].after!]);
+      const i = nextGroup(groups, pending, finished);
       if (i === undefined) { await new Promise<void>((r) => waiting.push(r)); continue; }
       pending.delete(i);
       await runOne(i);
