@@ -29,17 +29,17 @@ export const isCountKnob = (knob: string) => /(Layers|Every|Steps)$/.test(knob);
  * `key=value` overrides of one defense's knobs (the CLI's --defense-option), checked against its defaults:
  * an unknown knob or a value that is not a number is an error naming both.
  */
-export function parseDefenseOptions(defense: string, pairs: readonly string[]): DefenseOptions {
+export function parseDefenseOptions(defense: string, pairs: readonly string[], flag = '--defense-option'): DefenseOptions {
   if (pairs.length === 0) return {};
-  if (!(defense in DEFENSE_DEFAULTS)) throw new Error(`--defense-option: ${defense} has no options`);
+  if (!(defense in DEFENSE_DEFAULTS)) throw new Error(`${flag}: ${defense} has no options`);
   const defaults = DEFENSE_DEFAULTS[defense as TunableDefense] as unknown as Record<string, number>;
   const out: Record<string, number> = {};
   for (const pair of pairs) {
     const [knob, text] = pair.split('=', 2);
-    if (!(knob in defaults)) throw new Error(`--defense-option ${pair}: ${defense} has no option "${knob}" (choose ${Object.keys(defaults).join(', ')})`);
+    if (!(knob in defaults)) throw new Error(`${flag} ${pair}: ${defense} has no option "${knob}" (choose ${Object.keys(defaults).join(', ')})`);
     const value = Number(text);
     if (text === undefined || text.trim() === '' || !Number.isFinite(value) || (isCountKnob(knob) && !(Number.isInteger(value) && value >= 1))) {
-      throw new Error(`--defense-option ${pair}: "${knob}" takes ${isCountKnob(knob) ? 'a whole number >= 1' : 'a number'}`);
+      throw new Error(`${flag} ${pair}: "${knob}" takes ${isCountKnob(knob) ? 'a whole number >= 1' : 'a number'}`);
     }
     out[knob] = value;
   }

@@ -1,9 +1,10 @@
 /**
  * `pharmacist run CONFIG.yaml`: a grid of selectors x ratios x defenses x tasks x n x p x seeds over the
- * embedded world. Each stage (select, align, attack, eval) lives in <stages>/<stage>-<key> (stages_dir, by default
- * run_dir/stages), where the key is the content hash of everything the stage depends on (its config, the
- * upstream stage's key, the model's weights); a stage folder counts only once its done.json exists, so a run killed at any point resumes
- * where it stopped and cells that share a stage (one selection serves every defense) compute it once.
+ * embedded world. Each stage (select, align, attack, eval) lives in <stages>/<stage>-<key> (stages_dir, by
+ * default run_dir/stages), where the key is the content hash of everything the stage depends on (its config,
+ * the upstream stage's key, the model's weights); a stage folder counts only once its done.json exists, so a
+ * run killed at any point resumes where it stopped and cells that share a stage (one selection serves every
+ * defense) compute it once.
  * Results go to run_dir/results.json (rewritten atomically after every cell).
  */
 import { createHash } from 'node:crypto';
@@ -81,7 +82,6 @@ function canonical(value: unknown): unknown {
 export function stageKey(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(parts))).digest('hex').slice(0, 16);
 }
-const key = stageKey;
 
 function sft(knobs: TrainingKnobs, seed: number): Partial<SftConfig> {
   return { epochs: knobs.epochs, lr: knobs.lr, batchSize: knobs.batch_size, maxLength: knobs.max_length, seed, lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank } };
@@ -102,17 +102,17 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
 export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
-  const selectKey = key({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
+  const selectKey = stageKey({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
   // Lisa aligns with plain SFT and defends during the attack, so its knobs belong to the attack's key.
   const lisa = cell.defense === 'lisa' ? defenseOptionsOf(config, 'lisa') : null;
-  const alignKey = key({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense), align: config.align, seed: cell.seed });
+  const alignKey = stageKey({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense), align: config.align, seed: cell.seed });
   const dir = stagesDir(config);
   const select = join(dir, `select-${selectKey}`), align = join(dir, `align-${alignKey}`);
   const alignDone = join(align, 'done.json');
   const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
   if (flow === null) return { select, align, flow, attack: null, eval: null };
-  const attackKey = key({ stage: 'attack', alignKey, lisa, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
-  const evalKey = key({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
+  const attackKey = stageKey({ stage: 'attack', alignKey, lisa, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
+  const evalKey = stageKey({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
 }
 
@@ -215,10 +215,14 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
   const done = (g: GridConfig['grid']) => gridCells(g).every((cell) => { const e = stageDirs(config, cell, modelHash, judge.name).eval; return e !== null && existsSync(join(e, 'done.json')); });
   // A group whose selection stage is already done need not wait for the group that would compute it.
   const selectionDone = (g: GridConfig['grid']) => gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.name).select, 'done.json')));
-  const all = independentGroups(config.grid);
-  const keep = all.map((g) => !done(g.grid));
-  const index = all.map((_, i) => keep.slice(0, i).filter(Boolean).length);
-  const groups = all.flatMap((g, i) => (keep[i] ? [{ grid: g.grid, after: g.after === null || !keep[g.after] || selectionDone(g.grid) ? null : index[g.after] }] : []));
+  const groups: WorkGroup[] = [];
+  const position = new Map<number, number>(); // a kept group's index in all -> in groups (`after` points backwards)
+  independentGroups(config.grid).forEach((g, i) => {
+    if (done(g.grid)) return;
+    position.set(i, groups.length);
+    const waitsFor = g.after === null || selectionDone(g.grid) ? undefined : position.get(g.after);
+    groups.push({ grid: g.grid, after: waitsFor ?? null });
+  });
   const plan = workerPlan(config, groups.length);
   if (plan.workers > 1) {
     log(`running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`);

@@ -73,7 +73,7 @@ export function registerStages(program: Command): void {
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
     .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string; lisa?: boolean; lisaData?: string; lisaOption: string[] }) => {
       const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0, lisaFile: o.lisaData, lisaOptions: parseDefenseOptions('lisa', o.lisaOption).lisa });
+      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0, lisaFile: o.lisaData, lisaOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option').lisa });
       console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
     });
 
