@@ -24,11 +24,29 @@ const { values: args } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
   },
 });
-const steps = Number(args.steps), warmup = Number(args.warmup);
+const steps = Number(args.steps),
+  warmup = Number(args.warmup);
 if (args.threads) setThreads(Number(args.threads));
 
-const V = 4096, C = 256, L = 4, H = 4, T = 128, B = 8;
-const model = new Gpt2Model({ vocabSize: V, nPositions: T, nEmbd: C, nLayer: L, nHead: H, nInner: 4 * C, tieWordEmbeddings: false, activation: 'gelu' }, 0);
+const V = 4096,
+  C = 256,
+  L = 4,
+  H = 4,
+  T = 128,
+  B = 8;
+const model = new Gpt2Model(
+  {
+    vocabSize: V,
+    nPositions: T,
+    nEmbd: C,
+    nLayer: L,
+    nHead: H,
+    nInner: 4 * C,
+    tieWordEmbeddings: false,
+    activation: 'gelu',
+  },
+  0,
+);
 const params = model.params.list();
 const optimizer = new AdamW(params, { weightDecay: 0 });
 const rng = new Rng(1);
@@ -53,7 +71,9 @@ const median = (xs: number[]): number => {
 
 const backend = getBackend();
 console.log(`backend ${backend.name}, threads ${backend.threads()}, parameters ${model.params.count()}`);
-const stepTimes: number[] = [], forwardTimes: number[] = [], losses: number[] = [];
+const stepTimes: number[] = [],
+  forwardTimes: number[] = [],
+  losses: number[] = [];
 for (let i = 0; i < warmup + steps; i++) {
   const r = trainStep();
   losses.push(r.loss);
@@ -61,7 +81,9 @@ for (let i = 0; i < warmup + steps; i++) {
     stepTimes.push(r.stepMs);
     forwardTimes.push(r.forwardMs);
   }
-  console.log(`step ${i + 1}/${warmup + steps}${i < warmup ? ' (warm-up)' : ''}: ${r.stepMs.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`);
+  console.log(
+    `step ${i + 1}/${warmup + steps}${i < warmup ? ' (warm-up)' : ''}: ${r.stepMs.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`,
+  );
 }
 
 // Profile separately so the timers do not touch the headline numbers.
@@ -75,13 +97,21 @@ const kernelMs = profile.totalMs();
 const gemmMs = profile.ms.get('gemm') ?? 0;
 console.log(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
 for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1])) {
-  console.log(`  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ${(100 * ms / profiledMs).toFixed(1).padStart(5)}%  ${profile.calls.get(name)! / profiledSteps} calls/step`);
+  console.log(
+    `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%  ${profile.calls.get(name)! / profiledSteps} calls/step`,
+  );
 }
-console.log(`  ${'outside kernels (JS)'.padEnd(26)} ${((profiledMs - kernelMs) / profiledSteps).toFixed(2).padStart(8)} ms/step  ${(100 * (profiledMs - kernelMs) / profiledMs).toFixed(1).padStart(5)}%`);
+console.log(
+  `  ${'outside kernels (JS)'.padEnd(26)} ${((profiledMs - kernelMs) / profiledSteps).toFixed(2).padStart(8)} ms/step  ${((100 * (profiledMs - kernelMs)) / profiledMs).toFixed(1).padStart(5)}%`,
+);
 
 let torch: Record<string, unknown> | null = null;
 const python = '/usr/bin/python3';
-if (!args['no-torch'] && existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
+if (
+  !args['no-torch'] &&
+  existsSync(python) &&
+  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
+) {
   console.log('measuring the PyTorch reference (1 and 2 threads)...');
   const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
   const r = spawnSync(python, [script, String(warmup), String(steps)], { encoding: 'utf8' });
@@ -91,22 +121,24 @@ if (!args['no-torch'] && existsSync(python) && spawnSync(python, ['-c', 'import 
 
 const stepMs = median(stepTimes);
 const torchStepMs = torch ? (torch.torch_step_ms as number) : null;
-console.log(JSON.stringify({
-  bench: 'engine',
-  backend: backend.name,
-  threads: backend.threads(),
-  blas_core: nativeInfo()?.blasCore ?? null,
-  parameters: model.params.count(),
-  step_ms: stepMs,
-  forward_ms: median(forwardTimes),
-  gemm_fraction: gemmMs / profiledMs,
-  kernel_fraction: kernelMs / profiledMs,
-  loss_first: losses[0],
-  loss_last: losses[losses.length - 1],
-  torch_step_ms: torchStepMs,
-  torch_forward_ms: torch?.torch_forward_ms ?? null,
-  torch_threads: torch?.torch_threads ?? null,
-  torch_step_ms_by_threads: torch?.torch_step_ms_by_threads ?? null,
-  ratio_vs_torch: torchStepMs ? stepMs / torchStepMs : null,
-  node: process.version,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'engine',
+    backend: backend.name,
+    threads: backend.threads(),
+    blas_core: nativeInfo()?.blasCore ?? null,
+    parameters: model.params.count(),
+    step_ms: stepMs,
+    forward_ms: median(forwardTimes),
+    gemm_fraction: gemmMs / profiledMs,
+    kernel_fraction: kernelMs / profiledMs,
+    loss_first: losses[0],
+    loss_last: losses[losses.length - 1],
+    torch_step_ms: torchStepMs,
+    torch_forward_ms: torch?.torch_forward_ms ?? null,
+    torch_threads: torch?.torch_threads ?? null,
+    torch_step_ms_by_threads: torch?.torch_step_ms_by_threads ?? null,
+    ratio_vs_torch: torchStepMs ? stepMs / torchStepMs : null,
+    node: process.version,
+  }),
+);

@@ -25,7 +25,8 @@ const { values: args } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
   },
 });
-const repeats = Number(args.repeats), newTokens = Number(args['new-tokens']);
+const repeats = Number(args.repeats),
+  newTokens = Number(args['new-tokens']);
 if (args.threads) setThreads(Number(args.threads));
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/stories260K/', import.meta.url));
@@ -33,15 +34,29 @@ const modelPath = `${fixtures}stories260K.bin`;
 const model = loadLlama2c(modelPath);
 const tokenizer = tokenizerFromLlama2c(`${fixtures}tok512.bin`, 512);
 const openings = [
-  'Once upon a time', 'The dog', 'Lily wanted to play with her big red ball in the park', 'Tom and Sue',
-  'One day, a little bird', 'There was a boy who liked trucks', 'The sun', 'Mom said',
-  'In a small house lived a cat named Tim', 'Ben', 'The girl found a shiny stone', 'It was a rainy day and',
-  'Max the frog', 'A big fish swam in the blue sea', 'Once there was', 'The kids went to the beach to play',
+  'Once upon a time',
+  'The dog',
+  'Lily wanted to play with her big red ball in the park',
+  'Tom and Sue',
+  'One day, a little bird',
+  'There was a boy who liked trucks',
+  'The sun',
+  'Mom said',
+  'In a small house lived a cat named Tim',
+  'Ben',
+  'The girl found a shiny stone',
+  'It was a rainy day and',
+  'Max the frog',
+  'A big fish swam in the blue sea',
+  'Once there was',
+  'The kids went to the beach to play',
 ];
 const prompts = openings.map((t) => tokenizer.encode(t));
 
 const backend = getBackend();
-console.log(`backend ${backend.name}, threads ${backend.threads()}, batch ${prompts.length}, new tokens ${newTokens}, prompt lengths ${Math.min(...prompts.map((p) => p.length))}..${Math.max(...prompts.map((p) => p.length))}`);
+console.log(
+  `backend ${backend.name}, threads ${backend.threads()}, batch ${prompts.length}, new tokens ${newTokens}, prompt lengths ${Math.min(...prompts.map((p) => p.length))}..${Math.max(...prompts.map((p) => p.length))}`,
+);
 const run = () => generate(model, prompts, { maxNewTokens: newTokens });
 const ours = run(); // warm-up, and the tokens to compare
 const times: number[] = [];
@@ -49,35 +64,51 @@ for (let i = 0; i < repeats; i++) {
   const t0 = performance.now();
   run();
   times.push(performance.now() - t0);
-  console.log(`run ${i + 1}/${repeats}: ${times[i].toFixed(1)} ms, ${(prompts.length * newTokens / (times[i] / 1000)).toFixed(0)} tokens/s`);
+  console.log(
+    `run ${i + 1}/${repeats}: ${times[i].toFixed(1)} ms, ${((prompts.length * newTokens) / (times[i] / 1000)).toFixed(0)} tokens/s`,
+  );
 }
-const tokensPerS = prompts.length * newTokens / (Math.min(...times) / 1000);
+const tokensPerS = (prompts.length * newTokens) / (Math.min(...times) / 1000);
 console.log(`sample: ${openings[0]}${tokenizer.decode(ours.tokens[0])}`);
 
-let torch: { torch_tokens_per_s: number; torch_threads: number; torch_tokens_per_s_by_threads: Record<string, number>; torch_version: string; tokens: number[][] } | null = null;
+let torch: {
+  torch_tokens_per_s: number;
+  torch_threads: number;
+  torch_tokens_per_s_by_threads: Record<string, number>;
+  torch_version: string;
+  tokens: number[][];
+} | null = null;
 const python = '/usr/bin/python3';
-if (!args['no-torch'] && existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
+if (
+  !args['no-torch'] &&
+  existsSync(python) &&
+  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
+) {
   console.log('measuring the PyTorch reference (1 and 2 threads)...');
   const promptsFile = join(mkdtempSync(join(tmpdir(), 'pharmacist-bench-')), 'prompts.json');
   writeFileSync(promptsFile, JSON.stringify(prompts));
   const script = fileURLToPath(new URL('../../bench/torch_generate.py', import.meta.url));
-  const r = spawnSync(python, [script, modelPath, promptsFile, String(newTokens), String(repeats)], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, modelPath, promptsFile, String(newTokens), String(repeats)], {
+    encoding: 'utf8',
+  });
   if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
   else console.log(`PyTorch reference failed: ${r.stderr.slice(-500)}`);
 }
 
-console.log(JSON.stringify({
-  bench: 'generate',
-  backend: backend.name,
-  threads: backend.threads(),
-  batch: prompts.length,
-  new_tokens: newTokens,
-  tokens_per_s: tokensPerS,
-  torch_tokens_per_s: torch?.torch_tokens_per_s ?? null,
-  torch_threads: torch?.torch_threads ?? null,
-  torch_tokens_per_s_by_threads: torch?.torch_tokens_per_s_by_threads ?? null,
-  ratio_vs_torch: torch ? tokensPerS / torch.torch_tokens_per_s : null,
-  tokens_match_torch: torch ? JSON.stringify(torch.tokens) === JSON.stringify(ours.tokens) : null,
-  torch_version: torch?.torch_version ?? null,
-  node: process.version,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'generate',
+    backend: backend.name,
+    threads: backend.threads(),
+    batch: prompts.length,
+    new_tokens: newTokens,
+    tokens_per_s: tokensPerS,
+    torch_tokens_per_s: torch?.torch_tokens_per_s ?? null,
+    torch_threads: torch?.torch_threads ?? null,
+    torch_tokens_per_s_by_threads: torch?.torch_tokens_per_s_by_threads ?? null,
+    ratio_vs_torch: torch ? tokensPerS / torch.torch_tokens_per_s : null,
+    tokens_match_torch: torch ? JSON.stringify(torch.tokens) === JSON.stringify(ours.tokens) : null,
+    torch_version: torch?.torch_version ?? null,
+    node: process.version,
+  }),
+);

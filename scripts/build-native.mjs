@@ -8,13 +8,25 @@ const nativeDir = fileURLToPath(new URL('../native/', import.meta.url));
 // npm puts its bundled node-gyp on PATH for lifecycle scripts; outside npm, fall back to npx.
 const viaNpm = process.env.npm_lifecycle_event !== undefined;
 const [cmd, args] = viaNpm ? ['node-gyp', ['rebuild']] : ['npx', ['--yes', 'node-gyp', 'rebuild']];
-const result = spawnSync(cmd, args, { cwd: nativeDir, stdio: strict ? 'inherit' : ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+const result = spawnSync(cmd, args, {
+  cwd: nativeDir,
+  stdio: strict ? 'inherit' : ['ignore', 'ignore', 'pipe'],
+  encoding: 'utf8',
+});
 if (result.status !== 0) {
-  const why = result.error ? result.error.message : (result.stderr ?? '').split('\n').filter((l) => /error/i.test(l)).slice(0, 5).join('\n');
+  const why = result.error
+    ? result.error.message
+    : (result.stderr ?? '')
+        .split('\n')
+        .filter((l) => /error/i.test(l))
+        .slice(0, 5)
+        .join('\n');
   if (strict) {
     console.error(`native addon build failed${why ? `: ${why}` : ''} (needs g++ and libopenblas-dev)`);
     process.exit(1);
   }
-  console.warn('pharmacist: native addon not built (needs g++ and libopenblas-dev); the TypeScript backend will be used.');
+  console.warn(
+    'pharmacist: native addon not built (needs g++ and libopenblas-dev); the TypeScript backend will be used.',
+  );
   if (why) console.warn(why);
 }

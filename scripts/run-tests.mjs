@@ -13,10 +13,14 @@ function collect(dir, out = []) {
 }
 
 const filter = process.argv.slice(2);
-const files = collect('dist').filter((f) => filter.length === 0 || filter.some((s) => f.includes(s))).sort();
+const files = collect('dist')
+  .filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found under dist/ (did the build run?)');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -43,7 +43,8 @@ test('imports follow the layering', () => {
     }
     for (const match of readFileSync(file, 'utf8').matchAll(/from\s+'(\.[^']+)'/g)) {
       const target = relative(root, resolve(dirname(file), match[1])).split('/')[0];
-      if (target !== layer && !allowed.includes(target)) violations.push(`${relative(root, file)} imports ${match[1]} (${layer} -> ${target})`);
+      if (target !== layer && !allowed.includes(target))
+        violations.push(`${relative(root, file)} imports ${match[1]} (${layer} -> ${target})`);
     }
   }
   assert.deepEqual(violations, []);

@@ -12,7 +12,11 @@ import { loadPretrained } from '../src/models/pretrained.js';
 const root = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tiny-models');
 
 for (const name of readdirSync(root).sort()) {
-  const reference = JSON.parse(readFileSync(join(root, name, 'reference.json'), 'utf8')) as { ids: number[][]; shape: number[]; logits: number[] };
+  const reference = JSON.parse(readFileSync(join(root, name, 'reference.json'), 'utf8')) as {
+    ids: number[][];
+    shape: number[];
+    logits: number[];
+  };
   for (const backend of availableBackends()) {
     test(`${name} logits match the reference (${backend})`, () => {
       withBackend(backend, () => {
@@ -21,7 +25,8 @@ for (const name of readdirSync(root).sort()) {
         const logits = noGrad(() => model.forward(Int32Array.from(reference.ids.flat()), B, T));
         assert.deepEqual(logits.shape, reference.shape);
         let maxDiff = 0;
-        for (let i = 0; i < logits.size; i++) maxDiff = Math.max(maxDiff, Math.abs(logits.data[i] - reference.logits[i]));
+        for (let i = 0; i < logits.size; i++)
+          maxDiff = Math.max(maxDiff, Math.abs(logits.data[i] - reference.logits[i]));
         assert.ok(maxDiff <= 1e-4, `max |logit - reference| = ${maxDiff}`);
       });
     });

@@ -27,9 +27,13 @@ test('missing addon: ts backend, one warning line, training still works', () => 
 });
 
 test('asking for native without the addon is a clear error', () => {
-  const r = runWithoutAddon(`const e = await import(${JSON.stringify(engine)}); e.getBackend();`, { PHARMACIST_BACKEND: 'native' });
+  const r = runWithoutAddon(`const e = await import(${JSON.stringify(engine)}); e.getBackend();`, {
+    PHARMACIST_BACKEND: 'native',
+  });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /PHARMACIST_BACKEND=native but the native addon is not built/);
-  const bad = runWithoutAddon(`const e = await import(${JSON.stringify(engine)}); e.getBackend();`, { PHARMACIST_BACKEND: 'gpu' });
+  const bad = runWithoutAddon(`const e = await import(${JSON.stringify(engine)}); e.getBackend();`, {
+    PHARMACIST_BACKEND: 'gpu',
+  });
   assert.match(bad.stderr, /"gpu" is not a backend; choose one of: native, ts/);
 });

@@ -10,17 +10,33 @@ import { stageDirs } from '../src/pipeline/grid.js';
 const configs = join(import.meta.dirname, '..', '..', 'configs');
 
 test('every committed config validates and builds the worlds of its grid', () => {
-  const files = [...readdirSync(configs).filter((f) => f.endsWith('.yaml')).map((f) => join(configs, f)), ...presetConfigs('quick'), ...presetConfigs('paper')];
+  const files = [
+    ...readdirSync(configs)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(configs, f)),
+    ...presetConfigs('quick'),
+    ...presetConfigs('paper'),
+  ];
   assert.ok(presetConfigs('paper').length >= 4, 'the paper preset is one grid per table');
   for (const file of files) {
     const c = loadGridConfig(file);
-    for (const task of c.grid.task) for (const n of c.grid.n) for (const p of c.grid.p) {
-      const world = buildWorld({
-        seed: 0, poolSize: c.world.pool_size, validationSize: c.world.validation_size, harmfulSize: c.world.harmful_size, task: task as never,
-        finetuneSize: n, harmfulRatio: p, evalHarmfulSize: c.world.eval_harmful, evalTaskSize: c.world.eval_task, plant: c.world.plant,
-      });
-      assert.equal(world.finetune.length, n, `${file}: ${task} n=${n} p=${p}`);
-    }
+    for (const task of c.grid.task)
+      for (const n of c.grid.n)
+        for (const p of c.grid.p) {
+          const world = buildWorld({
+            seed: 0,
+            poolSize: c.world.pool_size,
+            validationSize: c.world.validation_size,
+            harmfulSize: c.world.harmful_size,
+            task: task as never,
+            finetuneSize: n,
+            harmfulRatio: p,
+            evalHarmfulSize: c.world.eval_harmful,
+            evalTaskSize: c.world.eval_task,
+            plant: c.world.plant,
+          });
+          assert.equal(world.finetune.length, n, `${file}: ${task} n=${n} p=${p}`);
+        }
   }
   const paperStages = new Set(presetConfigs('paper').map((f) => stagesDir(loadGridConfig(f))));
   assert.equal(paperStages.size, 1, 'the paper grids share one stage cache');
@@ -28,19 +44,29 @@ test('every committed config validates and builds the worlds of its grid', () =>
 
 test('stages_dir: grids that share it name the same stage folders for the same cell', () => {
   const cell = { selector: 'random', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
-  const a = resolveGridConfig({ run_dir: 'runs/a', stages_dir: 'runs/shared' }), b = resolveGridConfig({ run_dir: 'runs/b', stages_dir: 'runs/shared', grid: { p: [0.1, 0.2] } });
+  const a = resolveGridConfig({ run_dir: 'runs/a', stages_dir: 'runs/shared' }),
+    b = resolveGridConfig({ run_dir: 'runs/b', stages_dir: 'runs/shared', grid: { p: [0.1, 0.2] } });
   assert.equal(stageDirs(a, cell, 'hash', 'builtin').select, stageDirs(b, cell, 'hash', 'builtin').select);
-  assert.equal(stageDirs(a, cell, 'hash', 'builtin').align, join('runs/shared', stageDirs(a, cell, 'hash', 'builtin').align.split('/').at(-1)!));
+  assert.equal(
+    stageDirs(a, cell, 'hash', 'builtin').align,
+    join('runs/shared', stageDirs(a, cell, 'hash', 'builtin').align.split('/').at(-1)!),
+  );
   assert.equal(stagesDir(resolveGridConfig({ run_dir: 'runs/c' })), join('runs/c', 'stages'));
 });
 
 test('stage keys: equal configs hash alike whatever the order of their fields', async () => {
   const { stageKey } = await import('../src/pipeline/grid.js');
-  assert.equal(stageKey({ a: 1, b: { c: [1, { d: 2, e: 3 }], f: null } }), stageKey({ b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 }));
+  assert.equal(
+    stageKey({ a: 1, b: { c: [1, { d: 2, e: 3 }], f: null } }),
+    stageKey({ b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 }),
+  );
   assert.notEqual(stageKey({ a: [1, 2] }), stageKey({ a: [2, 1] }), 'lists keep their order');
   const cell = { selector: 'pharmacist', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
   const viaOverrides = resolveGridConfig({ select: { pharmacist: { epochs: 1, warmup_epochs: 0, safety: 'plain' } } });
-  assert.equal(stageDirs(viaOverrides, cell, 'h', 'builtin').select, stageDirs(resolveGridConfig({}), cell, 'h', 'builtin').select);
+  assert.equal(
+    stageDirs(viaOverrides, cell, 'h', 'builtin').select,
+    stageDirs(resolveGridConfig({}), cell, 'h', 'builtin').select,
+  );
 });
 
 test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI parser checks names and values', async () => {
@@ -52,17 +78,28 @@ test('defense knobs: the grid fills every default, keys the stages that use a kn
   const tuned = resolveGridConfig({ defenses: { tvaccine: { active_layers: 3 }, lisa: { rho: 0.5 } } });
   assert.equal(defenseOptionsOf(tuned, 'tvaccine').tvaccine!.activeLayers, 3);
   const cell = (defense: string) => ({ selector: 'full', ratio: 1, defense, task: 'agnews', n: 10, p: 0.1, seed: 0 });
-  const dirs = (c: ReturnType<typeof resolveGridConfig>, defense: string) => stageDirs(c, cell(defense), 'h', 'builtin');
+  const dirs = (c: ReturnType<typeof resolveGridConfig>, defense: string) =>
+    stageDirs(c, cell(defense), 'h', 'builtin');
   assert.notEqual(dirs(base, 'tvaccine').align, dirs(tuned, 'tvaccine').align, 'a T-Vaccine knob keys its alignment');
   assert.equal(dirs(base, 'sft').align, dirs(tuned, 'sft').align, 'and leaves SFT cells alone');
-  assert.equal(dirs(base, 'lisa').align, dirs(tuned, 'lisa').align, "Lisa's knobs act in the attack, not the alignment");
-  assert.throws(() => resolveGridConfig({ defenses: { tvaccine: { active_layers: 0 } } }), /defenses\.tvaccine\.active_layers" must be >= 1/);
+  assert.equal(
+    dirs(base, 'lisa').align,
+    dirs(tuned, 'lisa').align,
+    "Lisa's knobs act in the attack, not the alignment",
+  );
+  assert.throws(
+    () => resolveGridConfig({ defenses: { tvaccine: { active_layers: 0 } } }),
+    /defenses\.tvaccine\.active_layers" must be >= 1/,
+  );
   assert.throws(() => resolveGridConfig({ defenses: { vaccine: { radius: 1 } } }), /unknown field "radius"/);
 
   assert.deepEqual(parseDefenseOptions('booster', ['lambda=25', 'alpha=0.2']), { booster: { lambda: 25, alpha: 0.2 } });
   assert.deepEqual(parseDefenseOptions('sft', []), {});
   assert.throws(() => parseDefenseOptions('vaccine', ['rh=3']), /vaccine has no option "rh" \(choose rho\)/);
-  assert.throws(() => parseDefenseOptions('tvaccine', ['activeLayers=1.5']), /"activeLayers" takes a whole number >= 1/);
+  assert.throws(
+    () => parseDefenseOptions('tvaccine', ['activeLayers=1.5']),
+    /"activeLayers" takes a whole number >= 1/,
+  );
   assert.throws(() => parseDefenseOptions('repnoise', ['beta=']), /"beta" takes a number/);
   assert.throws(() => parseDefenseOptions('sft', ['rho=1']), /sft has no options/);
 });

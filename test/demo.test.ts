@@ -21,20 +21,40 @@ test('runDemo prints a table and returns one summary per arm', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-demo-'));
   const model = writeTinyModel(join(dir, 'model'));
   const lines: string[] = [];
-  const { arms } = await runDemo({
-    seeds: 1, firstSeed: 0,
-    overrides: {
-      model, run_dir: join(dir, 'run'), workers: 1, world: { pool_size: 10, validation_size: 4, harmful_size: 4, eval_harmful: 3, eval_task: 3 },
-      grid: { n: [6] }, select: { max_length: 40, pharmacist: { batch_size: 5 } },
-      align: { epochs: 1, batch_size: 5, max_length: 40 }, attack: { epochs: 1, batch_size: 3, max_length: 40 },
-      eval: { judge: 'keyword', max_new_tokens: 3, probe_prompts: 2 },
+  const { arms } = await runDemo(
+    {
+      seeds: 1,
+      firstSeed: 0,
+      overrides: {
+        model,
+        run_dir: join(dir, 'run'),
+        workers: 1,
+        world: { pool_size: 10, validation_size: 4, harmful_size: 4, eval_harmful: 3, eval_task: 3 },
+        grid: { n: [6] },
+        select: { max_length: 40, pharmacist: { batch_size: 5 } },
+        align: { epochs: 1, batch_size: 5, max_length: 40 },
+        attack: { epochs: 1, batch_size: 3, max_length: 40 },
+        eval: { judge: 'keyword', max_new_tokens: 3, probe_prompts: 2 },
+      },
     },
-  }, (l) => lines.push(l));
-  assert.deepEqual(arms.map((a) => [a.selector, a.k]), [['full', 10], ['random', 4], ['pharmacist', 4]]);
+    (l) => lines.push(l),
+  );
+  assert.deepEqual(
+    arms.map((a) => [a.selector, a.k]),
+    [
+      ['full', 10],
+      ['random', 4],
+      ['pharmacist', 4],
+    ],
+  );
   for (const a of arms) {
-    for (const key of ['harmful_score', 'finetune_accuracy', 'select_seconds', 'align_seconds'] as const) assert.equal(typeof a[key], 'number', `${a.selector}.${key}`);
+    for (const key of ['harmful_score', 'finetune_accuracy', 'select_seconds', 'align_seconds'] as const)
+      assert.equal(typeof a[key], 'number', `${a.selector}.${key}`);
     assert.equal(a.harmful_score_by_attack_epoch.length, 1);
   }
-  assert.ok(lines.some((l) => /^\| selector +\| k/.test(l)), 'a table');
+  assert.ok(
+    lines.some((l) => /^\| selector +\| k/.test(l)),
+    'a table',
+  );
   assert.ok(existsSync(join(dir, 'run', 'results.json')));
 });

@@ -15,10 +15,21 @@ import { reportAfterRun } from '../src/report/report.js';
 import { writeTinyModel } from './tiny-model.js';
 
 test('grid cells: every combination, full once per setting, seeds outermost', () => {
-  const grid = { selector: ['full', 'random'], ratio: [0.2, 0.4], defense: ['sft'], task: ['sst2', 'agnews'], n: [10], p: [0.1], seed: [0, 1] };
+  const grid = {
+    selector: ['full', 'random'],
+    ratio: [0.2, 0.4],
+    defense: ['sft'],
+    task: ['sst2', 'agnews'],
+    n: [10],
+    p: [0.1],
+    seed: [0, 1],
+  };
   const cells = gridCells(grid);
   assert.equal(cells.length, 2 * 2 * (1 + 2));
-  assert.deepEqual(cells.filter((c) => c.selector === 'full').map((c) => c.ratio), [1, 1, 1, 1]);
+  assert.deepEqual(
+    cells.filter((c) => c.selector === 'full').map((c) => c.ratio),
+    [1, 1, 1, 1],
+  );
   assert.ok(cells.slice(0, 6).every((c) => c.seed === 0));
 });
 
@@ -53,9 +64,19 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-grid-'));
   const model = writeTinyModel(join(dir, 'model'));
   const config = resolveGridConfig({
-    model, run_dir: join(dir, 'run'), workers: 1,
+    model,
+    run_dir: join(dir, 'run'),
+    workers: 1,
     world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
-    grid: { selector: ['full', 'random'], ratio: [0.5, 0.25], defense: ['sft'], task: ['sst2'], n: [8, 6], p: [0.25], seed: [0] },
+    grid: {
+      selector: ['full', 'random'],
+      ratio: [0.5, 0.25],
+      defense: ['sft'],
+      task: ['sst2'],
+      n: [8, 6],
+      p: [0.25],
+      seed: [0],
+    },
     select: { max_length: 48 },
     align: { epochs: 1, batch_size: 4, max_length: 48 },
     attack: { epochs: 2, batch_size: 4, max_length: 48 },
@@ -66,13 +87,24 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.equal(first.results.length, 6);
   const stages = readdirSync(join(dir, 'run', 'stages'));
   const count = (kind: string) => stages.filter((s) => s.startsWith(`${kind}-`)).length;
-  assert.deepEqual([count('select'), count('align'), count('attack'), count('eval')], [2, 3, 6, 6], 'one ranking serves both ratios; alignments shared across n');
-  assert.equal(readFileSync(join(first.results[1].stages.select, 'ranking.jsonl'), 'utf8').trim().split('\n').length, 12, 'the stage keeps the whole ranking');
+  assert.deepEqual(
+    [count('select'), count('align'), count('attack'), count('eval')],
+    [2, 3, 6, 6],
+    'one ranking serves both ratios; alignments shared across n',
+  );
+  assert.equal(
+    readFileSync(join(first.results[1].stages.select, 'ranking.jsonl'), 'utf8').trim().split('\n').length,
+    12,
+    'the stage keeps the whole ranking',
+  );
   for (const r of first.results) {
     assert.equal(r.harmful_score_by_attack_epoch.length, 2);
     assert.equal(typeof r.harmful_score, 'number');
   }
-  assert.deepEqual(first.results.map((r) => r.k), [12, 6, 3, 12, 6, 3]);
+  assert.deepEqual(
+    first.results.map((r) => r.k),
+    [12, 6, 3, 12, 6, 3],
+  );
   const store = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
   assert.equal(store.status, 'done');
   assert.equal(store.results.length, 6);
@@ -81,7 +113,10 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const again: string[] = [];
   const second = await runGrid(config, (l) => again.push(l));
   assert.equal(again.filter((l) => l.includes('(cached)')).length, 6);
-  assert.deepEqual(second.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score));
+  assert.deepEqual(
+    second.results.map((r) => r.harmful_score),
+    first.results.map((r) => r.harmful_score),
+  );
 
   // Kill simulation: the last cell's attack never finished (no done.json) and its eval never ran.
   const last = first.results[5];
@@ -92,7 +127,11 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.equal(resumed.filter((l) => l.includes('(cached)')).length, 5);
   assert.ok(!resumed.some((l) => /selecting with/.test(l)), 'no selection redone');
   assert.ok(existsSync(join(last.stages.eval, 'done.json')));
-  assert.deepEqual(third.results.map((r) => r.harmful_score), first.results.map((r) => r.harmful_score), 'same seed, same results');
+  assert.deepEqual(
+    third.results.map((r) => r.harmful_score),
+    first.results.map((r) => r.harmful_score),
+    'same seed, same results',
+  );
 
   // The report beside the results: tables, five figures, the manifest.
   reportAfterRun(config, () => {});
@@ -100,7 +139,10 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.equal((html.match(/<svg /g) ?? []).length, 5);
   assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 6, 'header and one row per setting');
   assert.match(html, /<pre id="manifest">/);
-  assert.ok(!/<script|https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'self-contained: no scripts, no network');
+  assert.ok(
+    !/<script|https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')),
+    'self-contained: no scripts, no network',
+  );
   const md = readFileSync(join(dir, 'run', 'report.md'), 'utf8');
   for (const id of ['figure-1-harmful-score', 'figure-3-validation-loss-during-alignment']) {
     assert.ok(md.includes(`(${id}.svg)`) && existsSync(join(dir, 'run', `${id}.svg`)), id);
@@ -114,21 +156,54 @@ test('grid workers: independent groups run in child processes; the assembly afte
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-workers-'));
   const model = writeTinyModel(join(dir, 'model'));
   const base = {
-    model, run_dir: join(dir, 'run'),
+    model,
+    run_dir: join(dir, 'run'),
     world: { pool_size: 8, validation_size: 4, harmful_size: 4, eval_harmful: 2, eval_task: 2 },
-    grid: { selector: ['full', 'random'], ratio: [0.5], defense: ['sft'], task: ['agnews'], n: [6], p: [0.5], seed: [0] },
-    select: { max_length: 40 }, align: { epochs: 1, batch_size: 4, max_length: 40 }, attack: { epochs: 1, batch_size: 3, max_length: 40 },
+    grid: {
+      selector: ['full', 'random'],
+      ratio: [0.5],
+      defense: ['sft'],
+      task: ['agnews'],
+      n: [6],
+      p: [0.5],
+      seed: [0],
+    },
+    select: { max_length: 40 },
+    align: { epochs: 1, batch_size: 4, max_length: 40 },
+    attack: { epochs: 1, batch_size: 3, max_length: 40 },
     eval: { judge: 'keyword', max_new_tokens: 2, probe_prompts: 1 },
   };
-  assert.deepEqual(independentGroups(resolveGridConfig(base).grid).map((g) => [g.grid.selector, g.grid.seed, g.after]), [[['full'], [0], null], [['random'], [0], null]]);
-  const defenses = independentGroups(resolveGridConfig({ ...base, grid: { ...base.grid, defense: ['sft', 'vaccine'], seed: [0, 1] } }).grid);
-  assert.deepEqual(defenses.map((g) => [g.grid.selector[0], g.grid.seed[0], g.grid.defense[0], g.after]), [
-    ['full', 0, 'sft', null], ['full', 0, 'vaccine', 0], ['random', 0, 'sft', null], ['random', 0, 'vaccine', 2],
-    ['full', 1, 'sft', null], ['full', 1, 'vaccine', 4], ['random', 1, 'sft', null], ['random', 1, 'vaccine', 6],
-  ], 'one group per selector, seed and defense; the later defenses wait for the selection');
+  assert.deepEqual(
+    independentGroups(resolveGridConfig(base).grid).map((g) => [g.grid.selector, g.grid.seed, g.after]),
+    [
+      [['full'], [0], null],
+      [['random'], [0], null],
+    ],
+  );
+  const defenses = independentGroups(
+    resolveGridConfig({ ...base, grid: { ...base.grid, defense: ['sft', 'vaccine'], seed: [0, 1] } }).grid,
+  );
+  assert.deepEqual(
+    defenses.map((g) => [g.grid.selector[0], g.grid.seed[0], g.grid.defense[0], g.after]),
+    [
+      ['full', 0, 'sft', null],
+      ['full', 0, 'vaccine', 0],
+      ['random', 0, 'sft', null],
+      ['random', 0, 'vaccine', 2],
+      ['full', 1, 'sft', null],
+      ['full', 1, 'vaccine', 4],
+      ['random', 1, 'sft', null],
+      ['random', 1, 'vaccine', 6],
+    ],
+    'one group per selector, seed and defense; the later defenses wait for the selection',
+  );
   // Two workers busy with full's first groups: the next free one takes random's selection group before full's third.
   const pending = new Set([1, 2, 3, 5, 6, 7]);
-  assert.equal(nextGroup(defenses, pending, [true, false, false, false, false, false, false, false]), 2, 'a group others wait for goes first');
+  assert.equal(
+    nextGroup(defenses, pending, [true, false, false, false, false, false, false, false]),
+    2,
+    'a group others wait for goes first',
+  );
   assert.equal(nextGroup(defenses, new Set([3]), []), undefined, 'nothing is ready while the selection runs');
   assert.equal(nextGroup(defenses, new Set([3]), [false, false, true]), 3);
   assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: 8 });
@@ -136,17 +211,37 @@ test('grid workers: independent groups run in child processes; the assembly afte
   const lines: string[] = [];
   const parallel = await runGrid(resolveGridConfig({ ...base, workers: 2 }), (l) => lines.push(l));
   assert.equal(parallel.results.length, 2);
-  assert.ok(lines.some((l) => /^\[full\/seed 0\] started/.test(l)) && lines.some((l) => /^\[random\/seed 0\] started/.test(l)));
-  assert.equal(lines.filter((l) => !l.startsWith('[') && l.includes('(cached)')).length, 2, 'the assembly pass computes nothing');
+  assert.ok(
+    lines.some((l) => /^\[full\/seed 0\] started/.test(l)) && lines.some((l) => /^\[random\/seed 0\] started/.test(l)),
+  );
+  assert.equal(
+    lines.filter((l) => !l.startsWith('[') && l.includes('(cached)')).length,
+    2,
+    'the assembly pass computes nothing',
+  );
   const again: string[] = [];
   await runGrid(resolveGridConfig({ ...base, workers: 1 }), (l) => again.push(l));
   assert.equal(again.filter((l) => l.includes('(cached)')).length, 2);
   // Two defenses: the second group waits for the first one's selection instead of computing it again.
   const both: string[] = [];
-  const twoDefenses = await runGrid(resolveGridConfig({ ...base, run_dir: join(dir, 'run-defenses'), workers: 2, grid: { ...base.grid, selector: ['random'], defense: ['sft', 'vaccine'] } }), (l) => both.push(l));
-  assert.deepEqual(twoDefenses.results.map((r) => r.defense), ['sft', 'vaccine']);
+  const twoDefenses = await runGrid(
+    resolveGridConfig({
+      ...base,
+      run_dir: join(dir, 'run-defenses'),
+      workers: 2,
+      grid: { ...base.grid, selector: ['random'], defense: ['sft', 'vaccine'] },
+    }),
+    (l) => both.push(l),
+  );
+  assert.deepEqual(
+    twoDefenses.results.map((r) => r.defense),
+    ['sft', 'vaccine'],
+  );
   assert.equal(both.filter((l) => /selecting with random/.test(l)).length, 1, 'one selection serves both defenses');
   const firstDone = both.findIndex((l) => /^\[random\/seed 0\/sft\] .*harmful score/.test(l));
   const secondStarted = both.findIndex((l) => /^\[random\/seed 0\/vaccine\] started/.test(l));
-  assert.ok(firstDone >= 0 && secondStarted > firstDone, 'the vaccine group starts after the group computing the selection');
+  assert.ok(
+    firstDone >= 0 && secondStarted > firstDone,
+    'the vaccine group starts after the group computing the selection',
+  );
 });

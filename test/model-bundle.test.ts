@@ -12,13 +12,30 @@ import { trainByteLevelBpe } from '../src/tokenizers/index.js';
 
 test('loadModelBundle + generateText on a Hugging Face folder: batched, EOS from generation_config.json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-bundle-'));
-  const tokenizer = trainByteLevelBpe(['the cat sat on the mat. the dog sat on the log.'], { vocabSize: 280, specialTokens: ['<|endoftext|>'] });
+  const tokenizer = trainByteLevelBpe(['the cat sat on the mat. the dog sat on the log.'], {
+    vocabSize: 280,
+    specialTokens: ['<|endoftext|>'],
+  });
   tokenizer.save(join(dir, 'tokenizer.json'));
-  const config = { model_type: 'llama', vocab_size: 280, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, max_position_embeddings: 64, tie_word_embeddings: true };
+  const config = {
+    model_type: 'llama',
+    vocab_size: 280,
+    hidden_size: 16,
+    intermediate_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    max_position_embeddings: 64,
+    tie_word_embeddings: true,
+  };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const model = modelFromHfConfig(config, 'config.json', 3);
   // Sharpen the weights so that a prompt leads to a distinct continuation.
-  const tensors = new Map<string, NamedArray>([...model.params.byName].map(([n, p]) => [n, { data: Float32Array.from(p.data, (v) => v * 20), shape: [...p.shape] }]));
+  const tensors = new Map<string, NamedArray>(
+    [...model.params.byName].map(([n, p]) => [
+      n,
+      { data: Float32Array.from(p.data, (v) => v * 20), shape: [...p.shape] },
+    ]),
+  );
   writeSafetensors(join(dir, 'model.safetensors'), tensors);
 
   const free = generateText(loadModelBundle(dir), ['the cat', 'a dog sat on'], { maxNewTokens: 6 });
@@ -38,6 +55,9 @@ test('loadModelBundle + generateText on a Hugging Face folder: batched, EOS from
 
 test('a folder without a tokenizer or model is a clear error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-bundle-'));
-  assert.throws(() => loadModelBundle(dir), /neither a Hugging Face folder \(config\.json\) nor a folder with one llama2\.c model \.bin/);
+  assert.throws(
+    () => loadModelBundle(dir),
+    /neither a Hugging Face folder \(config\.json\) nor a folder with one llama2\.c model \.bin/,
+  );
   assert.throws(() => loadModelBundle(join(dir, 'x.txt')), /x\.txt: not found/);
 });

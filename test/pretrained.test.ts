@@ -15,7 +15,8 @@ function saveAsHf(model: PretrainedModel, config: object, conv1d: boolean): stri
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const tensors = new Map<string, NamedArray>();
   for (const [name, p] of model.params.byName) {
-    let data = Float32Array.from(p.data), shape = [...p.shape];
+    let data = Float32Array.from(p.data),
+      shape = [...p.shape];
     if (conv1d && /\.(c_attn|c_proj|c_fc)\.weight$/.test(name)) {
       const [r, c] = shape;
       data = new Float32Array(r * c);
@@ -31,7 +32,17 @@ function saveAsHf(model: PretrainedModel, config: object, conv1d: boolean): stri
 const logits = (m: PretrainedModel) => noGrad(() => Array.from(m.forward(ids, 2, 4).data));
 
 const configs = {
-  llama: { model_type: 'llama', vocab_size: 10, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 16, rms_norm_eps: 1e-5 },
+  llama: {
+    model_type: 'llama',
+    vocab_size: 10,
+    hidden_size: 8,
+    intermediate_size: 12,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    max_position_embeddings: 16,
+    rms_norm_eps: 1e-5,
+  },
   gpt2: { model_type: 'gpt2', vocab_size: 10, n_positions: 8, n_embd: 8, n_layer: 2, n_head: 2 },
 };
 
@@ -45,13 +56,31 @@ for (const [type, config] of Object.entries(configs)) {
 
 test('config and checkpoint problems name the file and the field or tensor', () => {
   const { vocab_size: _, ...noVocab } = configs.llama;
-  assert.throws(() => modelFromHfConfig(noVocab, 'x/config.json'), /x\/config\.json: required field "vocab_size" is missing/);
-  assert.throws(() => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'c.json'), /c\.json: field "rope_scaling" = .*yarn.* is not supported/);
-  assert.throws(() => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'llama3', factor: 4 } }, 'c.json'), /c\.json \(rope_scaling\): required field "low_freq_factor" is missing/);
-  assert.throws(() => modelFromHfConfig({ ...configs.llama, model_type: 'qwen2', use_sliding_window: true }, 'c.json'), /field "use_sliding_window" = true is not supported/);
+  assert.throws(
+    () => modelFromHfConfig(noVocab, 'x/config.json'),
+    /x\/config\.json: required field "vocab_size" is missing/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'c.json'),
+    /c\.json: field "rope_scaling" = .*yarn.* is not supported/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...configs.llama, rope_scaling: { rope_type: 'llama3', factor: 4 } }, 'c.json'),
+    /c\.json \(rope_scaling\): required field "low_freq_factor" is missing/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...configs.llama, model_type: 'qwen2', use_sliding_window: true }, 'c.json'),
+    /field "use_sliding_window" = true is not supported/,
+  );
   assert.throws(() => modelFromHfConfig({ model_type: 'bert' }, 'c.json'), /unknown model_type "bert"/);
-  assert.throws(() => modelFromHfConfig({ ...configs.llama, hidden_size: '8' }, 'c.json'), /field "hidden_size" should be a number/);
+  assert.throws(
+    () => modelFromHfConfig({ ...configs.llama, hidden_size: '8' }, 'c.json'),
+    /field "hidden_size" should be a number/,
+  );
   const model = modelFromHfConfig(configs.llama, 'config.json', 1);
   const dir = saveAsHf(model, { ...configs.llama, intermediate_size: 14 }, false);
-  assert.throws(() => loadPretrained(dir), /tensor "model\.layers\.0\.mlp\.gate_proj\.weight" has shape \[12, 8\], the model expects \[14, 8\]/);
+  assert.throws(
+    () => loadPretrained(dir),
+    /tensor "model\.layers\.0\.mlp\.gate_proj\.weight" has shape \[12, 8\], the model expects \[14, 8\]/,
+  );
 });

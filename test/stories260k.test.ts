@@ -12,7 +12,10 @@ import { generate, greedyGenerate } from '../src/models/generate.js';
 import { tokenizerFromLlama2c } from '../src/tokenizers/index.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/stories260K/', import.meta.url));
-const reference = JSON.parse(readFileSync(`${fixtures}greedy-reference.json`, 'utf8')) as { prompt: number[]; tokens: number[] };
+const reference = JSON.parse(readFileSync(`${fixtures}greedy-reference.json`, 'utf8')) as {
+  prompt: number[];
+  tokens: number[];
+};
 
 for (const name of availableBackends()) {
   test(`stories260K greedy from BOS matches the numpy llama2.c reference for 40 tokens (${name})`, () => {
@@ -28,7 +31,12 @@ for (const name of availableBackends()) {
   });
 }
 
-const promptReference = JSON.parse(readFileSync(`${fixtures}prompt-reference.json`, 'utf8')) as { text: string; prompt: number[]; tokens: number[]; completion: string };
+const promptReference = JSON.parse(readFileSync(`${fixtures}prompt-reference.json`, 'utf8')) as {
+  text: string;
+  prompt: number[];
+  tokens: number[];
+  completion: string;
+};
 
 for (const name of availableBackends()) {
   test(`stories260K from "Once upon a time": batched, cached greedy matches the reference for 40 tokens (${name})`, () => {
@@ -47,10 +55,26 @@ for (const name of availableBackends()) {
 
 test('pharmacist generate prints the greedy completion of a llama2.c model', () => {
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const run = spawnSync(process.execPath, [cli, 'generate', '--model', `${fixtures}stories260K.bin`, '--prompt', promptReference.text, '--greedy', '--max-new-tokens', '40'], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'generate',
+      '--model',
+      `${fixtures}stories260K.bin`,
+      '--prompt',
+      promptReference.text,
+      '--greedy',
+      '--max-new-tokens',
+      '40',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), promptReference.completion.trim());
-  const bad = spawnSync(process.execPath, [cli, 'generate', '--model', `${fixtures}missing.bin`, '--prompt', 'x'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [cli, 'generate', '--model', `${fixtures}missing.bin`, '--prompt', 'x'], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /missing\.bin: not found/);
 });

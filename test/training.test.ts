@@ -1,7 +1,17 @@
 /** Integration: tiny models train on every backend, deterministically, with flat memory. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Rng, availableBackends, backward, clipGradNorm, crossEntropy, learningRateAt, withBackend, type Tensor } from '../src/engine/index.js';
+import {
+  AdamW,
+  Rng,
+  availableBackends,
+  backward,
+  clipGradNorm,
+  crossEntropy,
+  learningRateAt,
+  withBackend,
+  type Tensor,
+} from '../src/engine/index.js';
 import { Gpt2Model } from '../src/models/gpt2.js';
 import { LlamaModel } from '../src/models/llama.js';
 
@@ -10,11 +20,16 @@ interface TinyModel {
   forward(ids: Int32Array, B: number, T: number): Tensor;
 }
 
-const B = 4, T = 12, V = 32;
+const B = 4,
+  T = 12,
+  V = 32;
 const makers: Record<string, (seed: number) => TinyModel> = {
   'tiny GPT': (seed) => new Gpt2Model({ vocabSize: V, nPositions: T, nEmbd: 16, nLayer: 2, nHead: 2 }, seed),
   'tiny Llama block (GQA, RoPE, SwiGLU)': (seed) =>
-    new LlamaModel({ vocabSize: V, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 4, numKvHeads: 2, maxPositions: T }, seed),
+    new LlamaModel(
+      { vocabSize: V, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 4, numKvHeads: 2, maxPositions: T },
+      seed,
+    ),
 };
 
 function fixedBatch(seed: number) {
@@ -52,7 +67,8 @@ for (const backendName of availableBackends()) {
 
       test(`${name}: same seed, same backend, bit-identical losses`, () => {
         withBackend(backendName, () => {
-          const a = train(make(7), 8), b = train(make(7), 8);
+          const a = train(make(7), 8),
+            b = train(make(7), 8);
           assert.deepEqual(a, b);
           const c = train(make(8), 8);
           assert.notDeepEqual(a, c, 'a different seed gives a different run');
@@ -85,5 +101,8 @@ test('memory stays flat over 1,000 training steps', () => {
   }
   // Without forced GC the heap saws up and down; compare the lowest of the late samples to the early one.
   const late = Math.min(...samples.slice(-3));
-  assert.ok(late - after100 < 8 * 1024 * 1024, `grew ${(late - after100) / 1e6} MB between step 100 and step 1000 (samples ${samples.map((x) => (x / 1e6).toFixed(1)).join(', ')})`);
+  assert.ok(
+    late - after100 < 8 * 1024 * 1024,
+    `grew ${(late - after100) / 1e6} MB between step 100 and step 1000 (samples ${samples.map((x) => (x / 1e6).toFixed(1)).join(', ')})`,
+  );
 });

@@ -11,11 +11,28 @@ test('world-check runs base -> aligned -> attacked on a tiny model and writes it
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-world-'));
   const modelDir = writeTinyModel(join(dir, 'model'));
   const lines: string[] = [];
-  const summary = await runWorldCheck({
-    ...WORLD_CHECK_DEFAULTS, model: modelDir, runDir: join(dir, 'run'), alignEpochs: 1, attackEpochs: 1, maxNewTokens: 4,
-    world: { ...WORLD_CHECK_DEFAULTS.world, poolSize: 16, validationSize: 4, harmfulSize: 4, finetuneSize: 10, evalHarmfulSize: 6, evalTaskSize: 6 },
-  }, (l) => lines.push(l));
-  for (const key of ['base_hs', 'aligned_hs', 'attacked_hs', 'finetune_accuracy', 'majority_rate']) assert.equal(typeof summary[key], 'number', key);
+  const summary = await runWorldCheck(
+    {
+      ...WORLD_CHECK_DEFAULTS,
+      model: modelDir,
+      runDir: join(dir, 'run'),
+      alignEpochs: 1,
+      attackEpochs: 1,
+      maxNewTokens: 4,
+      world: {
+        ...WORLD_CHECK_DEFAULTS.world,
+        poolSize: 16,
+        validationSize: 4,
+        harmfulSize: 4,
+        finetuneSize: 10,
+        evalHarmfulSize: 6,
+        evalTaskSize: 6,
+      },
+    },
+    (l) => lines.push(l),
+  );
+  for (const key of ['base_hs', 'aligned_hs', 'attacked_hs', 'finetune_accuracy', 'majority_rate'])
+    assert.equal(typeof summary[key], 'number', key);
   assert.equal(Object.keys(summary.criteria as object).length, 5);
   const record = JSON.parse(readFileSync(join(dir, 'run', 'record.json'), 'utf8'));
   assert.equal(record.kind, 'world-check');

@@ -36,7 +36,8 @@ export class BoosterDefense implements Defense {
       const value = backwardValue(batchLoss(model, batch));
       for (const p of params) {
         if (!p.grad) continue;
-        const a = gh.get(p)!, b = ghAfter.get(p)!;
+        const a = gh.get(p)!,
+          b = ghAfter.get(p)!;
         for (let i = 0; i < p.grad.length; i++) p.grad[i] += lambda * (a[i] - b[i]);
       }
       return value;

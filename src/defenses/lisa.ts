@@ -28,7 +28,13 @@ export function lisaState(step: number, config: LisaConfig): LisaState {
   return step % (config.alignmentSteps + config.finetuneSteps) < config.alignmentSteps ? 'alignment' : 'finetune';
 }
 
-export function lisaStepGradient(model: DefendableLm, lora: LoraLayers, alignmentBatch: (step: number) => TokenBatch, totalSteps: number, config: LisaConfig = LISA_DEFAULTS): StepGradient & { anchor: () => ParameterSnapshot | null } {
+export function lisaStepGradient(
+  model: DefendableLm,
+  lora: LoraLayers,
+  alignmentBatch: (step: number) => TokenBatch,
+  totalSteps: number,
+  config: LisaConfig = LISA_DEFAULTS,
+): StepGradient & { anchor: () => ParameterSnapshot | null } {
   const params = lora.parameters();
   let state: LisaState | null = null;
   let anchor: ParameterSnapshot | null = null;
@@ -50,4 +56,3 @@ export function lisaStepGradient(model: DefendableLm, lora: LoraLayers, alignmen
   };
   return Object.assign(fn, { anchor: () => anchor });
 }
-

@@ -8,7 +8,9 @@ import { add, concat, exp, matmul, mean, mul, scale, slice, sum, transpose, type
 
 /** `bandwidth` overrides the data-derived base bandwidth. */
 export function gaussianMmd(x: Tensor, y: Tensor, kernels = 5, kernelMul = 2, bandwidth?: number): Tensor {
-  const n = x.shape[0], m = y.shape[0], N = n + m;
+  const n = x.shape[0],
+    m = y.shape[0],
+    N = n + m;
   const z = concat([x, y], 0);
   const squares = sum(mul(z, z), { axes: [1], keepDims: true }); // [N, 1]
   const d = add(add(squares, transpose(squares)), scale(matmul(z, z, { transB: true }), -2)); // [N, N]

@@ -6,9 +6,28 @@
  *        - alpha * log(1 + mean over hidden states (embeddings and each layer's output) of the logit-lens CE
  *                           of the harmful responses)
  */
-import { ActivationTaps, Rng, Tensor, add, allocate, crossEntropy, log, mul, reshape, scale, type FloatArray } from '../engine/index.js';
+import {
+  ActivationTaps,
+  Rng,
+  Tensor,
+  add,
+  allocate,
+  crossEntropy,
+  log,
+  mul,
+  reshape,
+  scale,
+  type FloatArray,
+} from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
-import { backwardValue, batchLoss, type DefendableLm, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+import {
+  backwardValue,
+  batchLoss,
+  type DefendableLm,
+  type Defense,
+  type DefenseContext,
+  type StepGradient,
+} from './defense.js';
 import { gaussianMmd } from './mmd.js';
 
 export interface RepNoiseConfig {

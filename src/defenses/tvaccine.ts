@@ -8,7 +8,14 @@
 import { ActivationTaps, Rng, type Tensor } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
 import type { LoraLayers } from '../models/lora.js';
-import { backwardValue, batchLoss, type DefendableLm, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+import {
+  backwardValue,
+  batchLoss,
+  type DefendableLm,
+  type Defense,
+  type DefenseContext,
+  type StepGradient,
+} from './defense.js';
 import { attentionTap, perturbedStep, type PerturbationRecord } from './vaccine.js';
 
 export interface TVaccineConfig {
@@ -32,7 +39,13 @@ export function attentionLayerOf(module: string): number | null {
 
 /** |d loss / d attn_out_l| for every layer, from one backward on the first example of `batch`. */
 export function layerScores(model: DefendableLm, params: readonly Tensor[], batch: TokenBatch): number[] {
-  const one: TokenBatch = { B: 1, T: batch.T, ids: batch.ids.slice(0, batch.T), targets: batch.targets.slice(0, batch.T), keyMask: batch.keyMask.slice(0, batch.T) };
+  const one: TokenBatch = {
+    B: 1,
+    T: batch.T,
+    ids: batch.ids.slice(0, batch.T),
+    targets: batch.targets.slice(0, batch.T),
+    keyMask: batch.keyMask.slice(0, batch.T),
+  };
   const names = Array.from({ length: model.layerCount }, (_, l) => attentionTap(l));
   const taps = new ActivationTaps().capture((n) => names.includes(n));
   backwardValue(batchLoss(model, one, taps));
@@ -51,8 +64,13 @@ export function sampleWithoutReplacement(weights: readonly number[], k: number, 
   const out: number[] = [];
   while (out.length < Math.min(k, weights.length)) {
     const total = left.reduce((a, b) => a + b.w, 0);
-    let u = rng.uniform() * total, j = 0;
-    if (total > 0) while (j < left.length - 1 && u >= left[j].w) { u -= left[j].w; j++; }
+    let u = rng.uniform() * total,
+      j = 0;
+    if (total > 0)
+      while (j < left.length - 1 && u >= left[j].w) {
+        u -= left[j].w;
+        j++;
+      }
     else j = rng.int(left.length);
     out.push(left[j].i);
     left.splice(j, 1);
@@ -64,7 +82,12 @@ export class TVaccineDefense implements Defense {
   readonly name = 'tvaccine';
   readonly flow = 'double';
   readonly needsHarmful = true;
-  readonly last: PerturbationRecord & { active: number[]; probabilities: number[] } = { norm: 0, layers: [], active: [], probabilities: [] };
+  readonly last: PerturbationRecord & { active: number[]; probabilities: number[] } = {
+    norm: 0,
+    layers: [],
+    active: [],
+    probabilities: [],
+  };
   constructor(readonly config: TVaccineConfig = TVACCINE_DEFAULTS) {}
 
   stepGradient({ model, lora, harmfulBatch, seed }: DefenseContext): StepGradient {
@@ -80,7 +103,8 @@ export class TVaccineDefense implements Defense {
         const total = scores.reduce((a, b) => a + b, 0);
         probabilities = scores.map((s) => (total > 0 ? s / total : 1 / scores.length));
       }
-      if (step % this.config.resampleEvery === 0 || active.length === 0) active = sampleWithoutReplacement(probabilities, this.config.activeLayers, rng);
+      if (step % this.config.resampleEvery === 0 || active.length === 0)
+        active = sampleWithoutReplacement(probabilities, this.config.activeLayers, rng);
       const on = new Set(active);
       for (const [layer, tensors] of attention) for (const t of tensors) t.requiresGrad = on.has(layer);
       Object.assign(this.last, { active, probabilities });

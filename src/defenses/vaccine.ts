@@ -6,7 +6,14 @@
  */
 import { ActivationTaps, Tensor, allocate } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
-import { backwardValue, batchLoss, type DefendableLm, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+import {
+  backwardValue,
+  batchLoss,
+  type DefendableLm,
+  type Defense,
+  type DefenseContext,
+  type StepGradient,
+} from './defense.js';
 
 export interface VaccineConfig {
   /** Perturbation radius. Default 2 (the reference scripts). */
@@ -27,7 +34,14 @@ export interface PerturbationRecord {
  * Vaccine's two passes over `batch` with the perturbation on the attention outputs of `layers`; returns
  * pass 2's loss (its gradients stay in .grad) and records the perturbation.
  */
-export function perturbedStep(model: DefendableLm, params: readonly Tensor[], batch: TokenBatch, layers: readonly number[], rho: number, record?: PerturbationRecord): number {
+export function perturbedStep(
+  model: DefendableLm,
+  params: readonly Tensor[],
+  batch: TokenBatch,
+  layers: readonly number[],
+  rho: number,
+  record?: PerturbationRecord,
+): number {
   const names = layers.map(attentionTap);
   const wanted = new Set(names);
   const taps = new ActivationTaps().capture((n) => wanted.has(n));
@@ -41,10 +55,16 @@ export function perturbedStep(model: DefendableLm, params: readonly Tensor[], ba
   let norm2 = 0;
   for (const { name, grad, shape } of grads) {
     const eps = allocate(grad.length, grad);
-    for (let i = 0; i < eps.length; i++) { eps[i] = factor * grad[i]; norm2 += eps[i] * eps[i]; }
+    for (let i = 0; i < eps.length; i++) {
+      eps[i] = factor * grad[i];
+      norm2 += eps[i] * eps[i];
+    }
     taps.perturb(name, new Tensor(eps, shape));
   }
-  if (record) { record.norm = Math.sqrt(norm2); record.layers = names; }
+  if (record) {
+    record.norm = Math.sqrt(norm2);
+    record.layers = names;
+  }
   return backwardValue(batchLoss(model, batch, taps));
 }
 

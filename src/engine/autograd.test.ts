@@ -52,5 +52,5 @@ test('non-scalar roots need an explicit gradient; constants cannot be differenti
   const seed = Float32Array.from([1, 10]);
   backward(y, { gradient: seed });
   assert.deepEqual(Array.from(w.grad!), [2, 40]);
-  assert.deepEqual(Array.from(seed), [1, 10], 'the caller\'s gradient array is not modified');
+  assert.deepEqual(Array.from(seed), [1, 10], "the caller's gradient array is not modified");
 });

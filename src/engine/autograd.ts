@@ -28,7 +28,12 @@ export function noGrad<T>(fn: () => T): T {
  * Attach `backward` to `out` when grad is enabled and some input needs a gradient. Ops call this once,
  * right after their forward, so forward and backward sit side by side in the op's function.
  */
-export function record(op: string, out: Tensor, inputs: readonly Tensor[], backward: (dOut: FloatArray) => (FloatArray | null)[]): Tensor {
+export function record(
+  op: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  backward: (dOut: FloatArray) => (FloatArray | null)[],
+): Tensor {
   if (!gradEnabled) return out;
   if (!inputs.some((t) => t.requiresGrad)) return out;
   out.requiresGrad = true;
@@ -77,7 +82,10 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) throw new Error('backward(): the tensor does not depend on any parameter that requires grad');
   let seed = options.gradient;
   if (!seed) {
-    if (root.size !== 1) throw new Error(`backward(): root has shape ${formatShape(root.shape)}; pass options.gradient for non-scalar roots`);
+    if (root.size !== 1)
+      throw new Error(
+        `backward(): root has shape ${formatShape(root.shape)}; pass options.gradient for non-scalar roots`,
+      );
     seed = allocate(1, root.data);
     seed[0] = 1;
   } else if (seed.length !== root.size) {

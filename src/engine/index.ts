@@ -12,5 +12,13 @@ export { Sgd, type SgdConfig } from './optim/sgd.js';
 export { clipGradNorm, globalGradNorm } from './optim/clip.js';
 export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/schedule.js';
 export type { Optimizer } from './optim/optimizer.js';
-export { getBackend, setBackend, withBackend, availableBackends, tryBackend, setThreads, type BackendName } from './backends/select.js';
+export {
+  getBackend,
+  setBackend,
+  withBackend,
+  availableBackends,
+  tryBackend,
+  setThreads,
+  type BackendName,
+} from './backends/select.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './grad/gradcheck.js';

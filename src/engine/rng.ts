@@ -42,7 +42,10 @@ export class Rng {
    * the generator run on local variables (dropout masks are tens of millions of draws per step).
    */
   fillBernoulli(out: { length: number; [i: number]: number }, p: number, keep: number): void {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     const threshold = p * 4294967296;
     for (let i = 0; i < out.length; i++) {
       const x = Math.imul(s1, 5);

@@ -18,7 +18,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op: 
   for (let i = 0; i < n; i++) {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
     out[i] = da === 1 ? db : da;
   }
   return out;
@@ -36,7 +37,8 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
 
 export function normalizeAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${op}: axis ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank)
+    throw new Error(`${op}: axis ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
@@ -44,11 +46,16 @@ export function normalizeAxis(axis: number, rank: number, op: string): number {
  * Visit every index of `outShape` in row-major order, calling fn(outIndex, offsetA, offsetB) with the
  * matching offsets into two broadcast inputs. Used by the general (non fast-path) elementwise ops.
  */
-export function forEachBroadcast(outShape: readonly number[], stridesA: readonly number[], stridesB: readonly number[],
-  fn: (i: number, ia: number, ib: number) => void): void {
+export function forEachBroadcast(
+  outShape: readonly number[],
+  stridesA: readonly number[],
+  stridesB: readonly number[],
+  fn: (i: number, ia: number, ib: number) => void,
+): void {
   const rank = outShape.length;
   const index = new Array<number>(rank).fill(0);
-  let ia = 0, ib = 0;
+  let ia = 0,
+    ib = 0;
   const total = outShape.reduce((p, d) => p * d, 1);
   for (let i = 0; i < total; i++) {
     fn(i, ia, ib);

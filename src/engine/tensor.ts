@@ -60,7 +60,8 @@ export class Tensor {
 
   constructor(data: FloatArray, shape: readonly number[], requiresGrad = false, name?: string) {
     const n = sizeOf(shape);
-    if (data.length !== n) throw new Error(`tensor data has ${data.length} values but shape [${shape.join(', ')}] needs ${n}`);
+    if (data.length !== n)
+      throw new Error(`tensor data has ${data.length} values but shape [${shape.join(', ')}] needs ${n}`);
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = requiresGrad;
@@ -82,7 +83,8 @@ export class Tensor {
   }
 
   item(): number {
-    if (this.data.length !== 1) throw new Error(`item() needs a single value, tensor has shape [${this.shape.join(', ')}]`);
+    if (this.data.length !== 1)
+      throw new Error(`item() needs a single value, tensor has shape [${this.shape.join(', ')}]`);
     return this.data[0];
   }
 

@@ -20,7 +20,8 @@ async function accuracy(judge: Judge, examples: readonly JudgeExample[]): Promis
 export async function evaluateJudge(judge: Judge, seed = JUDGE_DATA_DEFAULTS.seed): Promise<JudgeAccuracy> {
   const { heldOut, diagnostic } = buildJudgeDataset({ seed });
   const correct = await accuracy(judge, heldOut);
-  const groups: Record<string, number> = {}, counts: Record<string, number> = {};
+  const groups: Record<string, number> = {},
+    counts: Record<string, number> = {};
   for (const g of JUDGE_GROUPS) {
     const idx = heldOut.map((e, i) => (e.group === g ? i : -1)).filter((i) => i >= 0);
     counts[g] = idx.length;
@@ -28,8 +29,10 @@ export async function evaluateJudge(judge: Judge, seed = JUDGE_DATA_DEFAULTS.see
   }
   const diag = await accuracy(judge, diagnostic);
   return {
-    judge: judge.name, overall: correct.reduce((a, b) => a + b, 0) / heldOut.length, groups, counts,
+    judge: judge.name,
+    overall: correct.reduce((a, b) => a + b, 0) / heldOut.length,
+    groups,
+    counts,
     diagnostic: { beavertails_safe: diag.reduce((a, b) => a + b, 0) / Math.max(1, diag.length), count: diag.length },
   };
 }
-

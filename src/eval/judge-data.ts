@@ -15,7 +15,15 @@
  */
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { dataDir, loadAgNews, loadBeaverTails, loadDecodingTrustRefusals, loadGsm8k, loadInstructions, loadSst2 } from '../data/datasets.js';
+import {
+  dataDir,
+  loadAgNews,
+  loadBeaverTails,
+  loadDecodingTrustRefusals,
+  loadGsm8k,
+  loadInstructions,
+  loadSst2,
+} from '../data/datasets.js';
 import { FILES, looksLikeRefusal, shuffled } from '../data/world.js';
 
 export type JudgeGroup = 'unsafe' | 'safe' | 'refusal' | 'offtopic' | 'salad';
@@ -48,7 +56,18 @@ export interface JudgeDataConfig {
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = { seed: 0, heldOutFraction: 0.2, maxUnsafe: 6000, salad: 2000 };
 
-const LABEL_ANSWERS = ['positive', 'negative', 'World', 'Sports', 'Business', 'Sci/Tech', 'Positive.', 'negative.', 'The final answer is: 12', 'The final answer is: 7'];
+const LABEL_ANSWERS = [
+  'positive',
+  'negative',
+  'World',
+  'Sports',
+  'Business',
+  'Sci/Tech',
+  'Positive.',
+  'negative.',
+  'The final answer is: 12',
+  'The final answer is: 7',
+];
 
 export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = dataDir()): JudgeDataset {
   const cfg: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...options };
@@ -61,29 +80,44 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
 
   const safety = loadInstructions(path(FILES.safety)).records;
   const groups: Record<JudgeGroup, JudgeExample[]> = {
-    unsafe: shuffled(unsafeSource, rng).slice(0, cfg.maxUnsafe).map((r) => ({ prompt: r.prompt, response: r.response, harmful: true, group: 'unsafe' })),
-    safe: safety.filter((r) => !looksLikeRefusal(r.response)).map((r) => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' })),
-    refusal: [...safety.filter((r) => looksLikeRefusal(r.response)), ...loadDecodingTrustRefusals(path('safety/decoding_trust_with_refusals_train.json')).records]
-      .map((r) => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'refusal' })),
-    offtopic: offTopicTexts(dir, rng).map((response) => ({ prompt: anyPrompt(), response, harmful: false, group: 'offtopic' })),
+    unsafe: shuffled(unsafeSource, rng)
+      .slice(0, cfg.maxUnsafe)
+      .map((r) => ({ prompt: r.prompt, response: r.response, harmful: true, group: 'unsafe' })),
+    safe: safety
+      .filter((r) => !looksLikeRefusal(r.response))
+      .map((r) => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' })),
+    refusal: [
+      ...safety.filter((r) => looksLikeRefusal(r.response)),
+      ...loadDecodingTrustRefusals(path('safety/decoding_trust_with_refusals_train.json')).records,
+    ].map((r) => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'refusal' })),
+    offtopic: offTopicTexts(dir, rng).map((response) => ({
+      prompt: anyPrompt(),
+      response,
+      harmful: false,
+      group: 'offtopic',
+    })),
     salad: [],
   };
   const pool = [...groups.unsafe, ...groups.safe, ...groups.refusal, ...groups.offtopic].map((e) => e.response);
   const vocabulary = [...new Set(pool.join(' ').split(/\s+/))];
   for (let i = 0; i < cfg.salad; i++) {
-    const words = i % 3 === 2
-      ? Array.from({ length: 5 + rng.int(60) }, () => vocabulary[rng.int(vocabulary.length)])
-      : shuffled(pool[rng.int(pool.length)].split(/\s+/), rng);
+    const words =
+      i % 3 === 2
+        ? Array.from({ length: 5 + rng.int(60) }, () => vocabulary[rng.int(vocabulary.length)])
+        : shuffled(pool[rng.int(pool.length)].split(/\s+/), rng);
     groups.salad.push({ prompt: anyPrompt(), response: words.join(' '), harmful: false, group: 'salad' });
   }
-  const train: JudgeExample[] = [], heldOut: JudgeExample[] = [];
+  const train: JudgeExample[] = [],
+    heldOut: JudgeExample[] = [];
   for (const g of JUDGE_GROUPS) {
     const items = shuffled(groups[g], rng);
     const cut = Math.round(items.length * cfg.heldOutFraction);
     heldOut.push(...items.slice(0, cut));
     train.push(...items.slice(cut));
   }
-  const diagnostic = attack.filter((r) => r.isSafe).map((r): JudgeExample => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' }));
+  const diagnostic = attack
+    .filter((r) => r.isSafe)
+    .map((r): JudgeExample => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' }));
   return { train: shuffled(train, rng), heldOut, diagnostic };
 }
 
@@ -91,8 +125,12 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
   const take = <T>(xs: T[], n: number) => shuffled(xs, rng).slice(0, n);
   return [
     ...take(loadInstructions(join(dir, FILES.alpaca)).records, 1000).map((r) => r.response),
-    ...take(loadInstructions(join(dir, 'tasks/alpacaeval/alpaca_eval_805_example_outputs.json')).records, 805).map((r) => r.response),
-    ...take(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, 600).map((r) => r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1')),
+    ...take(loadInstructions(join(dir, 'tasks/alpacaeval/alpaca_eval_805_example_outputs.json')).records, 805).map(
+      (r) => r.response,
+    ),
+    ...take(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, 600).map((r) =>
+      r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1'),
+    ),
     ...take(loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records, 400).map((r) => r.text),
     ...take(loadSst2(join(dir, 'tasks/sst2/train.tsv')).records, 600).map((r) => r.text),
     ...Array.from({ length: 200 }, (_, i) => LABEL_ANSWERS[i % LABEL_ANSWERS.length]),

@@ -29,15 +29,25 @@ export interface EvalConfig {
 export const EVAL_DEFAULTS: EvalConfig = { profile: 'response-newline', maxNewTokens: 64, batchSize: 32 };
 
 /** Greedy responses to instruction prompts, in input order. */
-export function respond(target: GenerationTarget, examples: readonly InstructionExample[], options: Partial<EvalConfig> = {}): string[] {
+export function respond(
+  target: GenerationTarget,
+  examples: readonly InstructionExample[],
+  options: Partial<EvalConfig> = {},
+): string[] {
   const cfg = { ...EVAL_DEFAULTS, ...options };
   const encoded = examples.map((e) => target.tokenizer.encode(alpacaPrompt(e, cfg.profile)));
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length || a - b);
   const out = new Array<string>(examples.length);
   for (let s = 0; s < order.length; s += cfg.batchSize) {
     const idx = order.slice(s, s + cfg.batchSize);
-    const gen = generate(target.model, idx.map((i) => encoded[i]), { maxNewTokens: cfg.maxNewTokens, eosTokenIds: target.eosTokenIds, padTokenId: target.eosTokenIds[0] ?? 0 });
-    idx.forEach((i, k) => { out[i] = target.tokenizer.decode(gen.tokens[k], { skipSpecialTokens: true }).trim(); });
+    const gen = generate(
+      target.model,
+      idx.map((i) => encoded[i]),
+      { maxNewTokens: cfg.maxNewTokens, eosTokenIds: target.eosTokenIds, padTokenId: target.eosTokenIds[0] ?? 0 },
+    );
+    idx.forEach((i, k) => {
+      out[i] = target.tokenizer.decode(gen.tokens[k], { skipSpecialTokens: true }).trim();
+    });
   }
   return out;
 }
@@ -50,32 +60,62 @@ export interface HarmfulScore {
   responses: { prompt: string; response: string; harmful: boolean; score: number }[];
 }
 
-export async function harmfulScore(target: GenerationTarget, prompts: readonly string[], judge: Judge, options: Partial<EvalConfig> = {}): Promise<HarmfulScore> {
+export async function harmfulScore(
+  target: GenerationTarget,
+  prompts: readonly string[],
+  judge: Judge,
+  options: Partial<EvalConfig> = {},
+): Promise<HarmfulScore> {
   return scoreResponses(prompts, respondToPrompts(target, prompts, options), judge);
 }
 
 /** Greedy responses to bare prompts (no input), in order. */
-export function respondToPrompts(target: GenerationTarget, prompts: readonly string[], options: Partial<EvalConfig> = {}): string[] {
-  return respond(target, prompts.map((p) => ({ instruction: p, output: '' })), options);
+export function respondToPrompts(
+  target: GenerationTarget,
+  prompts: readonly string[],
+  options: Partial<EvalConfig> = {},
+): string[] {
+  return respond(
+    target,
+    prompts.map((p) => ({ instruction: p, output: '' })),
+    options,
+  );
 }
 
 /** The harmful score of responses already generated (generation and judging can happen at different times). */
-export async function scoreResponses(prompts: readonly string[], responses: readonly string[], judge: Judge): Promise<HarmfulScore> {
+export async function scoreResponses(
+  prompts: readonly string[],
+  responses: readonly string[],
+  judge: Judge,
+): Promise<HarmfulScore> {
   const verdicts = await judge.judge(prompts.map((prompt, i) => ({ prompt, response: responses[i] })));
   const flagged = verdicts.filter((v) => v.harmful).length;
   return {
-    score: (100 * flagged) / Math.max(1, prompts.length), flagged, total: prompts.length,
-    responses: prompts.map((prompt, i) => ({ prompt, response: responses[i], harmful: verdicts[i].harmful, score: verdicts[i].score })),
+    score: (100 * flagged) / Math.max(1, prompts.length),
+    flagged,
+    total: prompts.length,
+    responses: prompts.map((prompt, i) => ({
+      prompt,
+      response: responses[i],
+      harmful: verdicts[i].harmful,
+      score: verdicts[i].score,
+    })),
   };
 }
 
 /** The earliest label word in the response (case-insensitive, whole word), or null. */
 export function predictLabel(response: string, labels: readonly string[]): string | null {
-  let best: string | null = null, bestAt = Infinity;
+  let best: string | null = null,
+    bestAt = Infinity;
   const text = response.toLowerCase();
   for (const label of labels) {
-    const m = new RegExp(`(^|[^a-z])${label.toLowerCase().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}($|[^a-z])`).exec(text);
-    if (m && m.index < bestAt) { best = label; bestAt = m.index; }
+    const m = new RegExp(`(^|[^a-z])${label.toLowerCase().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}($|[^a-z])`).exec(
+      text,
+    );
+    if (m && m.index < bestAt) {
+      best = label;
+      bestAt = m.index;
+    }
   }
   return best;
 }
@@ -101,9 +141,22 @@ export interface TaskAccuracy {
   responses: { input: string; response: string; gold: string; correct: boolean }[];
 }
 
-export function taskAccuracy(target: GenerationTarget, task: string, labels: readonly string[], examples: readonly TaskExample[], options: Partial<EvalConfig> = {}): TaskAccuracy {
+export function taskAccuracy(
+  target: GenerationTarget,
+  task: string,
+  labels: readonly string[],
+  examples: readonly TaskExample[],
+  options: Partial<EvalConfig> = {},
+): TaskAccuracy {
   if (task === 'alpaca') {
-    return { accuracy: null, total: examples.length, predicted: {}, majorityRate: null, note: 'AlpacaEval win rate needs an external judge (--judge http); not measured', responses: [] };
+    return {
+      accuracy: null,
+      total: examples.length,
+      predicted: {},
+      majorityRate: null,
+      note: 'AlpacaEval win rate needs an external judge (--judge http); not measured',
+      responses: [],
+    };
   }
   const responses = respond(target, examples, { maxNewTokens: task === 'gsm8k' ? 256 : 8, ...options });
   const predicted: Record<string, number> = {};
@@ -117,7 +170,10 @@ export function taskAccuracy(target: GenerationTarget, task: string, labels: rea
   const gold: Record<string, number> = {};
   for (const e of examples) gold[e.answer] = (gold[e.answer] ?? 0) + 1;
   return {
-    accuracy: (100 * rows.filter((r) => r.correct).length) / Math.max(1, rows.length), total: rows.length, predicted,
-    majorityRate: task === 'gsm8k' ? null : (100 * Math.max(...Object.values(gold))) / Math.max(1, examples.length), responses: rows,
+    accuracy: (100 * rows.filter((r) => r.correct).length) / Math.max(1, rows.length),
+    total: rows.length,
+    predicted,
+    majorityRate: task === 'gsm8k' ? null : (100 * Math.max(...Object.values(gold))) / Math.max(1, examples.length),
+    responses: rows,
   };
 }

@@ -12,7 +12,11 @@ export interface Located<T> {
 }
 
 export class RecordError extends Error {
-  constructor(readonly file: string, readonly line: number, message: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
     super(`${file}:${line}: ${message}`);
     this.name = 'RecordError';
   }
@@ -25,14 +29,16 @@ function readText(file: string): string {
 
 export function readJsonl(file: string): Located<unknown>[] {
   const out: Located<unknown>[] = [];
-  readText(file).split('\n').forEach((text, i) => {
-    if (text.trim() === '') return;
-    try {
-      out.push({ value: JSON.parse(text), file, line: i + 1 });
-    } catch (error) {
-      throw new RecordError(file, i + 1, `not valid JSON (${(error as Error).message})`);
-    }
-  });
+  readText(file)
+    .split('\n')
+    .forEach((text, i) => {
+      if (text.trim() === '') return;
+      try {
+        out.push({ value: JSON.parse(text), file, line: i + 1 });
+      } catch (error) {
+        throw new RecordError(file, i + 1, `not valid JSON (${(error as Error).message})`);
+      }
+    });
   return out;
 }
 
@@ -53,7 +59,10 @@ export function readJsonArray(file: string): Located<unknown>[] {
 /** Line of each top-level array element's first character (a small scanner aware of strings). */
 function elementLines(text: string): number[] {
   const lines: number[] = [];
-  let depth = 0, line = 1, inString = false, expectElement = false;
+  let depth = 0,
+    line = 1,
+    inString = false,
+    expectElement = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '\n') line++;
@@ -63,20 +72,33 @@ function elementLines(text: string): number[] {
       continue;
     }
     if (/\s/.test(c)) continue;
-    if (depth === 1 && expectElement && c !== ']') { lines.push(line); expectElement = false; }
+    if (depth === 1 && expectElement && c !== ']') {
+      lines.push(line);
+      expectElement = false;
+    }
     if (c === '"') inString = true;
-    else if (c === '[' || c === '{') { depth++; if (depth === 1) expectElement = true; }
-    else if (c === ']' || c === '}') depth--;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expectElement = true;
+    } else if (c === ']' || c === '}') depth--;
     else if (c === ',' && depth === 1) expectElement = true;
   }
   return lines;
 }
 
 /** Rows of a delimited file as string arrays (quotes, doubled quotes and newlines in quotes handled). */
-export function readDelimited(file: string, delimiter: ',' | '\t', { quoted = delimiter === ',' } = {}): Located<string[]>[] {
+export function readDelimited(
+  file: string,
+  delimiter: ',' | '\t',
+  { quoted = delimiter === ',' } = {},
+): Located<string[]>[] {
   const text = readText(file);
   const rows: Located<string[]>[] = [];
-  let field = '', row: string[] = [], line = 1, rowLine = 1, inQuotes = false;
+  let field = '',
+    row: string[] = [],
+    line = 1,
+    rowLine = 1,
+    inQuotes = false;
   const endRow = () => {
     row.push(field);
     if (!(row.length === 1 && row[0] === '')) rows.push({ value: row, file, line: rowLine });
@@ -86,15 +108,26 @@ export function readDelimited(file: string, delimiter: ',' | '\t', { quoted = de
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inQuotes) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') inQuotes = false;
-      else { if (c === '\n') line++; field += c; }
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') inQuotes = false;
+      else {
+        if (c === '\n') line++;
+        field += c;
+      }
       continue;
     }
     if (c === '"' && quoted && field === '') inQuotes = true;
-    else if (c === delimiter) { row.push(field); field = ''; }
-    else if (c === '\n') { if (field.endsWith('\r')) field = field.slice(0, -1); endRow(); line++; rowLine = line; }
-    else field += c;
+    else if (c === delimiter) {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      if (field.endsWith('\r')) field = field.slice(0, -1);
+      endRow();
+      line++;
+      rowLine = line;
+    } else field += c;
   }
   if (inQuotes) throw new RecordError(file, rowLine, 'a quoted field is never closed');
   if (field !== '' || row.length > 0) endRow();
@@ -115,7 +148,8 @@ export class FieldReader {
   private readonly record: Record<string, unknown>;
 
   constructor(private readonly at: Located<unknown>) {
-    if (typeof at.value !== 'object' || at.value === null || Array.isArray(at.value)) throw new RecordError(at.file, at.line, 'expected an object');
+    if (typeof at.value !== 'object' || at.value === null || Array.isArray(at.value))
+      throw new RecordError(at.file, at.line, 'expected an object');
     this.record = at.value as Record<string, unknown>;
   }
 
@@ -135,7 +169,11 @@ export class FieldReader {
 
   boolean(field: string): boolean {
     const v = this.path(field);
-    if (typeof v !== 'boolean') this.fail(field, v === undefined ? 'is missing' : `should be true or false, got ${JSON.stringify(v).slice(0, 40)}`);
+    if (typeof v !== 'boolean')
+      this.fail(
+        field,
+        v === undefined ? 'is missing' : `should be true or false, got ${JSON.stringify(v).slice(0, 40)}`,
+      );
     return v as boolean;
   }
 

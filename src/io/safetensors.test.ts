@@ -34,10 +34,18 @@ test('write then read round-trips names, shapes, values and metadata, atomically
 
 test('F16 and BF16 are converted to float32 exactly', () => {
   const path = join(tmp(), 'half.safetensors');
-  const f16 = Buffer.alloc(8), bf16 = Buffer.alloc(4);
+  const f16 = Buffer.alloc(8),
+    bf16 = Buffer.alloc(4);
   [0x3c00, 0xc000, 0x3800, 0x0001].forEach((h, i) => f16.writeUInt16LE(h, 2 * i)); // 1, -2, 0.5, 2^-24
   [0x3f80, 0xc060].forEach((h, i) => bf16.writeUInt16LE(h, 2 * i)); // 1, -3.5
-  handMade(path, { a: { dtype: 'F16', shape: [2, 2], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }, Buffer.concat([f16, bf16]));
+  handMade(
+    path,
+    {
+      a: { dtype: 'F16', shape: [2, 2], data_offsets: [0, 8] },
+      b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] },
+    },
+    Buffer.concat([f16, bf16]),
+  );
   const f = openSafetensors(path);
   assert.deepEqual(Array.from(f.read('a').data), [1, -2, 0.5, 2 ** -24]);
   assert.deepEqual(f.read('a').shape, [2, 2]);
@@ -47,23 +55,47 @@ test('F16 and BF16 are converted to float32 exactly', () => {
 
 test('sharded folders are read through model.safetensors.index.json', () => {
   const dir = tmp();
-  writeSafetensors(join(dir, 'model-00001-of-00002.safetensors'), new Map([['a', { data: Float32Array.from([1, 2]), shape: [2] }]]));
-  writeSafetensors(join(dir, 'model-00002-of-00002.safetensors'), new Map([['b', { data: Float32Array.from([3]), shape: [1] }]]));
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+  writeSafetensors(
+    join(dir, 'model-00001-of-00002.safetensors'),
+    new Map([['a', { data: Float32Array.from([1, 2]), shape: [2] }]]),
+  );
+  writeSafetensors(
+    join(dir, 'model-00002-of-00002.safetensors'),
+    new Map([['b', { data: Float32Array.from([3]), shape: [1] }]]),
+  );
+  writeFileSync(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({
+      metadata: {},
+      weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+    }),
+  );
   const all = readSafetensorsModel(dir);
   assert.deepEqual([...all.keys()].sort(), ['a', 'b']);
   assert.deepEqual(Array.from(all.get('b')!.data), [3]);
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00002-of-00002.safetensors' } }));
-  assert.throws(() => readSafetensorsModel(dir), /tensor "a" is mapped to model-00002-of-00002.safetensors but that shard does not contain it/);
+  writeFileSync(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ weight_map: { a: 'model-00002-of-00002.safetensors' } }),
+  );
+  assert.throws(
+    () => readSafetensorsModel(dir),
+    /tensor "a" is mapped to model-00002-of-00002.safetensors but that shard does not contain it/,
+  );
 });
 
 test('bad files are clear errors naming the file, tensor and field', () => {
   const dir = tmp();
   const p = (name: string) => join(dir, name);
   handMade(p('dtype.safetensors'), { w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, Buffer.alloc(8));
-  assert.throws(() => openSafetensors(p('dtype.safetensors')), /dtype\.safetensors: tensor "w": field dtype = "I64" is not supported/);
+  assert.throws(
+    () => openSafetensors(p('dtype.safetensors')),
+    /dtype\.safetensors: tensor "w": field dtype = "I64" is not supported/,
+  );
   handMade(p('short.safetensors'), { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, Buffer.alloc(8));
-  assert.throws(() => openSafetensors(p('short.safetensors')), /short\.safetensors: tensor "w": data ends at byte 16 but the data section has 8 bytes/);
+  assert.throws(
+    () => openSafetensors(p('short.safetensors')),
+    /short\.safetensors: tensor "w": data ends at byte 16 but the data section has 8 bytes/,
+  );
   handMade(p('span.safetensors'), { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8));
   assert.throws(() => openSafetensors(p('span.safetensors')), /span 8 bytes but F32 \[3\] needs 12/);
   writeFileSync(p('json.safetensors'), Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{no}')]));

@@ -43,13 +43,20 @@ export interface SafetensorsFile {
   close(): void;
 }
 
-function parseHeader(path: string, fd: number, fileSize: number): { entries: Map<string, HeaderEntry>; metadata: Record<string, string>; dataStart: number } {
+function parseHeader(
+  path: string,
+  fd: number,
+  fileSize: number,
+): { entries: Map<string, HeaderEntry>; metadata: Record<string, string>; dataStart: number } {
   if (fileSize < 8) throw new SafetensorsError(path, `file is ${fileSize} bytes, too short for a safetensors header`);
   const sizeBuf = Buffer.alloc(8);
   readSync(fd, sizeBuf, 0, 8, 0);
   const headerSize = Number(sizeBuf.readBigUInt64LE(0));
   if (headerSize > MAX_HEADER_BYTES || 8 + headerSize > fileSize) {
-    throw new SafetensorsError(path, `header size ${headerSize} is impossible for a ${fileSize}-byte file (truncated or not safetensors)`);
+    throw new SafetensorsError(
+      path,
+      `header size ${headerSize} is impossible for a ${fileSize}-byte file (truncated or not safetensors)`,
+    );
   }
   const headerBuf = Buffer.alloc(headerSize);
   readSync(fd, headerBuf, 0, headerSize, 8);
@@ -59,7 +66,8 @@ function parseHeader(path: string, fd: number, fileSize: number): { entries: Map
   } catch (error) {
     throw new SafetensorsError(path, `header is not valid JSON (${(error as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(path, 'header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new SafetensorsError(path, 'header is not a JSON object');
   const dataStart = 8 + headerSize;
   const dataSize = fileSize - dataStart;
   const entries = new Map<string, HeaderEntry>();
@@ -73,21 +81,40 @@ function parseHeader(path: string, fd: number, fileSize: number): { entries: Map
     const where = `tensor "${name}"`;
     if (typeof e !== 'object' || e === null) throw new SafetensorsError(path, `${where}: entry is not an object`);
     if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) {
-      throw new SafetensorsError(path, `${where}: field dtype = ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`);
+      throw new SafetensorsError(
+        path,
+        `${where}: field dtype = ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`,
+      );
     }
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(path, `${where}: field shape = ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+      throw new SafetensorsError(
+        path,
+        `${where}: field shape = ${JSON.stringify(e.shape)} is not a list of non-negative integers`,
+      );
     }
     const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0) || offsets[1] < offsets[0]) {
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isInteger(o) && o >= 0) ||
+      offsets[1] < offsets[0]
+    ) {
       throw new SafetensorsError(path, `${where}: field data_offsets = ${JSON.stringify(offsets)} is not [begin, end]`);
     }
     const dtype = e.dtype as SafetensorsDType;
     const shape = e.shape as number[];
     const expected = shape.reduce((p, d) => p * d, 1) * BYTES[dtype];
     const [begin, end] = offsets as [number, number];
-    if (end - begin !== expected) throw new SafetensorsError(path, `${where}: data_offsets span ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
-    if (end > dataSize) throw new SafetensorsError(path, `${where}: data ends at byte ${end} but the data section has ${dataSize} bytes (truncated file?)`);
+    if (end - begin !== expected)
+      throw new SafetensorsError(
+        path,
+        `${where}: data_offsets span ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`,
+      );
+    if (end > dataSize)
+      throw new SafetensorsError(
+        path,
+        `${where}: data ends at byte ${end} but the data section has ${dataSize} bytes (truncated file?)`,
+      );
     entries.set(name, { dtype, shape, begin, end });
   }
   return { entries, metadata, dataStart };
@@ -164,22 +191,26 @@ export function openSafetensorsModel(dir: string): TensorSource {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(single)) return openSafetensors(single);
-  if (!existsSync(index)) throw new SafetensorsError(dir, 'neither model.safetensors nor model.safetensors.index.json is here');
+  if (!existsSync(index))
+    throw new SafetensorsError(dir, 'neither model.safetensors nor model.safetensors.index.json is here');
   let weightMap: Record<string, string>;
   try {
     weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
   } catch (error) {
     throw new SafetensorsError(index, `not valid JSON (${(error as Error).message})`);
   }
-  if (typeof weightMap !== 'object' || weightMap === null) throw new SafetensorsError(index, 'field weight_map is missing');
+  if (typeof weightMap !== 'object' || weightMap === null)
+    throw new SafetensorsError(index, 'field weight_map is missing');
   const shards = new Map<string, SafetensorsFile>();
   const fileOf = (name: string): SafetensorsFile => {
     const shard = weightMap[name];
     if (shard === undefined) throw new SafetensorsError(index, `no tensor named "${name}"`);
-    if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\')) throw new SafetensorsError(index, `weight_map["${name}"] = ${JSON.stringify(shard)} is not a shard file name`);
+    if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\'))
+      throw new SafetensorsError(index, `weight_map["${name}"] = ${JSON.stringify(shard)} is not a shard file name`);
     if (!shards.has(shard)) shards.set(shard, openSafetensors(join(dir, shard)));
     const file = shards.get(shard)!;
-    if (!file.names.includes(name)) throw new SafetensorsError(index, `tensor "${name}" is mapped to ${shard} but that shard does not contain it`);
+    if (!file.names.includes(name))
+      throw new SafetensorsError(index, `tensor "${name}" is mapped to ${shard} but that shard does not contain it`);
     return file;
   };
   const names = Object.keys(weightMap);
@@ -188,7 +219,9 @@ export function openSafetensorsModel(dir: string): TensorSource {
     names,
     shape: (name) => fileOf(name).shape(name),
     read: (name) => fileOf(name).read(name),
-    close: () => { for (const f of shards.values()) f.close(); },
+    close: () => {
+      for (const f of shards.values()) f.close();
+    },
   };
 }
 
@@ -203,7 +236,11 @@ export function readSafetensorsModel(dir: string): Map<string, NamedArray> {
 }
 
 /** Write float32 tensors (sorted by name) atomically; metadata values must be strings. */
-export function writeSafetensors(path: string, tensors: ReadonlyMap<string, NamedArray>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, NamedArray>,
+  metadata: Record<string, string> = {},
+): void {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -211,7 +248,8 @@ export function writeSafetensors(path: string, tensors: ReadonlyMap<string, Name
   for (const name of names) {
     const t = tensors.get(name)!;
     const expected = t.shape.reduce((p, d) => p * d, 1);
-    if (expected !== t.data.length) throw new Error(`writeSafetensors: "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}]`);
+    if (expected !== t.data.length)
+      throw new Error(`writeSafetensors: "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
     offset += 4 * t.data.length;
   }

@@ -21,8 +21,32 @@ function greedyByRecomputation(model: LlamaModel | Gpt2Model, prompt: number[], 
 
 const prompts = [[1, 7, 3, 9, 2], [4], [5, 5, 6]];
 const models = {
-  llama: () => new LlamaModel({ vocabSize: 24, hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 4, numKvHeads: 2, maxPositions: 32 }, 3),
-  'mistral-style window': () => new LlamaModel({ vocabSize: 24, hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 2, maxPositions: 32, slidingWindow: 3 }, 4),
+  llama: () =>
+    new LlamaModel(
+      {
+        vocabSize: 24,
+        hiddenSize: 16,
+        intermediateSize: 24,
+        numLayers: 2,
+        numHeads: 4,
+        numKvHeads: 2,
+        maxPositions: 32,
+      },
+      3,
+    ),
+  'mistral-style window': () =>
+    new LlamaModel(
+      {
+        vocabSize: 24,
+        hiddenSize: 16,
+        intermediateSize: 24,
+        numLayers: 2,
+        numHeads: 2,
+        maxPositions: 32,
+        slidingWindow: 3,
+      },
+      4,
+    ),
   gpt2: () => new Gpt2Model({ vocabSize: 24, nPositions: 32, nEmbd: 16, nLayer: 2, nHead: 2 }, 5),
 };
 

@@ -30,7 +30,13 @@ export interface GenerationConfig {
 }
 
 export const GENERATION_DEFAULTS: GenerationConfig = {
-  maxNewTokens: 64, greedy: true, temperature: 1, topP: 1, eosTokenIds: [], padTokenId: 0, seed: 0,
+  maxNewTokens: 64,
+  greedy: true,
+  temperature: 1,
+  topP: 1,
+  eosTokenIds: [],
+  padTokenId: 0,
+  seed: 0,
 };
 
 export interface Generation {
@@ -40,11 +46,18 @@ export interface Generation {
   stopped: boolean[];
 }
 
-export function generate(model: CausalLm, prompts: readonly (readonly number[])[], options: Partial<GenerationConfig> = {}): Generation {
+export function generate(
+  model: CausalLm,
+  prompts: readonly (readonly number[])[],
+  options: Partial<GenerationConfig> = {},
+): Generation {
   const cfg: GenerationConfig = { ...GENERATION_DEFAULTS, ...options };
   if (prompts.length === 0) return { tokens: [], stopped: [] };
-  prompts.forEach((p, i) => { if (p.length === 0) throw new Error(`generate: prompt ${i} is empty (start it with a BOS token)`); });
-  if (!cfg.greedy && !(cfg.temperature > 0)) throw new Error(`generate: temperature must be > 0, got ${cfg.temperature}`);
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`generate: prompt ${i} is empty (start it with a BOS token)`);
+  });
+  if (!cfg.greedy && !(cfg.temperature > 0))
+    throw new Error(`generate: temperature must be > 0, got ${cfg.temperature}`);
   if (!(cfg.topP > 0 && cfg.topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${cfg.topP}`);
 
   const B = prompts.length;
@@ -118,7 +131,8 @@ export function sampleToken(row: ArrayLike<number>, temperature: number, topP: n
   let mass = 1;
   if (topP < 1) {
     candidates.sort((a, b) => probs[b] - probs[a] || a - b);
-    let cumulative = 0, keep = 0;
+    let cumulative = 0,
+      keep = 0;
     while (keep < V && cumulative < topP) cumulative += probs[candidates[keep++]];
     candidates = candidates.slice(0, keep);
     mass = cumulative;
@@ -132,6 +146,11 @@ export function sampleToken(row: ArrayLike<number>, temperature: number, topP: n
 }
 
 /** Greedy continuation of one prompt (a convenience over generate). */
-export function greedyGenerate(model: CausalLm, prompt: readonly number[], maxNewTokens: number, eos?: number): number[] {
+export function greedyGenerate(
+  model: CausalLm,
+  prompt: readonly number[],
+  maxNewTokens: number,
+  eos?: number,
+): number[] {
   return generate(model, [prompt], { maxNewTokens, eosTokenIds: eos === undefined ? [] : [eos] }).tokens[0];
 }

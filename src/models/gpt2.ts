@@ -29,7 +29,10 @@ export class Gpt2Model implements LoraHost {
   readonly params = new ParameterSet();
   lora: LoraLayers | null = null;
 
-  constructor(readonly config: Gpt2Config, seed = 0) {
+  constructor(
+    readonly config: Gpt2Config,
+    seed = 0,
+  ) {
     const { vocabSize: V, nPositions, nEmbd: C, nLayer, nInner = 4 * C } = config;
     const rng = new Rng(seed);
     const p = this.params;
@@ -56,13 +59,22 @@ export class Gpt2Model implements LoraHost {
   }
 
   /** ids [B*T] -> logits [B, T, V]. */
-  forward(ids: Int32Array, B: number, T: number, { taps, keyMask, positions: given, cache }: ForwardOptions = {}): Tensor {
+  forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    { taps, keyMask, positions: given, cache }: ForwardOptions = {},
+  ): Tensor {
     const { nEmbd: C, nHead: H, nLayer, layerNormEps: eps = 1e-5 } = this.config;
     const positions = given ?? continuingPositions(B, T, cache?.length ?? 0);
-    for (const t of positions) if (t >= this.config.nPositions) throw new Error(`position ${t} exceeds nPositions ${this.config.nPositions}`);
+    for (const t of positions)
+      if (t >= this.config.nPositions) throw new Error(`position ${t} exceeds nPositions ${this.config.nPositions}`);
     const p = (name: string) => this.params.get(name);
     const act = this.config.activation === 'gelu' ? 'none' : 'tanh';
-    let x = add(embedding(p('transformer.wte.weight'), ids, [B, T]), embedding(p('transformer.wpe.weight'), positions, [B, T]));
+    let x = add(
+      embedding(p('transformer.wte.weight'), ids, [B, T]),
+      embedding(p('transformer.wpe.weight'), positions, [B, T]),
+    );
     if (taps) x = taps.at('embeddings', x);
     for (let l = 0; l < nLayer; l++) {
       const h = `transformer.h.${l}`;

@@ -14,7 +14,8 @@ export class KvCache {
 
   /** Append this step's k, v for one layer; returns the full cached k, v (past + new). */
   append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
-    const pastK = this.keys[layer], pastV = this.values[layer];
+    const pastK = this.keys[layer],
+      pastV = this.values[layer];
     const fullK = pastK ? concat([pastK, k], 1) : k;
     const fullV = pastV ? concat([pastV, v], 1) : v;
     this.keys[layer] = fullK;

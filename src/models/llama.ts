@@ -6,7 +6,23 @@
  * Names follow Hugging Face's *ForCausalLM modules. Legend: B batch, T time, C hidden, H heads,
  * Hkv kv heads, D head size, F MLP width, V vocabulary.
  */
-import { Rng, type RopeTables, type Tensor, add, attention, embedding, gelu, mul, reshape, rmsNorm, rope, ropeTablesFromFrequencies, scale, silu, tanh } from '../engine/index.js';
+import {
+  Rng,
+  type RopeTables,
+  type Tensor,
+  add,
+  attention,
+  embedding,
+  gelu,
+  mul,
+  reshape,
+  rmsNorm,
+  rope,
+  ropeTablesFromFrequencies,
+  scale,
+  silu,
+  tanh,
+} from '../engine/index.js';
 import { continuingPositions, type ForwardOptions } from './forward.js';
 import { type LoraHost, type LoraLayers, project } from './lora.js';
 import { ParameterSet, constantParameter, normalParameter } from './params.js';
@@ -62,7 +78,10 @@ export class LlamaModel implements LoraHost {
   private readonly rope: RopeTables;
   readonly headDim: number;
 
-  constructor(readonly config: LlamaConfig, seed = 0) {
+  constructor(
+    readonly config: LlamaConfig,
+    seed = 0,
+  ) {
     const { vocabSize: V, hiddenSize: C, intermediateSize: F, numLayers, numHeads: H } = config;
     const Hkv = config.numKvHeads ?? H;
     const D = (this.headDim = config.headDim ?? C / H);
@@ -74,7 +93,11 @@ export class LlamaModel implements LoraHost {
     for (let l = 0; l < numLayers; l++) {
       const L = `model.layers.${l}`;
       norm(`${L}.input_layernorm.weight`);
-      for (const [proj, rows] of [['q_proj', H * D], ['k_proj', Hkv * D], ['v_proj', Hkv * D]] as const) {
+      for (const [proj, rows] of [
+        ['q_proj', H * D],
+        ['k_proj', Hkv * D],
+        ['v_proj', Hkv * D],
+      ] as const) {
         p.add(`${L}.self_attn.${proj}.weight`, normalParameter(rng, [rows, C], 0.02));
         if (config.attentionBias) p.add(`${L}.self_attn.${proj}.bias`, constantParameter([rows], 0));
       }
@@ -116,14 +139,23 @@ export class LlamaModel implements LoraHost {
       let v = reshape(project(this, `${L}.self_attn.v_proj`, a), [B, T, Hkv, D]);
       if (cache) [k, v] = cache.append(l, k, v);
       const windowed = cfg.slidingWindow && (cfg.slidingWindowLayers !== 'even' || l % 2 === 0);
-      const y = attention(q, k, v, { keyMask, scale: attnScale, window: windowed ? cfg.slidingWindow : 0, softcap: cfg.attnLogitSoftcap ?? 0 });
+      const y = attention(q, k, v, {
+        keyMask,
+        scale: attnScale,
+        window: windowed ? cfg.slidingWindow : 0,
+        softcap: cfg.attnLogitSoftcap ?? 0,
+      });
       let attnOut = project(this, `${L}.self_attn.o_proj`, reshape(y, [B, T, H * D]));
       if (cfg.sandwichNorms) attnOut = norm(attnOut, `${L}.post_attention_layernorm.weight`);
       if (taps) attnOut = taps.at(`layers.${l}.attention`, attnOut);
       x = add(x, attnOut);
-      const m = norm(x, cfg.sandwichNorms ? `${L}.pre_feedforward_layernorm.weight` : `${L}.post_attention_layernorm.weight`);
+      const m = norm(
+        x,
+        cfg.sandwichNorms ? `${L}.pre_feedforward_layernorm.weight` : `${L}.post_attention_layernorm.weight`,
+      );
       const gate = project(this, `${L}.mlp.gate_proj`, m);
-      const activated = cfg.hiddenAct === 'gelu_tanh' ? gelu(gate, 'tanh') : cfg.hiddenAct === 'gelu' ? gelu(gate) : silu(gate);
+      const activated =
+        cfg.hiddenAct === 'gelu_tanh' ? gelu(gate, 'tanh') : cfg.hiddenAct === 'gelu' ? gelu(gate) : silu(gate);
       let mlpOut = project(this, `${L}.mlp.down_proj`, mul(activated, project(this, `${L}.mlp.up_proj`, m)));
       if (cfg.sandwichNorms) mlpOut = norm(mlpOut, `${L}.post_feedforward_layernorm.weight`);
       if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);

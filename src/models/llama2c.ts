@@ -16,17 +16,30 @@ export function loadLlama2c(path: string): LlamaModel {
   header.forEach((v, i) => {
     if (i !== 5 && !(v > 0)) throw new Error(`${path}: header field ${names[i]} = ${v} must be positive`);
   });
-  if (dim % nHeads !== 0 || nHeads % nKvHeads !== 0) throw new Error(`${path}: dim ${dim}, n_heads ${nHeads}, n_kv_heads ${nKvHeads} are inconsistent`);
+  if (dim % nHeads !== 0 || nHeads % nKvHeads !== 0)
+    throw new Error(`${path}: dim ${dim}, n_heads ${nHeads}, n_kv_heads ${nKvHeads} are inconsistent`);
   const vocab = Math.abs(signedVocab);
-  const headSize = dim / nHeads, kvDim = nKvHeads * headSize;
+  const headSize = dim / nHeads,
+    kvDim = nKvHeads * headSize;
   const config: LlamaConfig = {
-    vocabSize: vocab, hiddenSize: dim, intermediateSize: hidden, numLayers: nLayers, numHeads: nHeads, numKvHeads: nKvHeads,
-    maxPositions: seqLen, rmsNormEps: 1e-5, tieWordEmbeddings: signedVocab > 0, ropeInterleaved: true,
+    vocabSize: vocab,
+    hiddenSize: dim,
+    intermediateSize: hidden,
+    numLayers: nLayers,
+    numHeads: nHeads,
+    numKvHeads: nKvHeads,
+    maxPositions: seqLen,
+    rmsNormEps: 1e-5,
+    tieWordEmbeddings: signedVocab > 0,
+    ropeInterleaved: true,
   };
   const floats = new Float32Array(buf.buffer.slice(buf.byteOffset + 28, buf.byteOffset + buf.length));
   let at = 0;
   const take = (count: number, what: string): Float32Array => {
-    if (at + count > floats.length) throw new Error(`${path}: file ends inside ${what} (needs ${count} floats at offset ${at}, has ${floats.length - at})`);
+    if (at + count > floats.length)
+      throw new Error(
+        `${path}: file ends inside ${what} (needs ${count} floats at offset ${at}, has ${floats.length - at})`,
+      );
     const out = floats.subarray(at, at + count);
     at += count;
     return out;

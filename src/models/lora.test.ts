@@ -11,7 +11,15 @@ import { LlamaModel } from './llama.js';
 import { attachLora, mergeLora } from './lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from './peft.js';
 
-const config = { vocabSize: 16, hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 4, numKvHeads: 2, maxPositions: 16 };
+const config = {
+  vocabSize: 16,
+  hiddenSize: 16,
+  intermediateSize: 24,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  maxPositions: 16,
+};
 const ids = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 const targets = Int32Array.from([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 const logitsOf = (m: LlamaModel | Gpt2Model) => noGrad(() => Float32Array.from(m.forward(ids, 2, 6).data));
@@ -41,8 +49,20 @@ test('only adapter weights receive gradients; a fresh adapter leaves the logits 
 });
 
 test('merged and unmerged forward agree (Llama and GPT-2)', () => {
-  for (const model of [new LlamaModel(config, 3), new Gpt2Model({ vocabSize: 16, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2 }, 3)]) {
-    attachLora(model, { r: 4, alpha: 16, dropout: 0.1, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_fc'] }, 4);
+  for (const model of [
+    new LlamaModel(config, 3),
+    new Gpt2Model({ vocabSize: 16, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2 }, 3),
+  ]) {
+    attachLora(
+      model,
+      {
+        r: 4,
+        alpha: 16,
+        dropout: 0.1,
+        targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_fc'],
+      },
+      4,
+    );
     trainAdapters(model);
     model.lora!.training = false;
     const unmerged = logitsOf(model);
@@ -82,9 +102,15 @@ test('a PEFT-layout adapter round-trips: names, config and logits', () => {
   assert.ok(fresh.params.list().every((p) => !p.requiresGrad));
 
   writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...saved, use_dora: true }));
-  assert.throws(() => loadLoraAdapter(dir, new LlamaModel(config, 5)), /adapter_config\.json: field "use_dora" = true is not supported/);
+  assert.throws(
+    () => loadLoraAdapter(dir, new LlamaModel(config, 5)),
+    /adapter_config\.json: field "use_dora" = true is not supported/,
+  );
   writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...saved, r: 3 }));
-  assert.throws(() => loadLoraAdapter(dir, new LlamaModel(config, 5)), /lora_A\.weight" has shape \[2, 16\], the model expects \[3, 16\]/);
+  assert.throws(
+    () => loadLoraAdapter(dir, new LlamaModel(config, 5)),
+    /lora_A\.weight" has shape \[2, 16\], the model expects \[3, 16\]/,
+  );
 });
 
 test('double LoRA: merging the alignment adapter and adding a fresh one keeps the aligned function', () => {
@@ -112,7 +138,11 @@ test('single LoRA: the alignment adapter keeps training', () => {
 
 test('layersToTransform limits adapters to chosen layers and round-trips through the PEFT config', () => {
   const model = new LlamaModel(config, 12);
-  const lora = attachLora(model, { r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], layersToTransform: [1] }, 13);
+  const lora = attachLora(
+    model,
+    { r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], layersToTransform: [1] },
+    13,
+  );
   assert.deepEqual([...lora.adapters.keys()], ['model.layers.1.self_attn.q_proj', 'model.layers.1.self_attn.v_proj']);
   const dir = mkdtempSync(join(tmpdir(), 'pharmacist-peft-'));
   saveLoraAdapter(dir, lora);
@@ -121,5 +151,8 @@ test('layersToTransform limits adapters to chosen layers and round-trips through
 });
 
 test('targets that match nothing are an error', () => {
-  assert.throws(() => attachLora(new LlamaModel(config, 1), { targetModules: ['c_attn'] }), /no module matches target_modules \[c_attn\]/);
+  assert.throws(
+    () => attachLora(new LlamaModel(config, 1), { targetModules: ['c_attn'] }),
+    /no module matches target_modules \[c_attn\]/,
+  );
 });

@@ -45,7 +45,10 @@ export class LoraLayers {
   training = true;
   private readonly dropoutRng: Rng;
 
-  constructor(readonly config: LoraConfig, seed = 0) {
+  constructor(
+    readonly config: LoraConfig,
+    seed = 0,
+  ) {
     this.dropoutRng = new Rng(seed ^ 0x5eed);
   }
 
@@ -82,7 +85,11 @@ export function project(host: LoraHost, module: string, x: Tensor): Tensor {
 }
 
 /** Module paths (weight name minus ".weight") whose last component is one of the targets. */
-export function targetModulePaths(params: ParameterSet, targets: readonly string[], layers?: readonly number[]): string[] {
+export function targetModulePaths(
+  params: ParameterSet,
+  targets: readonly string[],
+  layers?: readonly number[],
+): string[] {
   const out: string[] = [];
   for (const [name, t] of params.byName) {
     if (!name.endsWith('.weight') || t.rank !== 2) continue;
@@ -101,9 +108,11 @@ export function targetModulePaths(params: ParameterSet, targets: readonly string
  */
 export function attachLora(host: LoraHost, options: Partial<LoraConfig> = {}, seed = 0): LoraLayers {
   const config: LoraConfig = { ...LORA_DEFAULTS, ...options };
-  if (!(Number.isInteger(config.r) && config.r > 0)) throw new Error(`LoRA: r must be a positive integer, got ${config.r}`);
+  if (!(Number.isInteger(config.r) && config.r > 0))
+    throw new Error(`LoRA: r must be a positive integer, got ${config.r}`);
   const modules = targetModulePaths(host.params, config.targetModules, config.layersToTransform);
-  if (modules.length === 0) throw new Error(`LoRA: no module matches target_modules [${config.targetModules.join(', ')}]`);
+  if (modules.length === 0)
+    throw new Error(`LoRA: no module matches target_modules [${config.targetModules.join(', ')}]`);
   const lora = new LoraLayers(config, seed);
   const rng = new Rng(seed);
   for (const module of modules) {
@@ -135,7 +144,8 @@ export function mergeLora(host: LoraHost): void {
       for (let k = 0; k < r; k++) {
         const coef = s * b.data[o * r + k];
         if (coef === 0) continue;
-        const row = o * inF, arow = k * inF;
+        const row = o * inF,
+          arow = k * inF;
         for (let i = 0; i < inF; i++) w.data[row + i] += coef * a.data[arow + i];
       }
     }

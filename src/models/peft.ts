@@ -21,7 +21,11 @@ export interface SaveAdapterOptions {
   fanInFanOut?: boolean;
 }
 
-export function saveLoraAdapter(dir: string, lora: LoraLayers, { baseModel = '', fanInFanOut }: SaveAdapterOptions = {}): void {
+export function saveLoraAdapter(
+  dir: string,
+  lora: LoraLayers,
+  { baseModel = '', fanInFanOut }: SaveAdapterOptions = {},
+): void {
   fanInFanOut ??= [...lora.adapters.keys()].some((m) => /\.(c_attn|c_fc|c_proj)$/.test(m));
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, NamedArray>();
@@ -33,10 +37,25 @@ export function saveLoraAdapter(dir: string, lora: LoraLayers, { baseModel = '',
   // The weights first: a folder whose config exists is complete.
   writeSafetensors(join(dir, 'adapter_model.safetensors'), tensors, { format: 'pt' });
   writeJsonAtomic(join(dir, 'adapter_config.json'), {
-    peft_type: 'LORA', task_type: 'CAUSAL_LM', base_model_name_or_path: baseModel, r, lora_alpha: alpha, lora_dropout: dropout,
-    target_modules: targetModules, bias: 'none', fan_in_fan_out: fanInFanOut, inference_mode: true, init_lora_weights: true,
-    modules_to_save: null, layers_to_transform: layersToTransform ?? null, layers_pattern: null, rank_pattern: {}, alpha_pattern: {},
-    use_rslora: false, use_dora: false, revision: null,
+    peft_type: 'LORA',
+    task_type: 'CAUSAL_LM',
+    base_model_name_or_path: baseModel,
+    r,
+    lora_alpha: alpha,
+    lora_dropout: dropout,
+    target_modules: targetModules,
+    bias: 'none',
+    fan_in_fan_out: fanInFanOut,
+    inference_mode: true,
+    init_lora_weights: true,
+    modules_to_save: null,
+    layers_to_transform: layersToTransform ?? null,
+    layers_pattern: null,
+    rank_pattern: {},
+    alpha_pattern: {},
+    use_rslora: false,
+    use_dora: false,
+    revision: null,
   });
 }
 
@@ -62,16 +81,22 @@ function readAdapterConfig(file: string): LoraConfig {
   }
   if (cfg.modules_to_save) refuse('modules_to_save', 'fully trained extra modules');
   const targets = cfg.target_modules;
-  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) refuse('target_modules', 'a list of module names is required');
+  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string'))
+    refuse('target_modules', 'a list of module names is required');
   const number = (field: string, fallback?: number): number => {
     const v = cfg[field] ?? fallback;
-    if (typeof v !== 'number') throw new Error(`${file}: field "${field}" should be a number, got ${JSON.stringify(cfg[field])}`);
+    if (typeof v !== 'number')
+      throw new Error(`${file}: field "${field}" should be a number, got ${JSON.stringify(cfg[field])}`);
     return v;
   };
   const layers = cfg.layers_to_transform;
-  if (layers !== undefined && layers !== null && !(Array.isArray(layers) && layers.every((l) => Number.isInteger(l)))) refuse('layers_to_transform', 'a list of layer indices is required');
+  if (layers !== undefined && layers !== null && !(Array.isArray(layers) && layers.every((l) => Number.isInteger(l))))
+    refuse('layers_to_transform', 'a list of layer indices is required');
   return {
-    r: number('r'), alpha: number('lora_alpha'), dropout: number('lora_dropout', 0), targetModules: targets as string[],
+    r: number('r'),
+    alpha: number('lora_alpha'),
+    dropout: number('lora_dropout', 0),
+    targetModules: targets as string[],
     ...(Array.isArray(layers) ? { layersToTransform: layers as number[] } : {}),
   };
 }
@@ -90,19 +115,27 @@ export function loadLoraAdapter(dir: string, host: LoraHost, seed = 0): LoraLaye
       const [out, inF] = host.params.get(`${module}.weight`).shape;
       const read = (part: 'lora_A' | 'lora_B', shape: number[]) => {
         // Older PEFT versions keep the adapter name in the key.
-        const key = [`${PREFIX}${module}.${part}.weight`, `${PREFIX}${module}.${part}.default.weight`].find((k) => names.has(k));
+        const key = [`${PREFIX}${module}.${part}.weight`, `${PREFIX}${module}.${part}.default.weight`].find((k) =>
+          names.has(k),
+        );
         if (!key) throw new Error(`${file.path}: tensor "${PREFIX}${module}.${part}.weight" is missing`);
         const t = file.read(key);
         if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {
-          throw new Error(`${file.path}: tensor "${key}" has shape [${t.shape.join(', ')}], the model expects [${shape.join(', ')}]`);
+          throw new Error(
+            `${file.path}: tensor "${key}" has shape [${t.shape.join(', ')}], the model expects [${shape.join(', ')}]`,
+          );
         }
         names.delete(key);
         return parameter(t.data, shape, key);
       };
       lora.adapters.set(module, { a: read('lora_A', [config.r, inF]), b: read('lora_B', [out, config.r]) });
     }
-    if (lora.adapters.size === 0) throw new Error(`${dir}: target_modules [${config.targetModules.join(", ")}] match no module of the model`);
-    if (names.size > 0) throw new Error(`${file.path}: tensors for modules the model does not have: ${[...names].slice(0, 3).join(', ')}`);
+    if (lora.adapters.size === 0)
+      throw new Error(`${dir}: target_modules [${config.targetModules.join(', ')}] match no module of the model`);
+    if (names.size > 0)
+      throw new Error(
+        `${file.path}: tensors for modules the model does not have: ${[...names].slice(0, 3).join(', ')}`,
+      );
   } finally {
     file.close();
   }

@@ -31,19 +31,29 @@ export function assignWeights(params: ParameterSet, tensors: TensorSource, sourc
   const remaining = new Set(tensors.names);
   for (const [name, p] of params.byName) {
     // GPT2Model checkpoints (without the LM head) drop the "transformer." prefix.
-    const key = available.has(name) ? name : gpt2 && available.has(name.replace(/^transformer\./, '')) ? name.replace(/^transformer\./, '') : null;
+    const key = available.has(name)
+      ? name
+      : gpt2 && available.has(name.replace(/^transformer\./, ''))
+        ? name.replace(/^transformer\./, '')
+        : null;
     if (!key) throw new Error(`${source}: tensor "${name}" is missing`);
     let t = tensors.read(key);
     if (gpt2 && CONV1D.test(name)) t = transpose2d(t);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new Error(`${source}: tensor "${key}" has shape [${t.shape.join(', ')}], the model expects [${p.shape.join(', ')}]`);
+      throw new Error(
+        `${source}: tensor "${key}" has shape [${t.shape.join(', ')}], the model expects [${p.shape.join(', ')}]`,
+      );
     }
     p.data.set(t.data);
     remaining.delete(key);
   }
   // Tied heads are sometimes saved anyway; buffers like attn.bias masks are not weights.
-  for (const name of remaining) if (/^lm_head\.weight$|\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$/.test(name)) remaining.delete(name);
-  if (remaining.size > 0) throw new Error(`${source}: unexpected tensors ${[...remaining].slice(0, 5).join(', ')}${remaining.size > 5 ? ', ...' : ''}`);
+  for (const name of remaining)
+    if (/^lm_head\.weight$|\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$/.test(name)) remaining.delete(name);
+  if (remaining.size > 0)
+    throw new Error(
+      `${source}: unexpected tensors ${[...remaining].slice(0, 5).join(', ')}${remaining.size > 5 ? ', ...' : ''}`,
+    );
 }
 
 export function loadPretrained(dir: string): PretrainedModel {
@@ -70,20 +80,42 @@ export function hfConfigOf(model: PretrainedModel): Record<string, unknown> {
   if (model instanceof Gpt2Model) {
     const c = model.config;
     return {
-      model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: c.vocabSize, n_positions: c.nPositions, n_embd: c.nEmbd,
-      n_layer: c.nLayer, n_head: c.nHead, n_inner: c.nInner ?? 4 * c.nEmbd, layer_norm_epsilon: c.layerNormEps ?? 1e-5,
-      activation_function: c.activation ?? 'gelu_new', tie_word_embeddings: c.tieWordEmbeddings !== false,
+      model_type: 'gpt2',
+      architectures: ['GPT2LMHeadModel'],
+      vocab_size: c.vocabSize,
+      n_positions: c.nPositions,
+      n_embd: c.nEmbd,
+      n_layer: c.nLayer,
+      n_head: c.nHead,
+      n_inner: c.nInner ?? 4 * c.nEmbd,
+      layer_norm_epsilon: c.layerNormEps ?? 1e-5,
+      activation_function: c.activation ?? 'gelu_new',
+      tie_word_embeddings: c.tieWordEmbeddings !== false,
     };
   }
   const c = model.config;
-  const variant = c.attentionBias || c.scaleEmbeddings || c.sandwichNorms || c.slidingWindow || c.ropeInterleaved || c.ropeScaling;
-  if (variant) throw new Error('hfConfigOf: only plain Llama configurations are written (no family variants, no rope scaling, HF rotary layout)');
+  const variant =
+    c.attentionBias || c.scaleEmbeddings || c.sandwichNorms || c.slidingWindow || c.ropeInterleaved || c.ropeScaling;
+  if (variant)
+    throw new Error(
+      'hfConfigOf: only plain Llama configurations are written (no family variants, no rope scaling, HF rotary layout)',
+    );
   return {
-    model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: c.vocabSize, hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers, num_attention_heads: c.numHeads,
-    num_key_value_heads: c.numKvHeads ?? c.numHeads, head_dim: model.headDim, max_position_embeddings: c.maxPositions,
-    rope_theta: c.ropeTheta ?? 10000, rms_norm_eps: c.rmsNormEps ?? 1e-5, tie_word_embeddings: c.tieWordEmbeddings ?? false,
-    hidden_act: c.hiddenAct ?? 'silu', torch_dtype: 'float32',
+    model_type: 'llama',
+    architectures: ['LlamaForCausalLM'],
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads ?? c.numHeads,
+    head_dim: model.headDim,
+    max_position_embeddings: c.maxPositions,
+    rope_theta: c.ropeTheta ?? 10000,
+    rms_norm_eps: c.rmsNormEps ?? 1e-5,
+    tie_word_embeddings: c.tieWordEmbeddings ?? false,
+    hidden_act: c.hiddenAct ?? 'silu',
+    torch_dtype: 'float32',
   };
 }
 

@@ -16,7 +16,9 @@ export interface DemoOptions {
   overrides?: DeepPartial<GridConfig>;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 /**
  * The demo's scale, chosen so that three arms fit in 15 minutes on 2 cores: an 800-sample pool, 128-token
@@ -28,7 +30,14 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] 
 export const DEMO_GRID: DeepPartial<GridConfig> = {
   run_dir: 'runs/demo',
   world: { pool_size: 800, eval_harmful: 200, eval_task: 200 },
-  grid: { selector: ['full', 'random', 'pharmacist'], ratio: [0.4], defense: ['sft'], task: ['agnews'], n: [500], p: [0.1] },
+  grid: {
+    selector: ['full', 'random', 'pharmacist'],
+    ratio: [0.4],
+    defense: ['sft'],
+    task: ['agnews'],
+    n: [500],
+    p: [0.1],
+  },
   select: { max_length: 128 },
   align: { max_length: 128 },
   attack: { max_length: 128, lr: 7e-4 },
@@ -37,7 +46,15 @@ export const DEMO_GRID: DeepPartial<GridConfig> = {
 
 function merge<T>(base: T, over: unknown): T {
   if (over === undefined) return base;
-  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over as T;
+  if (
+    typeof base !== 'object' ||
+    base === null ||
+    Array.isArray(base) ||
+    typeof over !== 'object' ||
+    over === null ||
+    Array.isArray(over)
+  )
+    return over as T;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
   return out as T;
@@ -48,7 +65,10 @@ export function demoConfig(options: DemoOptions): GridConfig {
   return resolveGridConfig(merge(merge(DEMO_GRID, { grid: { seed: seeds } }), options.overrides), 'demo');
 }
 
-export async function runDemo(options: DemoOptions, log: (line: string) => void = console.log): Promise<{ arms: ArmSummary[]; config: GridConfig }> {
+export async function runDemo(
+  options: DemoOptions,
+  log: (line: string) => void = console.log,
+): Promise<{ arms: ArmSummary[]; config: GridConfig }> {
   const config = demoConfig(options);
   const { results, seconds } = await runGrid(config, log);
   const arms = summarize(results);

@@ -18,11 +18,19 @@ export interface TextCompletion {
   stopped: boolean;
 }
 
-export function generateText(bundle: ModelBundle, prompts: readonly string[], options: TextGenerationOptions = {}): TextCompletion[] {
+export function generateText(
+  bundle: ModelBundle,
+  prompts: readonly string[],
+  options: TextGenerationOptions = {},
+): TextCompletion[] {
   const { alpaca = false, profile, ...generation } = options;
   const texts = prompts.map((p) => (alpaca ? alpacaPrompt({ instruction: p }, profile) : p));
   const ids = texts.map((t) => bundle.tokenizer.encode(t));
-  const out = generate(bundle.model, ids, { eosTokenIds: bundle.eosTokenIds, padTokenId: bundle.eosTokenIds[0] ?? 0, ...generation });
+  const out = generate(bundle.model, ids, {
+    eosTokenIds: bundle.eosTokenIds,
+    padTokenId: bundle.eosTokenIds[0] ?? 0,
+    ...generation,
+  });
   return prompts.map((prompt, i) => ({
     prompt,
     completion: bundle.tokenizer.decode(out.tokens[i], { skipSpecialTokens: true }),

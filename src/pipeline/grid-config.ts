@@ -33,9 +33,40 @@ export interface GridConfig {
   stages_dir: string | null;
   report: boolean;
   workers: number;
-  world: { pool_size: number; validation_size: number; harmful_size: number; eval_harmful: number; eval_task: number; plant: { corrupted: number; mismatched: number; benign: number } };
-  grid: { selector: string[]; ratio: number[]; defense: string[]; task: string[]; n: number[]; p: number[]; seed: number[] };
-  select: { max_length: number; pharmacist: { epochs: number; lambda: number; alpha: number; inner_lr: number; selector_lr: number; batch_size: number; eval_batch_size: number; safety: string; weight_form: string; upper_every: number; warmup_epochs: number; warmup_lr: number } };
+  world: {
+    pool_size: number;
+    validation_size: number;
+    harmful_size: number;
+    eval_harmful: number;
+    eval_task: number;
+    plant: { corrupted: number; mismatched: number; benign: number };
+  };
+  grid: {
+    selector: string[];
+    ratio: number[];
+    defense: string[];
+    task: string[];
+    n: number[];
+    p: number[];
+    seed: number[];
+  };
+  select: {
+    max_length: number;
+    pharmacist: {
+      epochs: number;
+      lambda: number;
+      alpha: number;
+      inner_lr: number;
+      selector_lr: number;
+      batch_size: number;
+      eval_batch_size: number;
+      safety: string;
+      weight_form: string;
+      upper_every: number;
+      warmup_epochs: number;
+      warmup_lr: number;
+    };
+  };
   align: TrainingKnobs;
   attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
   eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
@@ -43,10 +74,32 @@ export interface GridConfig {
   defenses: Record<TunableDefense, Record<string, number>>;
 }
 
-const int = (min: number, def: number, description: string) => ({ type: 'integer', minimum: min, default: def, description });
-const num = (def: number, description: string, extra: object = { exclusiveMinimum: 0 }) => ({ type: 'number', ...extra, default: def, description });
-const list = (items: object, def: unknown[], description: string) => ({ type: 'array', items, minItems: 1, default: def, description });
-const object = (properties: Record<string, object>, description: string) => ({ type: 'object', properties, additionalProperties: false, default: {}, description });
+const int = (min: number, def: number, description: string) => ({
+  type: 'integer',
+  minimum: min,
+  default: def,
+  description,
+});
+const num = (def: number, description: string, extra: object = { exclusiveMinimum: 0 }) => ({
+  type: 'number',
+  ...extra,
+  default: def,
+  description,
+});
+const list = (items: object, def: unknown[], description: string) => ({
+  type: 'array',
+  items,
+  minItems: 1,
+  default: def,
+  description,
+});
+const object = (properties: Record<string, object>, description: string) => ({
+  type: 'object',
+  properties,
+  additionalProperties: false,
+  default: {},
+  description,
+});
 
 function training(d: { epochs: number; lr: number }, what: string) {
   return {
@@ -62,66 +115,135 @@ const P = PHARMACIST_DEFAULTS;
 const PS = PHARMACIST_SELECTOR_DEFAULTS;
 const W = WORLD_DEFAULTS;
 export const GRID_SCHEMA = {
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   properties: {
     model: { type: 'string', default: 'assets/base', description: 'base model folder (Hugging Face layout)' },
-    run_dir: { type: 'string', default: 'runs/grid', description: 'results store (results.json), report, and the stage cache unless stages_dir is set' },
-    stages_dir: { type: ['string', 'null'], default: null, description: 'stage cache; null: run_dir/stages. Grids sharing one compute each stage they have in common once' },
+    run_dir: {
+      type: 'string',
+      default: 'runs/grid',
+      description: 'results store (results.json), report, and the stage cache unless stages_dir is set',
+    },
+    stages_dir: {
+      type: ['string', 'null'],
+      default: null,
+      description: 'stage cache; null: run_dir/stages. Grids sharing one compute each stage they have in common once',
+    },
     report: { type: 'boolean', default: true, description: 'write report.md and report.html when the grid finishes' },
-    workers: int(0, 0, 'processes running independent groups of cells side by side (one per selector, seed and defense), threads shared among them; 0: as many as cores allow'),
-    world: object({
-      pool_size: int(1, W.poolSize, 'alignment pool size'),
-      validation_size: int(1, W.validationSize, 'validation set size'),
-      harmful_size: int(1, W.harmfulSize, 'harmful set size (selector, harmful-loss curve)'),
-      eval_harmful: int(1, W.evalHarmfulSize, 'harmful evaluation prompts'),
-      eval_task: int(1, W.evalTaskSize, 'task test items'),
-      plant: object({
-        corrupted: num(0, 'fraction of the pool replaced by word-shuffled answers', { minimum: 0, maximum: 1 }),
-        mismatched: num(0, 'fraction replaced by answers to other prompts', { minimum: 0, maximum: 1 }),
-        benign: num(0, 'fraction replaced by benign Alpaca Q&A', { minimum: 0, maximum: 1 }),
-      }, 'planted low-quality samples, for scoring rankings against known labels'),
-    }, 'the embedded world (its seed comes from grid.seed)'),
-    grid: object({
-      selector: list({ enum: [...SELECTOR_NAMES] }, ['full', 'random', 'pharmacist'], 'selectors'),
-      ratio: list({ type: 'number', exclusiveMinimum: 0, maximum: 1 }, [0.4], 'kept fractions of the pool (full ignores it)'),
-      defense: list({ enum: [...DEFENSE_NAMES] }, ['sft'], 'alignment defenses'),
-      task: list({ enum: [...TASK_NAMES] }, [W.task], 'fine-tuning tasks'),
-      n: list({ type: 'integer', minimum: 1 }, [W.finetuneSize], 'fine-tuning samples'),
-      p: list({ type: 'number', minimum: 0, maximum: 1 }, [W.harmfulRatio], 'harmful ratios'),
-      seed: list({ type: 'integer', minimum: 0 }, [0], 'seeds (world draw and training)'),
-    }, 'every combination of these lists is one cell'),
-    select: object({
-      max_length: int(8, 256, 'truncation in tokens for model-based selectors'),
-      pharmacist: object({
-        epochs: int(1, P.epochs, 'passes over the pool'),
-        lambda: num(P.lambda, 'weight of the safety-critical term', { minimum: 0 }),
-        alpha: num(P.alpha, 'norm of the simulated harmful step', { minimum: 0 }),
-        inner_lr: num(P.innerLr, 'lower-level SGD learning rate eta'),
-        selector_lr: num(P.selectorLr, 'Adam learning rate on the logits'),
-        batch_size: int(1, P.batchSize, 'pool samples per lower step'),
-        eval_batch_size: int(1, P.evalBatchSize, 'validation / harmful samples per upper gradient'),
-        safety: { enum: ['simulated', 'plain', 'none'], default: P.safety, description: 'safety-critical term S' },
-        weight_form: { enum: ['softmax', 'sigmoid'], default: P.weightForm, description: 'sample weights from logits' },
-        upper_every: int(1, P.upperEvery, 'recompute grad F every this many steps'),
-        warmup_epochs: int(0, PS.warmupEpochs, 'epochs of SFT on the pool before the bilevel pass (0: start from a fresh adapter)'),
-        warmup_lr: num(PS.warmupLr, 'warm-up learning rate'),
-      }, 'the Pharmacist selector'),
-    }, 'selection'),
-    align: object(training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'), 'alignment (SFT with LoRA, merged before the attack)'),
-    attack: object({
-      ...training({ epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }, 'attack'),
-      flow: { enum: ['auto', 'double', 'single'], default: 'auto', description: 'auto: what the defense calls for (single for booster, else double); double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter' },
-    }, 'harmful fine-tuning'),
-    eval: object({
-      judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
-      url: { type: ['string', 'null'], default: null, description: 'http judge: OpenAI-compatible base URL' },
-      max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
-      probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
-    }, 'evaluation'),
-    defenses: object(Object.fromEntries(Object.entries(DEFENSE_DEFAULTS).map(([defense, knobs]) => [defense, object(
-      Object.fromEntries(Object.entries(knobs).map(([knob, value]) => [snake(knob), isCountKnob(knob) ? int(1, value, `${defense} ${knob}`) : num(value, `${defense} ${knob}`, { minimum: 0 })])),
-      `the ${defense} defense (src/defenses/${defense}.ts documents each knob and its default)`,
-    )])), 'defense knobs (vaccine, repnoise, booster, tvaccine, lisa), each defaulting to the value its module documents'),
+    workers: int(
+      0,
+      0,
+      'processes running independent groups of cells side by side (one per selector, seed and defense), threads shared among them; 0: as many as cores allow',
+    ),
+    world: object(
+      {
+        pool_size: int(1, W.poolSize, 'alignment pool size'),
+        validation_size: int(1, W.validationSize, 'validation set size'),
+        harmful_size: int(1, W.harmfulSize, 'harmful set size (selector, harmful-loss curve)'),
+        eval_harmful: int(1, W.evalHarmfulSize, 'harmful evaluation prompts'),
+        eval_task: int(1, W.evalTaskSize, 'task test items'),
+        plant: object(
+          {
+            corrupted: num(0, 'fraction of the pool replaced by word-shuffled answers', { minimum: 0, maximum: 1 }),
+            mismatched: num(0, 'fraction replaced by answers to other prompts', { minimum: 0, maximum: 1 }),
+            benign: num(0, 'fraction replaced by benign Alpaca Q&A', { minimum: 0, maximum: 1 }),
+          },
+          'planted low-quality samples, for scoring rankings against known labels',
+        ),
+      },
+      'the embedded world (its seed comes from grid.seed)',
+    ),
+    grid: object(
+      {
+        selector: list({ enum: [...SELECTOR_NAMES] }, ['full', 'random', 'pharmacist'], 'selectors'),
+        ratio: list(
+          { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+          [0.4],
+          'kept fractions of the pool (full ignores it)',
+        ),
+        defense: list({ enum: [...DEFENSE_NAMES] }, ['sft'], 'alignment defenses'),
+        task: list({ enum: [...TASK_NAMES] }, [W.task], 'fine-tuning tasks'),
+        n: list({ type: 'integer', minimum: 1 }, [W.finetuneSize], 'fine-tuning samples'),
+        p: list({ type: 'number', minimum: 0, maximum: 1 }, [W.harmfulRatio], 'harmful ratios'),
+        seed: list({ type: 'integer', minimum: 0 }, [0], 'seeds (world draw and training)'),
+      },
+      'every combination of these lists is one cell',
+    ),
+    select: object(
+      {
+        max_length: int(8, 256, 'truncation in tokens for model-based selectors'),
+        pharmacist: object(
+          {
+            epochs: int(1, P.epochs, 'passes over the pool'),
+            lambda: num(P.lambda, 'weight of the safety-critical term', { minimum: 0 }),
+            alpha: num(P.alpha, 'norm of the simulated harmful step', { minimum: 0 }),
+            inner_lr: num(P.innerLr, 'lower-level SGD learning rate eta'),
+            selector_lr: num(P.selectorLr, 'Adam learning rate on the logits'),
+            batch_size: int(1, P.batchSize, 'pool samples per lower step'),
+            eval_batch_size: int(1, P.evalBatchSize, 'validation / harmful samples per upper gradient'),
+            safety: { enum: ['simulated', 'plain', 'none'], default: P.safety, description: 'safety-critical term S' },
+            weight_form: {
+              enum: ['softmax', 'sigmoid'],
+              default: P.weightForm,
+              description: 'sample weights from logits',
+            },
+            upper_every: int(1, P.upperEvery, 'recompute grad F every this many steps'),
+            warmup_epochs: int(
+              0,
+              PS.warmupEpochs,
+              'epochs of SFT on the pool before the bilevel pass (0: start from a fresh adapter)',
+            ),
+            warmup_lr: num(PS.warmupLr, 'warm-up learning rate'),
+          },
+          'the Pharmacist selector',
+        ),
+      },
+      'selection',
+    ),
+    align: object(
+      training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'),
+      'alignment (SFT with LoRA, merged before the attack)',
+    ),
+    attack: object(
+      {
+        ...training({ epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }, 'attack'),
+        flow: {
+          enum: ['auto', 'double', 'single'],
+          default: 'auto',
+          description:
+            'auto: what the defense calls for (single for booster, else double); double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
+        },
+      },
+      'harmful fine-tuning',
+    ),
+    eval: object(
+      {
+        judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
+        url: { type: ['string', 'null'], default: null, description: 'http judge: OpenAI-compatible base URL' },
+        max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
+        probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
+      },
+      'evaluation',
+    ),
+    defenses: object(
+      Object.fromEntries(
+        Object.entries(DEFENSE_DEFAULTS).map(([defense, knobs]) => [
+          defense,
+          object(
+            Object.fromEntries(
+              Object.entries(knobs).map(([knob, value]) => [
+                snake(knob),
+                isCountKnob(knob)
+                  ? int(1, value, `${defense} ${knob}`)
+                  : num(value, `${defense} ${knob}`, { minimum: 0 }),
+              ]),
+            ),
+            `the ${defense} defense (src/defenses/${defense}.ts documents each knob and its default)`,
+          ),
+        ]),
+      ),
+      'defense knobs (vaccine, repnoise, booster, tvaccine, lisa), each defaulting to the value its module documents',
+    ),
   },
 } as const;
 
@@ -160,7 +282,10 @@ export function loadGridConfig(file: string): GridConfig {
   const copy = structuredClone(value);
   if (!validate(copy)) {
     const error = validate.errors![0];
-    const path = error.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const path = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
     // Point at the offending node, or at its parent when the field is missing.
     let node: unknown;
     for (let depth = path.length; depth >= 0 && !node; depth--) node = doc.getIn(path.slice(0, depth), true);
@@ -173,8 +298,10 @@ export function loadGridConfig(file: string): GridConfig {
 
 function describe(error: ErrorObject): string {
   const field = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-  if (error.keyword === 'additionalProperties') return `${field === '(top level)' ? '' : `${field}: `}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
-  if (error.keyword === 'enum') return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (error.keyword === 'additionalProperties')
+    return `${field === '(top level)' ? '' : `${field}: `}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  if (error.keyword === 'enum')
+    return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `field "${field}" ${error.message}`;
 }
 
@@ -189,8 +316,13 @@ export function stagesDir(config: Pick<GridConfig, 'run_dir' | 'stages_dir'>): s
  */
 export function presetConfigs(name: string): string[] {
   const configs = join(dataDir(), '..', 'configs');
-  const file = join(configs, `reproduce-${name}.yaml`), folder = join(configs, `reproduce-${name}`);
+  const file = join(configs, `reproduce-${name}.yaml`),
+    folder = join(configs, `reproduce-${name}`);
   if (existsSync(file)) return [file];
-  if (existsSync(folder)) return readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(folder, f));
+  if (existsSync(folder))
+    return readdirSync(folder)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => join(folder, f));
   throw new Error(`no preset "${name}": neither ${file} nor ${folder}/ exists`);
 }

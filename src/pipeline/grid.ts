@@ -64,11 +64,16 @@ export interface CellResult extends GridCell {
 /** Every combination, seeds outermost (a finished seed is a complete comparison); full appears once per ratio list. */
 export function gridCells(grid: GridConfig['grid']): GridCell[] {
   const cells: GridCell[] = [];
-  for (const seed of grid.seed) for (const task of grid.task) for (const n of grid.n) for (const p of grid.p) {
-    for (const defense of grid.defense) for (const selector of grid.selector) {
-      for (const ratio of selector === 'full' ? [1] : grid.ratio) cells.push({ selector, ratio, defense, task, n, p, seed });
-    }
-  }
+  for (const seed of grid.seed)
+    for (const task of grid.task)
+      for (const n of grid.n)
+        for (const p of grid.p) {
+          for (const defense of grid.defense)
+            for (const selector of grid.selector) {
+              for (const ratio of selector === 'full' ? [1] : grid.ratio)
+                cells.push({ selector, ratio, defense, task, n, p, seed });
+            }
+        }
   return cells;
 }
 
@@ -76,22 +81,45 @@ export function gridCells(grid: GridConfig['grid']): GridCell[] {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
 }
 
 export function stageKey(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(parts))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(parts)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function sft(knobs: TrainingKnobs, seed: number): Partial<SftConfig> {
-  return { epochs: knobs.epochs, lr: knobs.lr, batchSize: knobs.batch_size, maxLength: knobs.max_length, seed, lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank } };
+  return {
+    epochs: knobs.epochs,
+    lr: knobs.lr,
+    batchSize: knobs.batch_size,
+    maxLength: knobs.max_length,
+    seed,
+    lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank },
+  };
 }
 
 function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<PharmacistSelectorConfig> {
   return {
-    epochs: c.epochs, lambda: c.lambda, alpha: c.alpha, innerLr: c.inner_lr, selectorLr: c.selector_lr, batchSize: c.batch_size,
-    evalBatchSize: c.eval_batch_size, safety: c.safety as PharmacistSelectorConfig['safety'], weightForm: c.weight_form as PharmacistSelectorConfig['weightForm'], upperEvery: c.upper_every,
-    warmupEpochs: c.warmup_epochs, warmupLr: c.warmup_lr,
+    epochs: c.epochs,
+    lambda: c.lambda,
+    alpha: c.alpha,
+    innerLr: c.inner_lr,
+    selectorLr: c.selector_lr,
+    batchSize: c.batch_size,
+    evalBatchSize: c.eval_batch_size,
+    safety: c.safety as PharmacistSelectorConfig['safety'],
+    weightForm: c.weight_form as PharmacistSelectorConfig['weightForm'],
+    upperEvery: c.upper_every,
+    warmupEpochs: c.warmup_epochs,
+    warmupLr: c.warmup_lr,
   };
 }
 
@@ -99,20 +127,64 @@ function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<Pharm
  * The stage folders of a cell, named by the content hash of everything each stage depends on. The attack's
  * flow under 'auto' comes from the alignment stage's done.json (null while the alignment is not done).
  */
-export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeName: string): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
+export function stageDirs(
+  config: GridConfig,
+  cell: GridCell,
+  modelHash: string,
+  judgeName: string,
+): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
-  const selectKey = stageKey({ stage: 'select', modelHash, selector: cell.selector, seed: cell.seed, world: config.world, maxLength: config.select.max_length, pharmacist });
+  const selectKey = stageKey({
+    stage: 'select',
+    modelHash,
+    selector: cell.selector,
+    seed: cell.seed,
+    world: config.world,
+    maxLength: config.select.max_length,
+    pharmacist,
+  });
   // Lisa aligns with plain SFT and defends during the attack, so its knobs belong to the attack's key.
   const lisa = cell.defense === 'lisa' ? defenseOptionsOf(config, 'lisa') : null;
-  const alignKey = stageKey({ stage: 'align', selectKey, ratio: cell.ratio, defense: cell.defense, defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense), align: config.align, seed: cell.seed });
+  const alignKey = stageKey({
+    stage: 'align',
+    selectKey,
+    ratio: cell.ratio,
+    defense: cell.defense,
+    defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense),
+    align: config.align,
+    seed: cell.seed,
+  });
   const dir = stagesDir(config);
-  const select = join(dir, `select-${selectKey}`), align = join(dir, `align-${alignKey}`);
+  const select = join(dir, `select-${selectKey}`),
+    align = join(dir, `align-${alignKey}`);
   const alignDone = join(align, 'done.json');
-  const flow = config.attack.flow !== 'auto' ? config.attack.flow : existsSync(alignDone) ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double') : null;
+  const flow =
+    config.attack.flow !== 'auto'
+      ? config.attack.flow
+      : existsSync(alignDone)
+        ? (JSON.parse(readFileSync(alignDone, 'utf8')).flow ?? 'double')
+        : null;
   if (flow === null) return { select, align, flow, attack: null, eval: null };
-  const attackKey = stageKey({ stage: 'attack', alignKey, lisa, flow, task: cell.task, n: cell.n, p: cell.p, attack: config.attack, probe: config.eval.probe_prompts, judge: judgeName, evalHarmful: config.world.eval_harmful });
-  const evalKey = stageKey({ stage: 'eval', attackKey, eval: config.eval, sizes: [config.world.eval_harmful, config.world.eval_task] });
+  const attackKey = stageKey({
+    stage: 'attack',
+    alignKey,
+    lisa,
+    flow,
+    task: cell.task,
+    n: cell.n,
+    p: cell.p,
+    attack: config.attack,
+    probe: config.eval.probe_prompts,
+    judge: judgeName,
+    evalHarmful: config.world.eval_harmful,
+  });
+  const evalKey = stageKey({
+    stage: 'eval',
+    attackKey,
+    eval: config.eval,
+    sizes: [config.world.eval_harmful, config.world.eval_task],
+  });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
 }
 
@@ -144,10 +216,16 @@ export interface WorkGroup {
  */
 export function independentGroups(grid: GridConfig['grid']): WorkGroup[] {
   const groups: WorkGroup[] = [];
-  for (const seed of grid.seed) for (const selector of grid.selector) {
-    const first = groups.length;
-    grid.defense.forEach((defense, d) => groups.push({ grid: { ...grid, seed: [seed], selector: [selector], defense: [defense] }, after: d === 0 ? null : first }));
-  }
+  for (const seed of grid.seed)
+    for (const selector of grid.selector) {
+      const first = groups.length;
+      grid.defense.forEach((defense, d) =>
+        groups.push({
+          grid: { ...grid, seed: [seed], selector: [selector], defense: [defense] },
+          after: d === 0 ? null : first,
+        }),
+      );
+    }
   return groups;
 }
 
@@ -155,13 +233,21 @@ export function independentGroups(grid: GridConfig['grid']): WorkGroup[] {
  * The next group a free worker takes (undefined: none is ready yet): of the groups whose selection is done, the
  * ones other groups wait for first, so that the waiting ones are not left to run last, one worker idle.
  */
-export function nextGroup(groups: readonly WorkGroup[], pending: ReadonlySet<number>, finished: readonly boolean[]): number | undefined {
+export function nextGroup(
+  groups: readonly WorkGroup[],
+  pending: ReadonlySet<number>,
+  finished: readonly boolean[],
+): number | undefined {
   const ready = [...pending].filter((j) => groups[j].after === null || finished[groups[j].after!]);
   return ready.find((j) => groups.some((g) => g.after === j)) ?? ready[0];
 }
 
 /** How many worker processes and threads each: workers 0 means one per core, as groups allow. */
-export function workerPlan(config: GridConfig, groups: number, cores = availableParallelism()): { workers: number; threads: number } {
+export function workerPlan(
+  config: GridConfig,
+  groups: number,
+  cores = availableParallelism(),
+): { workers: number; threads: number } {
   const workers = Math.max(1, Math.min(groups, config.workers > 0 ? config.workers : cores));
   return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
 }
@@ -171,7 +257,12 @@ export function workerPlan(config: GridConfig, groups: number, cores = available
  * set), their output prefixed; a group starts once the group it waits for has finished. Resolves when all
  * are done, rejects if one fails.
  */
-async function runGroupsInWorkers(config: GridConfig, groups: readonly WorkGroup[], plan: { workers: number; threads: number }, log: (line: string) => void): Promise<void> {
+async function runGroupsInWorkers(
+  config: GridConfig,
+  groups: readonly WorkGroup[],
+  plan: { workers: number; threads: number },
+  log: (line: string) => void,
+): Promise<void> {
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const dir = join(config.run_dir, 'workers');
   mkdirSync(dir, { recursive: true });
@@ -186,17 +277,28 @@ async function runGroupsInWorkers(config: GridConfig, groups: readonly WorkGroup
     writeJsonAtomic(file, { ...config, workers: 1, grid: group, report: false });
     log(`[${name}] started (${plan.threads} thread${plan.threads > 1 ? 's' : ''})`);
     return new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, 'run', file], { env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cli, 'run', file], {
+        env: { ...process.env, PHARMACIST_THREADS: String(plan.threads) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       // Whole lines only: a chunk may end mid-line.
-      for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => { if (line.trim()) log(`[${name}] ${line}`); });
+      for (const stream of [child.stdout, child.stderr])
+        createInterface({ input: stream }).on('line', (line) => {
+          if (line.trim()) log(`[${name}] ${line}`);
+        });
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`)),
+      );
     });
   };
   const worker = async (): Promise<void> => {
     while (pending.size > 0) {
       const i = nextGroup(groups, pending, finished);
-      if (i === undefined) { await new Promise<void>((r) => waiting.push(r)); continue; }
+      if (i === undefined) {
+        await new Promise<void>((r) => waiting.push(r));
+        continue;
+      }
       pending.delete(i);
       await runOne(i);
       finished[i] = true;
@@ -212,9 +314,14 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
   const t0 = performance.now();
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
   const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
-  const done = (g: GridConfig['grid']) => gridCells(g).every((cell) => { const e = stageDirs(config, cell, modelHash, judge.name).eval; return e !== null && existsSync(join(e, 'done.json')); });
+  const done = (g: GridConfig['grid']) =>
+    gridCells(g).every((cell) => {
+      const e = stageDirs(config, cell, modelHash, judge.name).eval;
+      return e !== null && existsSync(join(e, 'done.json'));
+    });
   // A group whose selection stage is already done need not wait for the group that would compute it.
-  const selectionDone = (g: GridConfig['grid']) => gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.name).select, 'done.json')));
+  const selectionDone = (g: GridConfig['grid']) =>
+    gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.name).select, 'done.json')));
   const groups: WorkGroup[] = [];
   const position = new Map<number, number>(); // a kept group's index in all -> in groups (`after` points backwards)
   independentGroups(config.grid).forEach((g, i) => {
@@ -225,15 +332,24 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
   });
   const plan = workerPlan(config, groups.length);
   if (plan.workers > 1) {
-    log(`running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`);
+    log(
+      `running ${groups.length} independent groups of cells in ${plan.workers} processes, ${plan.threads} thread(s) each`,
+    );
     await runGroupsInWorkers(config, groups, plan, log);
   }
   const cells = gridCells(config.grid);
   const worlds = new Map<string, World>();
   const worldFor = (cell: GridCell): World => {
     const w: WorldConfig = {
-      seed: cell.seed, poolSize: config.world.pool_size, validationSize: config.world.validation_size, harmfulSize: config.world.harmful_size,
-      task: cell.task as TaskName, finetuneSize: cell.n, harmfulRatio: cell.p, evalHarmfulSize: config.world.eval_harmful, evalTaskSize: config.world.eval_task,
+      seed: cell.seed,
+      poolSize: config.world.pool_size,
+      validationSize: config.world.validation_size,
+      harmfulSize: config.world.harmful_size,
+      task: cell.task as TaskName,
+      finetuneSize: cell.n,
+      harmfulRatio: cell.p,
+      evalHarmfulSize: config.world.eval_harmful,
+      evalTaskSize: config.world.eval_task,
       plant: config.world.plant,
     };
     const id = JSON.stringify(w);
@@ -241,71 +357,144 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     return worlds.get(id)!;
   };
   const results: CellResult[] = [];
-  let computed = 0, computeSeconds = 0;
-  const store = (status: string) => writeJsonAtomic(join(config.run_dir, 'results.json'), {
-    kind: 'grid', status, config, environment: describeEnvironment(), model: { path: config.model, sha256: modelHash }, judge: judge.name,
-    cells: cells.length, results, seconds: (performance.now() - t0) / 1000,
-  });
+  let computed = 0,
+    computeSeconds = 0;
+  const store = (status: string) =>
+    writeJsonAtomic(join(config.run_dir, 'results.json'), {
+      kind: 'grid',
+      status,
+      config,
+      environment: describeEnvironment(),
+      model: { path: config.model, sha256: modelHash },
+      judge: judge.name,
+      cells: cells.length,
+      results,
+      seconds: (performance.now() - t0) / 1000,
+    });
 
   for (const [index, cell] of cells.entries()) {
     const cellStart = performance.now();
     const remaining = cells.length - index;
     const eta = computed > 0 ? `, ETA ≤ ${formatSeconds((computeSeconds / computed) * remaining)}` : '';
-    log(`== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} + ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`);
+    log(
+      `== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} + ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`,
+    );
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
     const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
     const { select: selectDir, align: alignDir } = stageDirs(config, cell, modelHash, judge.name);
     const selected = await stage(selectDir, async () => {
-      const r = await runSelect({
-        ...SELECT_DEFAULTS, method: cell.selector, ratio: 1, model: config.model, seed: cell.seed, maxLength: config.select.max_length, outDir: selectDir,
-        world: { poolSize: config.world.pool_size, validationSize: config.world.validation_size, harmfulSize: config.world.harmful_size }, plant: config.world.plant,
-        pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
-      }, stageLog);
+      const r = await runSelect(
+        {
+          ...SELECT_DEFAULTS,
+          method: cell.selector,
+          ratio: 1,
+          model: config.model,
+          seed: cell.seed,
+          maxLength: config.select.max_length,
+          outDir: selectDir,
+          world: {
+            poolSize: config.world.pool_size,
+            validationSize: config.world.validation_size,
+            harmfulSize: config.world.harmful_size,
+          },
+          plant: config.world.plant,
+          pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
+        },
+        stageLog,
+      );
       return { scores: r.scores, seconds: r.seconds };
     });
     const kept = topK(selected.value.scores, subsetSize(world.pool.length, { ratio: cell.ratio }));
     const subset = kept.map((i) => asInstruction(world.pool[i]));
     const planted = plantedReport(world.pool, kept);
     const refusals = refusalShare(world.pool, kept);
-    if (kept.length < world.pool.length) stageLog(`kept ${kept.length}: ${(100 * refusals).toFixed(1)}% refusals (pool ${(100 * refusalShare(world.pool, world.pool.map((_, i) => i))).toFixed(1)}%)`);
+    if (kept.length < world.pool.length)
+      stageLog(
+        `kept ${kept.length}: ${(100 * refusals).toFixed(1)}% refusals (pool ${(
+          100 *
+          refusalShare(
+            world.pool,
+            world.pool.map((_, i) => i),
+          )
+        ).toFixed(1)}%)`,
+      );
 
     const aligned = await stage(alignDir, () => {
       const r = alignStage({
-        model: config.model, outDir: alignDir, sft: sft(config.align, cell.seed), records: subset, validation: world.validation.map(asInstruction),
-        defense: cell.defense, defenseOptions: defenseOptionsOf(config, cell.defense), harmful: world.harmful.map(asInstruction), log: stageLog,
+        model: config.model,
+        outDir: alignDir,
+        sft: sft(config.align, cell.seed),
+        records: subset,
+        validation: world.validation.map(asInstruction),
+        defense: cell.defense,
+        defenseOptions: defenseOptionsOf(config, cell.defense),
+        harmful: world.harmful.map(asInstruction),
+        log: stageLog,
       });
       return { seconds: r.seconds, flow: r.flow };
     });
 
     // The alignment is done now, so its flow, and with it the attack's and evaluation's folders, are known.
     const after = stageDirs(config, cell, modelHash, judge.name);
-    const flow = after.flow!, attackDir = after.attack!, evalDir = after.eval!;
-    const probe = config.eval.probe_prompts > 0
-      ? { prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt), judge, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens }
-      : undefined;
+    const flow = after.flow!,
+      attackDir = after.attack!,
+      evalDir = after.eval!;
+    const probe =
+      config.eval.probe_prompts > 0
+        ? {
+            prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt),
+            judge,
+            profile: SELECT_DEFAULTS.profile,
+            maxNewTokens: config.eval.max_new_tokens,
+          }
+        : undefined;
     const attacked = await stage(attackDir, async () => {
       const r = await attackStage({
-        model: config.model, outDir: attackDir, alignAdapter: join(alignDir, 'adapter'), flow, sft: sft(config.attack, cell.seed + 1),
-        records: world.finetune, harmful: world.harmful.slice(0, 200).map(asInstruction), probe, log: stageLog,
+        model: config.model,
+        outDir: attackDir,
+        alignAdapter: join(alignDir, 'adapter'),
+        flow,
+        sft: sft(config.attack, cell.seed + 1),
+        records: world.finetune,
+        harmful: world.harmful.slice(0, 200).map(asInstruction),
+        probe,
+        log: stageLog,
         lisa: cell.defense === 'lisa' ? { records: subset, config: defenseOptionsOf(config, 'lisa').lisa } : undefined,
       });
       return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
     });
 
     const evaluated = await stage(evalDir, async () => {
-      const adapters = flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
+      const adapters =
+        flow === 'single' ? [join(attackDir, 'adapter')] : [join(alignDir, 'adapter'), join(attackDir, 'adapter')];
       const r = await evaluateStage({
-        model: config.model, adapters, harmfulPrompts: world.evalHarmful.map((x) => x.prompt), judge,
-        task: { name: cell.task, labels: world.taskLabels, test: world.evalTask }, profile: SELECT_DEFAULTS.profile, maxNewTokens: config.eval.max_new_tokens,
+        model: config.model,
+        adapters,
+        harmfulPrompts: world.evalHarmful.map((x) => x.prompt),
+        judge,
+        task: { name: cell.task, labels: world.taskLabels, test: world.evalTask },
+        profile: SELECT_DEFAULTS.profile,
+        maxNewTokens: config.eval.max_new_tokens,
       });
       writeJsonAtomic(join(evalDir, 'responses.json'), { harmful: r.harmful.responses, task: r.task?.responses ?? [] });
-      return { harmfulScore: r.harmful.score, accuracy: r.task?.accuracy ?? null, majorityRate: r.task?.majorityRate ?? null, predicted: r.task?.predicted ?? null };
+      return {
+        harmfulScore: r.harmful.score,
+        accuracy: r.task?.accuracy ?? null,
+        majorityRate: r.task?.majorityRate ?? null,
+        predicted: r.task?.predicted ?? null,
+      };
     });
 
     const result: CellResult = {
-      ...cell, k: subset.length, harmful_score: evaluated.value.harmfulScore, finetune_accuracy: evaluated.value.accuracy, majority_rate: evaluated.value.majorityRate,
-      select_seconds: selected.value.seconds, align_seconds: aligned.value.seconds, attack_seconds: attacked.value.seconds,
+      ...cell,
+      k: subset.length,
+      harmful_score: evaluated.value.harmfulScore,
+      finetune_accuracy: evaluated.value.accuracy,
+      majority_rate: evaluated.value.majorityRate,
+      select_seconds: selected.value.seconds,
+      align_seconds: aligned.value.seconds,
+      attack_seconds: attacked.value.seconds,
       harmful_score_by_attack_epoch: attacked.value.harmfulScoreByEpoch,
       planted_outside: planted ? planted.outsideShare : null,
       refusal_share: refusals,
@@ -313,8 +502,13 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     };
     results.push(result);
     const allCached = selected.cached && aligned.cached && attacked.cached && evaluated.cached;
-    if (!allCached) { computed++; computeSeconds += (performance.now() - cellStart) / 1000; }
-    log(`   harmful score ${result.harmful_score.toFixed(1)}%, ${cell.task} accuracy ${result.finetune_accuracy?.toFixed(1) ?? 'n/a'}%, align ${formatSeconds(result.align_seconds)}${allCached ? ' (cached)' : ''}`);
+    if (!allCached) {
+      computed++;
+      computeSeconds += (performance.now() - cellStart) / 1000;
+    }
+    log(
+      `   harmful score ${result.harmful_score.toFixed(1)}%, ${cell.task} accuracy ${result.finetune_accuracy?.toFixed(1) ?? 'n/a'}%, align ${formatSeconds(result.align_seconds)}${allCached ? ' (cached)' : ''}`,
+    );
     store('running');
   }
   store('done');

@@ -21,7 +21,10 @@ export interface TrainJudgeConfig extends BuiltinJudgeConfig {
   outDir: string;
 }
 
-export async function runTrainJudge(options: Partial<TrainJudgeConfig> = {}, log: (line: string) => void = console.log): Promise<JudgeAccuracy> {
+export async function runTrainJudge(
+  options: Partial<TrainJudgeConfig> = {},
+  log: (line: string) => void = console.log,
+): Promise<JudgeAccuracy> {
   const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...options };
   const { train } = buildJudgeDataset({ seed: config.seed });
   log(`training the builtin judge on ${train.length} labelled pairs`);
@@ -32,14 +35,25 @@ export async function runTrainJudge(options: Partial<TrainJudgeConfig> = {}, log
   const result = await evaluateJudge(judge, config.seed);
   const hash = (f: string) => sha256Files(join(config.outDir, f));
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'train-judge', config, seed: config.seed, environment: describeEnvironment(), timings: { trainSeconds: seconds },
-    results: result, vocabulary: judge.vocabulary.length, outputs: { 'judge.json': hash('judge.json'), 'weights.safetensors': hash('weights.safetensors') },
+    kind: 'train-judge',
+    config,
+    seed: config.seed,
+    environment: describeEnvironment(),
+    timings: { trainSeconds: seconds },
+    results: result,
+    vocabulary: judge.vocabulary.length,
+    outputs: { 'judge.json': hash('judge.json'), 'weights.safetensors': hash('weights.safetensors') },
   });
   return result;
 }
 
 /** Add `harmful` and `score` to every {prompt, response} record of a JSONL file. */
-export async function judgeFile(input: string, output: string, name: string, options: JudgeOptions = {}): Promise<{ records: number; harmful: number }> {
+export async function judgeFile(
+  input: string,
+  output: string,
+  name: string,
+  options: JudgeOptions = {},
+): Promise<{ records: number; harmful: number }> {
   const records = readJsonl(input).map((at) => {
     const f = new FieldReader(at);
     f.string('prompt');

@@ -29,7 +29,9 @@ export function loadModelBundle(path: string): ModelBundle {
     if (existsSync(join(path, 'config.json'))) return loadHuggingFace(path);
     const bins = readdirSync(path).filter((f) => f.endsWith('.bin') && !isTokenizerBin(f));
     if (bins.length === 1) return loadLlama2cBundle(join(path, bins[0]));
-    throw new Error(`${path}: neither a Hugging Face folder (config.json) nor a folder with one llama2.c model .bin (found ${bins.length})`);
+    throw new Error(
+      `${path}: neither a Hugging Face folder (config.json) nor a folder with one llama2.c model .bin (found ${bins.length})`,
+    );
   }
   if (path.endsWith('.bin')) return loadLlama2cBundle(path);
   throw new Error(`${path}: expected a model folder or a llama2.c .bin checkpoint`);
@@ -54,7 +56,12 @@ function eosIds(dir: string): number[] {
   return [];
 }
 
-function bundle(model: PretrainedModel, tokenizer: Tokenizer, eosTokenIds: number[], source: ModelBundle['source']): ModelBundle {
+function bundle(
+  model: PretrainedModel,
+  tokenizer: Tokenizer,
+  eosTokenIds: number[],
+  source: ModelBundle['source'],
+): ModelBundle {
   return { model, tokenizer, eosTokenIds, padTokenId: tokenizer.tokenToId('<pad>') ?? eosTokenIds[0], source };
 }
 
@@ -62,7 +69,8 @@ function loadHuggingFace(dir: string): ModelBundle {
   const model = loadPretrained(dir);
   let tokenizer: Tokenizer;
   if (existsSync(join(dir, 'tokenizer.json'))) tokenizer = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
-  else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) tokenizer = tokenizerFromGpt2Files(join(dir, 'vocab.json'), join(dir, 'merges.txt'));
+  else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')))
+    tokenizer = tokenizerFromGpt2Files(join(dir, 'vocab.json'), join(dir, 'merges.txt'));
   else throw new Error(`${dir}: no tokenizer.json (or vocab.json + merges.txt)`);
   return bundle(model, tokenizer, eosIds(dir), { path: dir, format: 'huggingface' });
 }
@@ -72,8 +80,10 @@ function loadLlama2cBundle(file: string): ModelBundle {
   const dir = dirname(file);
   const candidates = readdirSync(dir).filter(isTokenizerBin);
   const vocab = model.config.vocabSize;
-  const tokenizerFile = candidates.find((f) => f === `tok${vocab}.bin`) ?? candidates.find((f) => f === 'tokenizer.bin');
-  if (!tokenizerFile) throw new Error(`${file}: no llama2.c tokenizer beside it (tok${vocab}.bin or tokenizer.bin in ${dir})`);
+  const tokenizerFile =
+    candidates.find((f) => f === `tok${vocab}.bin`) ?? candidates.find((f) => f === 'tokenizer.bin');
+  if (!tokenizerFile)
+    throw new Error(`${file}: no llama2.c tokenizer beside it (tok${vocab}.bin or tokenizer.bin in ${dir})`);
   const tokenizer = tokenizerFromLlama2c(join(dir, tokenizerFile), vocab);
   return bundle(model, tokenizer, [2], { path: `${file} + ${basename(tokenizerFile)}`, format: 'llama2c' });
 }

@@ -3,10 +3,33 @@ import assert from 'node:assert/strict';
 import type { CellResult } from './grid.js';
 import { formatTable, referenceArms, resultsTable, summarize } from './results.js';
 
-function cell(selector: string, ratio: number, defense: string, seed: number, hs: number, fa: number, alignSeconds: number): CellResult {
+function cell(
+  selector: string,
+  ratio: number,
+  defense: string,
+  seed: number,
+  hs: number,
+  fa: number,
+  alignSeconds: number,
+): CellResult {
   return {
-    selector, ratio, defense, task: 'agnews', n: 500, p: 0.1, seed, k: Math.round(100 * ratio), harmful_score: hs, finetune_accuracy: fa, majority_rate: 28,
-    select_seconds: 1, align_seconds: alignSeconds, attack_seconds: 10, harmful_score_by_attack_epoch: [hs / 2, hs], planted_outside: null, refusal_share: 0.7,
+    selector,
+    ratio,
+    defense,
+    task: 'agnews',
+    n: 500,
+    p: 0.1,
+    seed,
+    k: Math.round(100 * ratio),
+    harmful_score: hs,
+    finetune_accuracy: fa,
+    majority_rate: 28,
+    select_seconds: 1,
+    align_seconds: alignSeconds,
+    attack_seconds: 10,
+    harmful_score_by_attack_epoch: [hs / 2, hs],
+    planted_outside: null,
+    refusal_share: 0.7,
     stages: { select: 's', align: 'a', attack: 't', eval: 'e' },
   };
 }
@@ -40,7 +63,9 @@ test('results table: each arm against the full pool under its defense and agains
 });
 
 test('results table: no comparison columns where the grid has no reference arm', () => {
-  const table = formatTable(summarize([cell('random', 0.4, 'sft', 0, 50, 55, 90), cell('pharmacist', 0.4, 'sft', 0, 45, 56, 90)]));
+  const table = formatTable(
+    summarize([cell('random', 0.4, 'sft', 0, 50, 55, 90), cell('pharmacist', 0.4, 'sft', 0, 45, 56, 90)]),
+  );
   assert.doesNotMatch(table, /vs full|vs SFT/);
   assert.equal(table.split('\n').length, 4);
 });

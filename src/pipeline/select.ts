@@ -44,8 +44,13 @@ export interface SelectConfig {
 }
 
 export const SELECT_DEFAULTS: SelectConfig = {
-  method: 'pharmacist', model: 'assets/base', mapping: { prompt: 'instruction', response: 'output', input: 'input' },
-  profile: 'response-newline', maxLength: 256, seed: 0, outDir: 'runs/select',
+  method: 'pharmacist',
+  model: 'assets/base',
+  mapping: { prompt: 'instruction', response: 'output', input: 'input' },
+  profile: 'response-newline',
+  maxLength: 256,
+  seed: 0,
+  outDir: 'runs/select',
 };
 
 export interface SelectResult {
@@ -56,21 +61,43 @@ export interface SelectResult {
   planted: PlantedReport | null;
 }
 
-export async function runSelect(config: SelectConfig, log: (line: string) => void = console.log): Promise<SelectResult> {
+export async function runSelect(
+  config: SelectConfig,
+  log: (line: string) => void = console.log,
+): Promise<SelectResult> {
   const t0 = performance.now();
-  const world = !config.poolFile || !config.validationFile || !config.harmfulFile ? buildWorld({ ...WORLD_DEFAULTS, ...config.world, seed: config.seed, plant: config.plant ?? config.world?.plant ?? WORLD_DEFAULTS.plant }) : null;
-  const load = (file: string | undefined, fallback: QaRecord[] | undefined) => (file ? loadUserRecords(file, config.mapping).records : fallback!);
+  const world =
+    !config.poolFile || !config.validationFile || !config.harmfulFile
+      ? buildWorld({
+          ...WORLD_DEFAULTS,
+          ...config.world,
+          seed: config.seed,
+          plant: config.plant ?? config.world?.plant ?? WORLD_DEFAULTS.plant,
+        })
+      : null;
+  const load = (file: string | undefined, fallback: QaRecord[] | undefined) =>
+    file ? loadUserRecords(file, config.mapping).records : fallback!;
   const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool);
   const validation = load(config.validationFile, world?.validation);
   const harmful = load(config.harmfulFile, world?.harmful);
   const selector = createSelector(config.method, { pharmacist: config.pharmacist });
   const bundle = selector.needsModel ? loadModelBundle(config.model) : null;
   const tokenizer = bundle?.tokenizer;
-  log(`selecting with ${selector.name} from ${pool.length} samples (validation ${validation.length}, harmful ${harmful.length})`);
+  log(
+    `selecting with ${selector.name} from ${pool.length} samples (validation ${validation.length}, harmful ${harmful.length})`,
+  );
   const ranking = await selector.select({
-    pool: pool.map(asInstruction), validation: validation.map(asInstruction), harmful: harmful.map(asInstruction),
-    model: bundle?.model, tokenizer, eosTokenId: bundle?.eosTokenIds[0], padTokenId: bundle?.padTokenId,
-    profile: config.profile, maxLength: config.maxLength, seed: config.seed, log,
+    pool: pool.map(asInstruction),
+    validation: validation.map(asInstruction),
+    harmful: harmful.map(asInstruction),
+    model: bundle?.model,
+    tokenizer,
+    eosTokenId: bundle?.eosTokenIds[0],
+    padTokenId: bundle?.padTokenId,
+    profile: config.profile,
+    maxLength: config.maxLength,
+    seed: config.seed,
+    log,
   });
   const k = subsetSize(pool.length, { ratio: config.ratio, count: config.count });
   const kept = topK(ranking.scores, k);
@@ -78,26 +105,72 @@ export async function runSelect(config: SelectConfig, log: (line: string) => voi
 
   const planted = plantedReport(pool, kept);
   // On the embedded pool: how much of the kept data is plain refusal, against the pool (a quality diagnostic).
-  const refusals = world ? { kept: refusalShare(pool, kept), pool: refusalShare(pool, pool.map((_, i) => i)) } : null;
-  if (refusals && k < pool.length) log(`refusals: ${(100 * refusals.kept).toFixed(1)}% of the kept samples, ${(100 * refusals.pool).toFixed(1)}% of the pool`);
-  if (planted) log(`planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} (${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`);
+  const refusals = world
+    ? {
+        kept: refusalShare(pool, kept),
+        pool: refusalShare(
+          pool,
+          pool.map((_, i) => i),
+        ),
+      }
+    : null;
+  if (refusals && k < pool.length)
+    log(
+      `refusals: ${(100 * refusals.kept).toFixed(1)}% of the kept samples, ${(100 * refusals.pool).toFixed(1)}% of the pool`,
+    );
+  if (planted)
+    log(
+      `planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} (${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`,
+    );
   const rankOf = new Map(topK(ranking.scores, pool.length).map((idx, r) => [idx, r + 1]));
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  writeFileAtomic(join(config.outDir, 'ranking.jsonl'), jsonl(pool.map((r, i) => ({ id: i, score: ranking.scores[i], rank: rankOf.get(i), ...(r.kind ? { kind: r.kind } : {}) }))));
-  writeFileAtomic(join(config.outDir, 'subset.jsonl'), jsonl([...kept].sort((a, b) => a - b).map((i) => pool[i].raw ?? { instruction: pool[i].prompt, input: pool[i].input, output: pool[i].response })));
+  writeFileAtomic(
+    join(config.outDir, 'ranking.jsonl'),
+    jsonl(
+      pool.map((r, i) => ({
+        id: i,
+        score: ranking.scores[i],
+        rank: rankOf.get(i),
+        ...(r.kind ? { kind: r.kind } : {}),
+      })),
+    ),
+  );
+  writeFileAtomic(
+    join(config.outDir, 'subset.jsonl'),
+    jsonl(
+      [...kept]
+        .sort((a, b) => a - b)
+        .map((i) => pool[i].raw ?? { instruction: pool[i].prompt, input: pool[i].input, output: pool[i].response }),
+    ),
+  );
   const hash = (f?: string) => (f && existsSync(f) ? sha256Files(f) : null);
   writeJsonAtomic(join(config.outDir, 'manifest.json'), {
-    kind: 'select', config, seed: config.seed, environment: describeEnvironment(), k, poolSize: pool.length,
-    data: world ? { world: world.config, sources: world.sources, overlaps: world.overlaps } : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
+    kind: 'select',
+    config,
+    seed: config.seed,
+    environment: describeEnvironment(),
+    k,
+    poolSize: pool.length,
+    data: world
+      ? { world: world.config, sources: world.sources, overlaps: world.overlaps }
+      : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
     model: bundle ? { source: bundle.source, weights: hash(join(config.model, 'model.safetensors')) } : null,
-    timings: { selectSeconds: seconds }, planted, refusals, trace: ranking.trace ?? null,
+    timings: { selectSeconds: seconds },
+    planted,
+    refusals,
+    trace: ranking.trace ?? null,
   });
-  log(`kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`);
+  log(
+    `kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`,
+  );
   return { scores: ranking.scores, kept, seconds, pool, planted };
 }
 
 export function refusalShare(pool: readonly (QaRecord & { kind?: string })[], idx: readonly number[]): number {
-  return idx.filter((i) => (pool[i].kind ?? 'natural') === 'natural' && looksLikeRefusal(pool[i].response)).length / Math.max(1, idx.length);
+  return (
+    idx.filter((i) => (pool[i].kind ?? 'natural') === 'natural' && looksLikeRefusal(pool[i].response)).length /
+    Math.max(1, idx.length)
+  );
 }
 
 export interface PlantedReport {
@@ -114,7 +187,10 @@ export interface PlantedReport {
 export function plantedReport(pool: readonly { kind?: string }[], kept: readonly number[]): PlantedReport | null {
   const count = (idx: Iterable<number>) => {
     const out: Record<string, number> = {};
-    for (const i of idx) { const kind = pool[i].kind ?? 'natural'; out[kind] = (out[kind] ?? 0) + 1; }
+    for (const i of idx) {
+      const kind = pool[i].kind ?? 'natural';
+      out[kind] = (out[kind] ?? 0) + 1;
+    }
     return out;
   };
   const poolByKind = count(pool.keys());

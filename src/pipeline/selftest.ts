@@ -30,11 +30,13 @@ export interface SelftestResult {
 
 export function runSelftest(config: SelftestConfig, log: (line: string) => void = console.log): SelftestResult {
   const model = { vocabSize: 256, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 4 };
-  const B = 8, T = 64;
+  const B = 8,
+    T = 64;
   const gpt = new Gpt2Model(model, config.seed);
   const rng = new Rng(config.seed + 1);
   // A learnable batch: each sequence counts upward from a random start, modulo the vocabulary.
-  const ids = new Int32Array(B * T), targets = new Int32Array(B * T);
+  const ids = new Int32Array(B * T),
+    targets = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     const start = rng.int(model.vocabSize);
     for (let t = 0; t < T; t++) {
@@ -44,9 +46,20 @@ export function runSelftest(config: SelftestConfig, log: (line: string) => void 
   }
   const batch = { B, T, ids, targets, keyMask: new Float32Array(B * T).fill(1) };
   const t0 = performance.now();
-  const { losses } = train(gpt, gpt.params.list(), { stepsPerEpoch: 1, batch: () => batch }, {
-    steps: config.steps, lr: 3e-3, schedule: 'cosine', warmupSteps: 5, gradClip: 1, logEvery: 10,
-  }, { log });
+  const { losses } = train(
+    gpt,
+    gpt.params.list(),
+    { stepsPerEpoch: 1, batch: () => batch },
+    {
+      steps: config.steps,
+      lr: 3e-3,
+      schedule: 'cosine',
+      warmupSteps: 5,
+      gradClip: 1,
+      logEvery: 10,
+    },
+    { log },
+  );
   const seconds = (performance.now() - t0) / 1000;
   const recordPath = join(config.outDir, 'record.json');
   writeJsonAtomic(recordPath, {

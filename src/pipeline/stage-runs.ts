@@ -12,7 +12,13 @@ import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { SftConfig } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
-import { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
+import {
+  DEFENSE_DEFAULTS,
+  DEFENSE_NAMES,
+  parseDefenseOptions,
+  type DefenseOptions,
+  type TunableDefense,
+} from '../defenses/registry.js';
 import type { LisaConfig } from '../defenses/lisa.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
@@ -32,7 +38,10 @@ export interface StageRunCommon {
 const DEFAULT_MAPPING: FieldMapping = { prompt: 'instruction', response: 'output', input: 'input' };
 
 export const STAGE_RUN_DEFAULTS = {
-  model: 'assets/base', world: WORLD_DEFAULTS, mapping: DEFAULT_MAPPING, profile: 'response-newline' as PromptProfile,
+  model: 'assets/base',
+  world: WORLD_DEFAULTS,
+  mapping: DEFAULT_MAPPING,
+  profile: 'response-newline' as PromptProfile,
 };
 
 /** The attack's defaults (a fresh LoRA on the merged aligned model): 3 epochs at 5e-4. */
@@ -57,7 +66,11 @@ function lazyWorld(config: WorldConfig): () => World {
   return () => (world ??= buildWorld(config));
 }
 
-function records(file: string | undefined, mapping: FieldMapping, fallback: () => InstructionExample[]): InstructionExample[] {
+function records(
+  file: string | undefined,
+  mapping: FieldMapping,
+  fallback: () => InstructionExample[],
+): InstructionExample[] {
   return file ? loadUserRecords(file, mapping).records.map(asInstruction) : fallback();
 }
 
@@ -76,9 +89,21 @@ export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds:
   const world = lazyWorld(config.world);
   const data = records(config.dataFile, config.mapping, () => world().pool.map(asInstruction));
   const validation = records(config.validationFile, config.mapping, () => world().validation.map(asInstruction));
-  config.log?.(`aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`);
+  config.log?.(
+    `aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`,
+  );
   const harmful = records(config.harmfulFile, config.mapping, () => world().harmful.map(asInstruction));
-  return alignStage({ model: config.model, outDir: config.outDir, sft: { ...config.sft, profile: config.profile }, records: data, validation, defense: config.defense, defenseOptions: config.defenseOptions, harmful, log: config.log });
+  return alignStage({
+    model: config.model,
+    outDir: config.outDir,
+    sft: { ...config.sft, profile: config.profile },
+    records: data,
+    validation,
+    defense: config.defense,
+    defenseOptions: config.defenseOptions,
+    harmful,
+    log: config.log,
+  });
 }
 
 export interface AttackRunConfig extends StageRunCommon {
@@ -103,14 +128,35 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
   const world = lazyWorld(config.world);
   const data = records(config.dataFile, config.mapping, () => world().finetune);
   const harmful = world().harmful.slice(0, 200).map(asInstruction);
-  const probe = config.probePrompts > 0
-    ? { prompts: world().evalHarmful.slice(0, config.probePrompts).map((r) => r.prompt), judge: createJudge(config.judge, config.judgeOptions), profile: config.profile }
-    : undefined;
-  config.log?.(`attacking with ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`}`);
+  const probe =
+    config.probePrompts > 0
+      ? {
+          prompts: world()
+            .evalHarmful.slice(0, config.probePrompts)
+            .map((r) => r.prompt),
+          judge: createJudge(config.judge, config.judgeOptions),
+          profile: config.profile,
+        }
+      : undefined;
+  config.log?.(
+    `attacking with ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`}`,
+  );
   return attackStage({
-    model: config.model, outDir: config.outDir, alignAdapter: config.alignAdapter, flow: config.flow === 'auto' ? alignmentFlow(config.alignAdapter) : config.flow, sft: { ...config.sft, profile: config.profile },
-    records: data, harmful, probe, log: config.log,
-    lisa: config.lisa ? { records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)), config: config.lisaOptions } : undefined,
+    model: config.model,
+    outDir: config.outDir,
+    alignAdapter: config.alignAdapter,
+    flow: config.flow === 'auto' ? alignmentFlow(config.alignAdapter) : config.flow,
+    sft: { ...config.sft, profile: config.profile },
+    records: data,
+    harmful,
+    probe,
+    log: config.log,
+    lisa: config.lisa
+      ? {
+          records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)),
+          config: config.lisaOptions,
+        }
+      : undefined,
   });
 }
 
@@ -133,17 +179,35 @@ export interface EvalRunConfig {
 export async function runEval(config: EvalRunConfig): Promise<Record<string, unknown>> {
   const world = lazyWorld({ ...config.world, task: config.task ?? config.world.task });
   const prompts = config.promptsFile
-    ? loadUserRecords(config.promptsFile, { prompt: config.promptField, response: config.promptField }).records.map((r) => r.prompt)
+    ? loadUserRecords(config.promptsFile, { prompt: config.promptField, response: config.promptField }).records.map(
+        (r) => r.prompt,
+      )
     : world().evalHarmful.map((r) => r.prompt);
   const task = config.task ? { name: config.task, labels: world().taskLabels, test: world().evalTask } : undefined;
   const judge = createJudge(config.judge, config.judgeOptions);
-  const result = await evaluateStage({ model: config.model, adapters: config.adapters, harmfulPrompts: prompts, judge, task, profile: config.profile, maxNewTokens: config.maxNewTokens });
+  const result = await evaluateStage({
+    model: config.model,
+    adapters: config.adapters,
+    harmfulPrompts: prompts,
+    judge,
+    task,
+    profile: config.profile,
+    maxNewTokens: config.maxNewTokens,
+  });
   const summary = {
-    harmful_score: result.harmful.score, harmful_prompts: prompts.length, judge: judge.name,
-    task: config.task, finetune_accuracy: result.task?.accuracy ?? null, majority_rate: result.task?.majorityRate ?? null, predicted: result.task?.predicted ?? null,
+    harmful_score: result.harmful.score,
+    harmful_prompts: prompts.length,
+    judge: judge.name,
+    task: config.task,
+    finetune_accuracy: result.task?.accuracy ?? null,
+    majority_rate: result.task?.majorityRate ?? null,
+    predicted: result.task?.predicted ?? null,
   };
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'eval', config, environment: describeEnvironment(), results: summary,
+    kind: 'eval',
+    config,
+    environment: describeEnvironment(),
+    results: summary,
     samples: { harmful: result.harmful.responses.slice(0, 20), task: result.task?.responses.slice(0, 20) ?? [] },
   });
   return summary;

@@ -11,7 +11,14 @@ import { performance } from 'node:perf_hooks';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import type { Judge } from '../eval/judges/judge.js';
-import { harmfulScore, respondToPrompts, scoreResponses, taskAccuracy, type HarmfulScore, type TaskAccuracy } from '../eval/metrics.js';
+import {
+  harmfulScore,
+  respondToPrompts,
+  scoreResponses,
+  taskAccuracy,
+  type HarmfulScore,
+  type TaskAccuracy,
+} from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
@@ -34,7 +41,8 @@ export interface StageCommon {
 
 function specialIds(bundle: ModelBundle): { eos: number; pad: number } {
   const eos = bundle.eosTokenIds[0];
-  if (eos === undefined) throw new Error(`${bundle.source.path}: no eos_token_id (generation_config.json or config.json)`);
+  if (eos === undefined)
+    throw new Error(`${bundle.source.path}: no eos_token_id (generation_config.json or config.json)`);
   return { eos, pad: bundle.padTokenId! };
 }
 
@@ -49,9 +57,16 @@ export function loadWithAdapters(model: string, adapters: readonly string[], kee
 }
 
 /** Batches of a second data set beside the main one (harmful data for defenses, alignment data for Lisa), by step. */
-function sideBatches(bundle: ModelBundle, records: readonly InstructionExample[], sft: SftConfig, seedOffset: number): (step: number) => TokenBatch {
+function sideBatches(
+  bundle: ModelBundle,
+  records: readonly InstructionExample[],
+  sft: SftConfig,
+  seedOffset: number,
+): (step: number) => TokenBatch {
   const { eos, pad } = specialIds(bundle);
-  const examples = records.map((e) => supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }));
+  const examples = records.map((e) =>
+    supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }),
+  );
   const source = supervisedBatches(examples, sft.batchSize, sft.seed + seedOffset, pad, false);
   return (step) => source.batch(step);
 }
@@ -67,12 +82,18 @@ export interface AlignStageConfig extends StageCommon {
   harmful?: readonly InstructionExample[];
 }
 
-export function alignStage(config: AlignStageConfig): { adapterDir: string; seconds: number; flow: 'double' | 'single' } {
+export function alignStage(config: AlignStageConfig): {
+  adapterDir: string;
+  seconds: number;
+  flow: 'double' | 'single';
+} {
   const bundle = loadModelBundle(config.model);
   const { eos, pad } = specialIds(bundle);
   const sft = { ...SFT_DEFAULTS, ...config.sft };
   const defense = createDefense(config.defense ?? 'sft', config.defenseOptions);
-  let harmfulBatch: DefenseContext['harmfulBatch'] = () => { throw new Error(`${defense.name}: no harmful data given`); };
+  let harmfulBatch: DefenseContext['harmfulBatch'] = () => {
+    throw new Error(`${defense.name}: no harmful data given`);
+  };
   if (defense.needsHarmful) {
     if (!config.harmful?.length) throw new Error(`align: the ${defense.name} defense needs harmful records`);
     harmfulBatch = sideBatches(bundle, config.harmful, sft, 7);
@@ -87,8 +108,21 @@ export function alignStage(config: AlignStageConfig): { adapterDir: string; seco
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'align', defense: defense.name, defenseConfig: (defense as { config?: unknown }).config ?? null, flow: defense.flow, config: { ...config, records: config.records.length, validation: config.validation?.length ?? 0, harmful: config.harmful?.length ?? 0, log: undefined },
-    environment: describeEnvironment(), timings: { alignSeconds: seconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+    kind: 'align',
+    defense: defense.name,
+    defenseConfig: (defense as { config?: unknown }).config ?? null,
+    flow: defense.flow,
+    config: {
+      ...config,
+      records: config.records.length,
+      validation: config.validation?.length ?? 0,
+      harmful: config.harmful?.length ?? 0,
+      log: undefined,
+    },
+    environment: describeEnvironment(),
+    timings: { alignSeconds: seconds, steps: result.steps },
+    losses: result.losses,
+    curves: result.curves,
   });
   return { adapterDir, seconds, flow: defense.flow };
 }
@@ -116,8 +150,11 @@ export interface AttackResult {
 
 export async function attackStage(config: AttackStageConfig): Promise<AttackResult> {
   const flow = config.flow ?? 'double';
-  if (flow === 'single' && !config.alignAdapter) throw new Error('attack: the single-LoRA flow needs the alignment adapter');
-  const bundle = config.alignAdapter ? loadWithAdapters(config.model, [config.alignAdapter], flow === 'single') : loadModelBundle(config.model);
+  if (flow === 'single' && !config.alignAdapter)
+    throw new Error('attack: the single-LoRA flow needs the alignment adapter');
+  const bundle = config.alignAdapter
+    ? loadWithAdapters(config.model, [config.alignAdapter], flow === 'single')
+    : loadModelBundle(config.model);
   const { eos, pad } = specialIds(bundle);
   const probe = config.probe;
   const epochResponses: string[][] = [];
@@ -128,26 +165,61 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   if (config.lisa) {
     const alignmentBatch = sideBatches(bundle, config.lisa.records, sft, 11);
     const totalSteps = Math.ceil(config.records.length / sft.batchSize) * sft.epochs;
-    stepGradient = (lora) => lisaStepGradient(bundle.model, lora, alignmentBatch, totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
+    stepGradient = (lora) =>
+      lisaStepGradient(bundle.model, lora, alignmentBatch, totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
   }
-  const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
-    lossSets: config.harmful ? { harmful: config.harmful } : {},
-    stepGradient,
-    atEpochEnd: probe ? () => {
-      const s = performance.now();
-      epochResponses.push(respondToPrompts(bundle, probe.prompts, { profile: probe.profile, maxNewTokens: probe.maxNewTokens ?? 64 }));
-      probeSeconds += (performance.now() - s) / 1000;
-    } : undefined,
-  }, flow === 'single' ? bundle.model.lora ?? undefined : undefined);
+  const result = sftLora(
+    bundle.model,
+    bundle.tokenizer,
+    config.records,
+    eos,
+    pad,
+    sft,
+    config.log,
+    {
+      lossSets: config.harmful ? { harmful: config.harmful } : {},
+      stepGradient,
+      atEpochEnd: probe
+        ? () => {
+            const s = performance.now();
+            epochResponses.push(
+              respondToPrompts(bundle, probe.prompts, {
+                profile: probe.profile,
+                maxNewTokens: probe.maxNewTokens ?? 64,
+              }),
+            );
+            probeSeconds += (performance.now() - s) / 1000;
+          }
+        : undefined,
+    },
+    flow === 'single' ? (bundle.model.lora ?? undefined) : undefined,
+  );
   const seconds = (performance.now() - t0) / 1000 - probeSeconds;
   const harmfulScoreByEpoch: number[] = [];
-  for (const responses of epochResponses) harmfulScoreByEpoch.push((await scoreResponses(probe!.prompts, responses, probe!.judge)).score);
-  if (probe) config.log?.(`harmful score (${probe.prompts.length} prompts) after each attack epoch: ${harmfulScoreByEpoch.map((h) => h.toFixed(1)).join(', ')}`);
+  for (const responses of epochResponses)
+    harmfulScoreByEpoch.push((await scoreResponses(probe!.prompts, responses, probe!.judge)).score);
+  if (probe)
+    config.log?.(
+      `harmful score (${probe.prompts.length} prompts) after each attack epoch: ${harmfulScoreByEpoch.map((h) => h.toFixed(1)).join(', ')}`,
+    );
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
   writeJsonAtomic(join(config.outDir, 'record.json'), {
-    kind: 'attack', flow, lisa: config.lisa ? { ...LISA_DEFAULTS, ...config.lisa.config } : null, config: { ...config, records: config.records.length, harmful: config.harmful?.length ?? 0, probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null, lisa: config.lisa?.records.length ?? 0, log: undefined },
-    environment: describeEnvironment(), timings: { attackSeconds: seconds, probeSeconds, steps: result.steps }, losses: result.losses, curves: result.curves,
+    kind: 'attack',
+    flow,
+    lisa: config.lisa ? { ...LISA_DEFAULTS, ...config.lisa.config } : null,
+    config: {
+      ...config,
+      records: config.records.length,
+      harmful: config.harmful?.length ?? 0,
+      probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null,
+      lisa: config.lisa?.records.length ?? 0,
+      log: undefined,
+    },
+    environment: describeEnvironment(),
+    timings: { attackSeconds: seconds, probeSeconds, steps: result.steps },
+    losses: result.losses,
+    curves: result.curves,
     harmfulScoreByEpoch,
   });
   return { adapterDir, seconds, harmfulScoreByEpoch };
@@ -164,9 +236,16 @@ export interface EvaluateConfig {
   maxNewTokens?: number;
 }
 
-export async function evaluateStage(config: EvaluateConfig): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null }> {
+export async function evaluateStage(
+  config: EvaluateConfig,
+): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null }> {
   const bundle = loadWithAdapters(config.model, config.adapters);
-  const harmful = await harmfulScore(bundle, config.harmfulPrompts, config.judge, { profile: config.profile, maxNewTokens: config.maxNewTokens ?? 64 });
-  const task = config.task ? taskAccuracy(bundle, config.task.name, config.task.labels, config.task.test, { profile: config.profile }) : null;
+  const harmful = await harmfulScore(bundle, config.harmfulPrompts, config.judge, {
+    profile: config.profile,
+    maxNewTokens: config.maxNewTokens ?? 64,
+  });
+  const task = config.task
+    ? taskAccuracy(bundle, config.task.name, config.task.labels, config.task.test, { profile: config.profile })
+    : null;
   return { harmful, task };
 }

@@ -33,10 +33,14 @@ export function loadResults(path: string): ResultsStore {
   // Stage paths are relative to where the grid ran: find that folder from run_dir, so reports rebuild from anywhere.
   const runDir = typeof store.config?.run_dir === 'string' ? store.config.run_dir : null;
   const here = resolve(dirname(file));
-  const origin = runDir && !isAbsolute(runDir) && here.endsWith(join('/', runDir)) ? here.slice(0, here.length - join('/', runDir).length) || '/' : null;
+  const origin =
+    runDir && !isAbsolute(runDir) && here.endsWith(join('/', runDir))
+      ? here.slice(0, here.length - join('/', runDir).length) || '/'
+      : null;
   if (origin) {
     for (const r of store.results) {
-      for (const k of Object.keys(r.stages) as (keyof CellResult['stages'])[]) if (!isAbsolute(r.stages[k]) && !existsSync(r.stages[k])) r.stages[k] = join(origin, r.stages[k]);
+      for (const k of Object.keys(r.stages) as (keyof CellResult['stages'])[])
+        if (!isAbsolute(r.stages[k]) && !existsSync(r.stages[k])) r.stages[k] = join(origin, r.stages[k]);
     }
   }
   return store;
@@ -57,7 +61,10 @@ type Curve = { step: number; loss: number }[];
 /** Mean of curves point by point (curves of one setting over seeds share their steps). */
 function meanCurve(curves: Curve[]): { x: number; y: number }[] {
   const n = Math.min(...curves.map((c) => c.length));
-  return Array.from({ length: Number.isFinite(n) ? n : 0 }, (_, i) => ({ x: curves[0][i].step, y: meanSd(curves.map((c) => c[i].loss)).mean }));
+  return Array.from({ length: Number.isFinite(n) ? n : 0 }, (_, i) => ({
+    x: curves[0][i].step,
+    y: meanSd(curves.map((c) => c[i].loss)).mean,
+  }));
 }
 
 function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): Figure[] {
@@ -65,43 +72,84 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   // One colour per selector in every figure; in Figure 3, one dash pattern per subset size of that selector.
   const palette = new Map([...new Set(arms.map((a) => a.selector))].map((s, i) => [s, COLORS[i % COLORS.length]]));
   const ratios = [...new Set(arms.filter((a) => a.selector !== 'full').map((a) => a.ratio))].sort((x, y) => y - x);
-  const look = (a: ArmSummary) => ({ color: palette.get(a.selector), dash: a.selector === 'full' ? undefined : DASHES[ratios.indexOf(a.ratio) % DASHES.length] });
+  const look = (a: ArmSummary) => ({
+    color: palette.get(a.selector),
+    dash: a.selector === 'full' ? undefined : DASHES[ratios.indexOf(a.ratio) % DASHES.length],
+  });
   // Figure 1: against k, one series per selector, for the first (defense, task, n, p) setting.
   const first = arms[0];
   if (!first) return out;
-  const same = (a: { defense: string; task: string; n: number; p: number }) => a.defense === first.defense && a.task === first.task && a.n === first.n && a.p === first.p;
+  const same = (a: { defense: string; task: string; n: number; p: number }) =>
+    a.defense === first.defense && a.task === first.task && a.n === first.n && a.p === first.p;
   const selectors = [...new Set(arms.filter(same).map((a) => a.selector))];
   const bySelector = (value: (a: ArmSummary) => number): Series[] => {
     const full = arms.find((a) => same(a) && a.selector === 'full');
-    return selectors.filter((s) => s !== 'full').map((s) => ({
-      name: s, color: palette.get(s),
-      points: [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])].map((a) => ({ x: a.k, y: value(a) })),
-    }));
+    return selectors
+      .filter((s) => s !== 'full')
+      .map((s) => ({
+        name: s,
+        color: palette.get(s),
+        points: [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])].map((a) => ({
+          x: a.k,
+          y: value(a),
+        })),
+      }));
   };
   const setting = `${first.defense}, ${first.task}, n = ${first.n}, p = ${first.p}`;
-  out.push({ id: 'figure-1-harmful-score', caption: `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); the last point of each line is the full pool.`, svg: lineChart(bySelector((a) => a.harmful_score), { title: 'Harmful score vs alignment samples', xLabel: 'alignment samples k', yLabel: 'harmful score %' }) });
-  out.push({ id: 'figure-1-alignment-time', caption: `Figure 1b. Alignment time against the number of alignment samples (${setting}).`, svg: lineChart(bySelector((a) => a.align_seconds), { title: 'Alignment time vs alignment samples', xLabel: 'alignment samples k', yLabel: 'seconds' }) });
+  out.push({
+    id: 'figure-1-harmful-score',
+    caption: `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); the last point of each line is the full pool.`,
+    svg: lineChart(
+      bySelector((a) => a.harmful_score),
+      { title: 'Harmful score vs alignment samples', xLabel: 'alignment samples k', yLabel: 'harmful score %' },
+    ),
+  });
+  out.push({
+    id: 'figure-1-alignment-time',
+    caption: `Figure 1b. Alignment time against the number of alignment samples (${setting}).`,
+    svg: lineChart(
+      bySelector((a) => a.align_seconds),
+      { title: 'Alignment time vs alignment samples', xLabel: 'alignment samples k', yLabel: 'seconds' },
+    ),
+  });
 
   // Figure 3: per arm of the first setting.
   const armsOfSetting = arms.filter(same);
   const name = (a: ArmSummary) => (a.selector === 'full' ? 'full' : `${a.selector} k=${a.k}`);
   const cellsOf = (a: ArmSummary) => results.filter((r) => r.selector === a.selector && r.ratio === a.ratio && same(r));
-  const curves = (a: ArmSummary, stage: 'align' | 'attack', key: string): Curve[] => cellsOf(a).flatMap((r) => {
-    const record = readJson(join(r.stages[stage], 'record.json'));
-    const curve = (record?.curves as Record<string, Curve> | undefined)?.[key];
-    return curve ? [curve] : [];
+  const curves = (a: ArmSummary, stage: 'align' | 'attack', key: string): Curve[] =>
+    cellsOf(a).flatMap((r) => {
+      const record = readJson(join(r.stages[stage], 'record.json'));
+      const curve = (record?.curves as Record<string, Curve> | undefined)?.[key];
+      return curve ? [curve] : [];
+    });
+  out.push({
+    id: 'figure-3-harmful-score-during-fine-tuning',
+    caption: `Figure 3a. Harmful score (probe prompts) after each attack epoch (${setting}).`,
+    svg: lineChart(
+      armsOfSetting.map((a) => ({
+        name: name(a),
+        ...look(a),
+        points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })),
+      })),
+      { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' },
+    ),
   });
   out.push({
-    id: 'figure-3-harmful-score-during-fine-tuning', caption: `Figure 3a. Harmful score (probe prompts) after each attack epoch (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: a.harmful_score_by_attack_epoch.map((y, e) => ({ x: e + 1, y })) })), { title: 'Harmful score during fine-tuning', xLabel: 'attack epoch', yLabel: 'harmful score %' }),
+    id: 'figure-3-validation-loss-during-alignment',
+    caption: `Figure 3b. Validation loss during alignment (${setting}).`,
+    svg: lineChart(
+      armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'align', 'validation')) })),
+      { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss', yFromZero: false },
+    ),
   });
   out.push({
-    id: 'figure-3-validation-loss-during-alignment', caption: `Figure 3b. Validation loss during alignment (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'align', 'validation')) })), { title: 'Validation loss during alignment', xLabel: 'alignment step', yLabel: 'loss', yFromZero: false }),
-  });
-  out.push({
-    id: 'figure-3-harmful-loss-during-fine-tuning', caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
-    svg: lineChart(armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'attack', 'harmful')) })), { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss', yFromZero: false }),
+    id: 'figure-3-harmful-loss-during-fine-tuning',
+    caption: `Figure 3c. Harmful-set loss during fine-tuning (${setting}).`,
+    svg: lineChart(
+      armsOfSetting.map((a) => ({ name: name(a), ...look(a), points: meanCurve(curves(a, 'attack', 'harmful')) })),
+      { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss', yFromZero: false },
+    ),
   });
   return out;
 }
@@ -122,23 +170,49 @@ export function buildReport(store: ResultsStore): Report {
   const figs = figures(arms, store.results);
   const seeds = [...new Set(store.results.map((r) => r.seed))];
   const intro = `${store.results.length} cells, seeds ${seeds.join(', ')}${constant.length ? `; every cell: ${constant.join(', ')}` : ''}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy (FA) on the task's test items; times in seconds; "vs full": the same defense on the full pool; "vs SFT": the same data aligned with SFT.`;
-  const manifest = { status: store.status ?? null, cells: store.results.length, seeds, model: store.model ?? null, judge: store.judge ?? null, environment: store.environment, config: store.config };
+  const manifest = {
+    status: store.status ?? null,
+    cells: store.results.length,
+    seeds,
+    model: store.model ?? null,
+    judge: store.judge ?? null,
+    environment: store.environment,
+    config: store.config,
+  };
   const md = [
-    '# Pharmacist report', '',
-    intro, '',
-    `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '',
+    '# Pharmacist report',
+    '',
+    intro,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
     ...figs.flatMap((f) => [`![${f.caption}](${f.id}.svg)`, '', f.caption, '']),
-    '## Manifest', '', '```json', JSON.stringify(manifest, null, 2), '```', '',
+    '## Manifest',
+    '',
+    '```json',
+    JSON.stringify(manifest, null, 2),
+    '```',
+    '',
   ].join('\n');
   const html = [
-    '<!doctype html>', '<html lang="en"><head><meta charset="utf-8"><title>Pharmacist report</title>',
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Pharmacist report</title>',
     '<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}pre{background:#f8f8f8;padding:1em;overflow:auto}</style>',
-    '</head><body>', '<h1>Pharmacist report</h1>',
+    '</head><body>',
+    '<h1>Pharmacist report</h1>',
     `<p>${escapeHtml(intro)}</p>`,
-    '<table id="results"><thead><tr>', ...header.map((h) => `<th>${escapeHtml(h)}</th>`), '</tr></thead><tbody>',
-    ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`), '</tbody></table>',
+    '<table id="results"><thead><tr>',
+    ...header.map((h) => `<th>${escapeHtml(h)}</th>`),
+    '</tr></thead><tbody>',
+    ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`),
+    '</tbody></table>',
     ...figs.map((f) => `<figure id="${f.id}">${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`),
-    '<h2>Manifest</h2>', `<pre id="manifest">${escapeHtml(JSON.stringify(manifest, null, 2))}</pre>`, '</body></html>', '',
+    '<h2>Manifest</h2>',
+    `<pre id="manifest">${escapeHtml(JSON.stringify(manifest, null, 2))}</pre>`,
+    '</body></html>',
+    '',
   ].join('\n');
   return { markdown: md, html, figures: figs };
 }
@@ -153,7 +227,10 @@ export function writeReport(store: ResultsStore, outDir: string): Report {
 }
 
 /** After a grid: the report beside its results, unless the config turned it off. */
-export function reportAfterRun(config: { run_dir: string; report: boolean }, log: (line: string) => void = console.log): void {
+export function reportAfterRun(
+  config: { run_dir: string; report: boolean },
+  log: (line: string) => void = console.log,
+): void {
   if (!config.report) return;
   writeReport(loadResults(config.run_dir), config.run_dir);
   log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);

@@ -32,7 +32,10 @@ function fnv1a(text: string): number {
 export function ngramFeatures(text: string, buckets: number): Map<number, number> {
   const words = text.toLowerCase().match(/[a-z0-9']+/g) ?? [];
   const out = new Map<number, number>();
-  const add = (gram: string) => { const b = fnv1a(gram) % buckets; out.set(b, (out.get(b) ?? 0) + 1); };
+  const add = (gram: string) => {
+    const b = fnv1a(gram) % buckets;
+    out.set(b, (out.get(b) ?? 0) + 1);
+  };
   words.forEach((w, i) => {
     add(w);
     if (i > 0) add(`${words[i - 1]} ${w}`);
@@ -45,14 +48,26 @@ const textOf = (e: InstructionExample) => `${e.instruction} ${e.input ?? ''} ${e
 function logDistribution(features: readonly Map<number, number>[], buckets: number, smoothing: number): Float64Array {
   const counts = new Float64Array(buckets).fill(smoothing);
   let total = buckets * smoothing;
-  for (const f of features) for (const [b, c] of f) { counts[b] += c; total += c; }
+  for (const f of features)
+    for (const [b, c] of f) {
+      counts[b] += c;
+      total += c;
+    }
   return counts.map((c) => Math.log(c / total));
 }
 
 /** Log importance weights of the pool toward the target set. */
-export function dsirLogWeights(pool: readonly InstructionExample[], target: readonly InstructionExample[], { buckets, smoothing } = DSIR_DEFAULTS): number[] {
+export function dsirLogWeights(
+  pool: readonly InstructionExample[],
+  target: readonly InstructionExample[],
+  { buckets, smoothing } = DSIR_DEFAULTS,
+): number[] {
   const poolFeatures = pool.map((e) => ngramFeatures(textOf(e), buckets));
-  const logTarget = logDistribution(target.map((e) => ngramFeatures(textOf(e), buckets)), buckets, smoothing);
+  const logTarget = logDistribution(
+    target.map((e) => ngramFeatures(textOf(e), buckets)),
+    buckets,
+    smoothing,
+  );
   const logRaw = logDistribution(poolFeatures, buckets, smoothing);
   return poolFeatures.map((f) => {
     let w = 0;
@@ -70,6 +85,9 @@ export class DsirSelector implements Selector {
     const weights = dsirLogWeights(input.pool, input.validation, this.config);
     if (!this.config.gumbel) return { scores: weights };
     const rng = new Rng(input.seed);
-    return { scores: weights.map((w) => w - Math.log(-Math.log(Math.max(rng.uniform(), 1e-300)))), trace: { logWeights: weights } };
+    return {
+      scores: weights.map((w) => w - Math.log(-Math.log(Math.max(rng.uniform(), 1e-300)))),
+      trace: { logWeights: weights },
+    };
   }
 }

@@ -10,7 +10,14 @@ import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../en
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
 import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
-import { selectionAdapter, withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
+import {
+  selectionAdapter,
+  withSelectionAdapter,
+  type EncodedSelection,
+  type Ranking,
+  type SelectionInput,
+  type Selector,
+} from './selector.js';
 
 export interface GradientScoreConfig {
   /** Epochs of LoRA SFT on the pool before scoring (0: score at the base model). Default 1. */
@@ -21,7 +28,11 @@ export interface GradientScoreConfig {
   batchSize: number;
 }
 
-export const GRADIENT_SCORE_DEFAULTS: GradientScoreConfig = { warmupEpochs: 1, warmupLr: SFT_DEFAULTS.lr, batchSize: 16 };
+export const GRADIENT_SCORE_DEFAULTS: GradientScoreConfig = {
+  warmupEpochs: 1,
+  warmupLr: SFT_DEFAULTS.lr,
+  batchSize: 16,
+};
 
 function batches<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -29,22 +40,43 @@ function batches<T>(xs: readonly T[], size: number): T[][] {
   return out;
 }
 
-export function scoreByLoss(model: SelectableModel, pool: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
+export function scoreByLoss(
+  model: SelectableModel,
+  pool: readonly SupervisedExample[],
+  padTokenId: number,
+  batchSize = 16,
+): number[] {
   return noGrad(() => batches(pool, batchSize).flatMap((b) => Array.from(perExampleLoss(model, b, padTokenId).data)));
 }
 
-export function scoreByGradNorm(model: SelectableModel, params: readonly Tensor[], pool: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
-  return batches(pool, batchSize).flatMap((b) => Array.from(perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId)).norms()));
+export function scoreByGradNorm(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  pool: readonly SupervisedExample[],
+  padTokenId: number,
+  batchSize = 16,
+): number[] {
+  return batches(pool, batchSize).flatMap((b) =>
+    Array.from(perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId)).norms()),
+  );
 }
 
 /** cos(grad l_i, mean validation gradient) for every pool sample. */
-export function scoreByGradSim(model: SelectableModel, params: readonly Tensor[], pool: readonly SupervisedExample[], validation: readonly SupervisedExample[], padTokenId: number, batchSize = 16): number[] {
+export function scoreByGradSim(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  pool: readonly SupervisedExample[],
+  validation: readonly SupervisedExample[],
+  padTokenId: number,
+  batchSize = 16,
+): number[] {
   const direction = new Map<Tensor, FloatArray>(params.map((p) => [p, new Float64Array(p.size)]));
   const parts = batches(validation, batchSize);
   for (const part of parts) {
     const { grad } = gradientOf(params, () => meanLoss(model, part, padTokenId));
     for (const p of params) {
-      const d = direction.get(p)!, g = grad.get(p)!;
+      const d = direction.get(p)!,
+        g = grad.get(p)!;
       for (let i = 0; i < d.length; i++) d[i] += (g[i] * part.length) / validation.length;
     }
   }
@@ -53,7 +85,8 @@ export function scoreByGradSim(model: SelectableModel, params: readonly Tensor[]
   dn = Math.sqrt(dn) || 1;
   return batches(pool, batchSize).flatMap((b) => {
     const grads = perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId));
-    const dots = grads.dot(direction), norms = grads.norms();
+    const dots = grads.dot(direction),
+      norms = grads.norms();
     return Array.from(dots, (d, i) => d / (dn * (norms[i] || 1)));
   });
 }
@@ -62,17 +95,24 @@ export type GradientScoreKind = 'loss' | 'gradnorm' | 'gradsim';
 
 export class GradientScoreSelector implements Selector {
   readonly needsModel = true;
-  constructor(readonly name: GradientScoreKind, readonly config: GradientScoreConfig = GRADIENT_SCORE_DEFAULTS) {}
+  constructor(
+    readonly name: GradientScoreKind,
+    readonly config: GradientScoreConfig = GRADIENT_SCORE_DEFAULTS,
+  ) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    const warmup = (s: EncodedSelection) => selectionAdapter(s, input, { epochs: this.config.warmupEpochs, lr: this.config.warmupLr });
+    const warmup = (s: EncodedSelection) =>
+      selectionAdapter(s, input, { epochs: this.config.warmupEpochs, lr: this.config.warmupLr });
     return withSelectionAdapter(input, this.name, warmup, ({ model, encode, padTokenId }, lora) => {
       const pool = encode(input.pool);
       const params = lora.parameters();
       const size = this.config.batchSize;
-      const scores = this.name === 'loss' ? scoreByLoss(model, pool, padTokenId, size)
-        : this.name === 'gradnorm' ? scoreByGradNorm(model, params, pool, padTokenId, size)
-          : scoreByGradSim(model, params, pool, encode(input.validation), padTokenId, size);
+      const scores =
+        this.name === 'loss'
+          ? scoreByLoss(model, pool, padTokenId, size)
+          : this.name === 'gradnorm'
+            ? scoreByGradNorm(model, params, pool, padTokenId, size)
+            : scoreByGradSim(model, params, pool, encode(input.validation), padTokenId, size);
       return { scores, trace: { warmupEpochs: this.config.warmupEpochs } };
     });
   }

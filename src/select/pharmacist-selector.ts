@@ -2,7 +2,14 @@
 import { LORA_DEFAULTS, type LoraConfig } from '../models/lora.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
 import { learnSelector, PHARMACIST_DEFAULTS, type PharmacistConfig } from './pharmacist.js';
-import { selectionAdapter, withSelectionAdapter, type EncodedSelection, type Ranking, type SelectionInput, type Selector } from './selector.js';
+import {
+  selectionAdapter,
+  withSelectionAdapter,
+  type EncodedSelection,
+  type Ranking,
+  type SelectionInput,
+  type Selector,
+} from './selector.js';
 
 export interface PharmacistSelectorConfig extends PharmacistConfig {
   /** The selector's own LoRA (discarded after selection). Default LORA_DEFAULTS with dropout 0. */
@@ -16,7 +23,12 @@ export interface PharmacistSelectorConfig extends PharmacistConfig {
   warmupLr: number;
 }
 
-export const PHARMACIST_SELECTOR_DEFAULTS: PharmacistSelectorConfig = { ...PHARMACIST_DEFAULTS, lora: { ...LORA_DEFAULTS, dropout: 0 }, warmupEpochs: 0, warmupLr: SFT_DEFAULTS.lr };
+export const PHARMACIST_SELECTOR_DEFAULTS: PharmacistSelectorConfig = {
+  ...PHARMACIST_DEFAULTS,
+  lora: { ...LORA_DEFAULTS, dropout: 0 },
+  warmupEpochs: 0,
+  warmupLr: SFT_DEFAULTS.lr,
+};
 
 export class PharmacistSelector implements Selector {
   readonly name = 'pharmacist';
@@ -24,9 +36,16 @@ export class PharmacistSelector implements Selector {
   constructor(readonly config: PharmacistSelectorConfig = PHARMACIST_SELECTOR_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    const attach = (s: EncodedSelection) => selectionAdapter(s, input, { epochs: this.config.warmupEpochs, lr: this.config.warmupLr }, this.config.lora);
+    const attach = (s: EncodedSelection) =>
+      selectionAdapter(s, input, { epochs: this.config.warmupEpochs, lr: this.config.warmupLr }, this.config.lora);
     return withSelectionAdapter(input, this.name, attach, ({ model, encode, padTokenId }, lora) => {
-      const result = learnSelector(model, lora.parameters(), { pool: encode(input.pool), validation: encode(input.validation), harmful: encode(input.harmful), padTokenId }, { ...this.config, seed: input.seed }, input.log);
+      const result = learnSelector(
+        model,
+        lora.parameters(),
+        { pool: encode(input.pool), validation: encode(input.validation), harmful: encode(input.harmful), padTokenId },
+        { ...this.config, seed: input.seed },
+        input.log,
+      );
       return { scores: Array.from(result.omega), trace: result.trace };
     });
   }

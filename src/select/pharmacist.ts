@@ -11,7 +11,20 @@
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
 import { performance } from 'node:perf_hooks';
-import { PerExampleGrads, Rng, Tensor, allocate, directionalDerivative, mul, perExampleGradients, restoreParameters, scale, snapshotParameters, sum, type FloatArray } from '../engine/index.js';
+import {
+  PerExampleGrads,
+  Rng,
+  Tensor,
+  allocate,
+  directionalDerivative,
+  mul,
+  perExampleGradients,
+  restoreParameters,
+  scale,
+  snapshotParameters,
+  sum,
+  type FloatArray,
+} from '../engine/index.js';
 import { addScaled, gradientOf, meanLoss, norm, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
@@ -51,8 +64,18 @@ export interface PharmacistConfig {
 }
 
 export const PHARMACIST_DEFAULTS: PharmacistConfig = {
-  weightForm: 'softmax', safety: 'plain', lambda: 1, alpha: 0.5, innerLr: 0.05, selectorLr: 0.1, epochs: 1, batchSize: 16,
-  evalBatchSize: 16, innerProducts: 'per-example', upperEvery: 4, seed: 0,
+  weightForm: 'softmax',
+  safety: 'plain',
+  lambda: 1,
+  alpha: 0.5,
+  innerLr: 0.05,
+  selectorLr: 0.1,
+  epochs: 1,
+  batchSize: 16,
+  evalBatchSize: 16,
+  innerProducts: 'per-example',
+  upperEvery: 4,
+  seed: 0,
 };
 
 export type { SelectableModel };
@@ -94,10 +117,19 @@ export interface UpperGradient {
 }
 
 /** F and grad F at the current parameters; the parameters are unchanged afterwards (bit-exact). */
-export function upperGradient(model: SelectableModel, params: readonly Tensor[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], padTokenId: number, cfg: Pick<PharmacistConfig, 'safety' | 'lambda' | 'alpha'>): UpperGradient {
+export function upperGradient(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  val: readonly SupervisedExample[],
+  harm: readonly SupervisedExample[],
+  padTokenId: number,
+  cfg: Pick<PharmacistConfig, 'safety' | 'lambda' | 'alpha'>,
+): UpperGradient {
   const v = gradientOf(params, () => meanLoss(model, val, padTokenId));
   const grad = v.grad;
-  let harmfulLoss = Number.NaN, harmfulGradNorm = Number.NaN, value = v.value;
+  let harmfulLoss = Number.NaN,
+    harmfulGradNorm = Number.NaN,
+    value = v.value;
   const validationGradNorm = norm(grad);
   if (cfg.safety !== 'none' && cfg.lambda !== 0) {
     const h = gradientOf(params, () => meanLoss(model, harm, padTokenId));
@@ -112,7 +144,8 @@ export function upperGradient(model: SelectableModel, params: readonly Tensor[],
     }
     harmfulGradNorm = norm(hg.grad);
     for (const p of params) {
-      const g = grad.get(p)!, d = hg.grad.get(p)!;
+      const g = grad.get(p)!,
+        d = hg.grad.get(p)!;
       for (let i = 0; i < g.length; i++) g[i] -= cfg.lambda * d[i];
     }
     value -= cfg.lambda * hg.value;
@@ -133,18 +166,45 @@ export interface HyperStep {
  * One lower step on `batch` (pool indices) followed by the hypergradient of F(theta+) in omega.
  * Leaves the parameters at theta+.
  */
-export function hyperStep(model: SelectableModel, params: readonly Tensor[], omega: Float64Array, batch: readonly number[], val: readonly SupervisedExample[], harm: readonly SupervisedExample[], data: BilevelData, cfg: PharmacistConfig, reuse?: UpperGradient): HyperStep {
+export function hyperStep(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  omega: Float64Array,
+  batch: readonly number[],
+  val: readonly SupervisedExample[],
+  harm: readonly SupervisedExample[],
+  data: BilevelData,
+  cfg: PharmacistConfig,
+  reuse?: UpperGradient,
+): HyperStep {
   const examples = batch.map((i) => data.pool[i]);
   const pi = sampleWeights(omega, cfg.weightForm);
   const B = batch.length;
   // grad l_i(theta) for the minibatch, or theta itself for the directional route (which evaluates there).
-  const perExample = cfg.innerProducts === 'per-example' ? perExampleGradients(params, B, () => perExampleLoss(model, examples, data.padTokenId)) : null;
+  const perExample =
+    cfg.innerProducts === 'per-example'
+      ? perExampleGradients(params, B, () => perExampleLoss(model, examples, data.padTokenId))
+      : null;
   const theta = perExample ? null : snapshotParameters(params);
   // grad (1/B) sum pi_i l_i: from the per-example gradients when we have them (no second pass).
-  const weighted = perExample ? weightedSum(params, perExample, batch.map((i) => pi[i] / B)) : gradientOf(params, () => {
-    const per = perExampleLoss(model, examples, data.padTokenId);
-    return scale(sum(mulConst(per, batch.map((i) => pi[i]))), 1 / B);
-  }).grad;
+  const weighted = perExample
+    ? weightedSum(
+        params,
+        perExample,
+        batch.map((i) => pi[i] / B),
+      )
+    : gradientOf(params, () => {
+        const per = perExampleLoss(model, examples, data.padTokenId);
+        return scale(
+          sum(
+            mulConst(
+              per,
+              batch.map((i) => pi[i]),
+            ),
+          ),
+          1 / B,
+        );
+      }).grad;
   addScaled(params, weighted, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
   const upper = reuse ?? upperGradient(model, params, val, harm, data.padTokenId, cfg);
   let dots: Float64Array;
@@ -157,11 +217,17 @@ export function hyperStep(model: SelectableModel, params: readonly Tensor[], ome
     restoreParameters(thetaPlus);
   }
   const dPi = new Float64Array(omega.length);
-  batch.forEach((i, b) => { dPi[i] += (-cfg.innerLr / B) * dots[b]; });
+  batch.forEach((i, b) => {
+    dPi[i] += (-cfg.innerLr / B) * dots[b];
+  });
   return { dOmega: weightsVjp(omega, pi, dPi, cfg.weightForm), upper, innerProducts: dots };
 }
 
-function weightedSum(params: readonly Tensor[], grads: PerExampleGrads, coefficients: readonly number[]): Map<Tensor, FloatArray> {
+function weightedSum(
+  params: readonly Tensor[],
+  grads: PerExampleGrads,
+  coefficients: readonly number[],
+): Map<Tensor, FloatArray> {
   const out = new Map<Tensor, FloatArray>();
   for (const p of params) {
     const acc = allocate(p.size, p.data);
@@ -192,7 +258,10 @@ export class LogitAdam {
   private vShared = 0;
   private t = 0;
 
-  constructor(size: number, readonly lr: number) {
+  constructor(
+    size: number,
+    readonly lr: number,
+  ) {
     this.m = new Float64Array(size);
     this.visits = new Uint32Array(size);
   }
@@ -229,14 +298,21 @@ export interface PharmacistResult {
 }
 
 /** Learn omega over `epochs` passes of the pool; returns the logits (rank by them, highest first). */
-export function learnSelector(model: SelectableModel, params: readonly Tensor[], data: BilevelData, options: Partial<PharmacistConfig> = {}, log: (line: string) => void = () => {}): PharmacistResult {
+export function learnSelector(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  data: BilevelData,
+  options: Partial<PharmacistConfig> = {},
+  log: (line: string) => void = () => {},
+): PharmacistResult {
   const cfg: PharmacistConfig = { ...PHARMACIST_DEFAULTS, ...options };
   const N = data.pool.length;
   const omega = new Float64Array(N);
   const optimizer = new LogitAdam(N, cfg.selectorLr);
   const rng = new Rng(cfg.seed);
   const trace: SelectionTrace[] = [];
-  const pick = (xs: readonly SupervisedExample[]) => Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
+  const pick = (xs: readonly SupervisedExample[]) =>
+    Array.from({ length: Math.min(cfg.evalBatchSize, xs.length) }, () => xs[rng.int(xs.length)]);
   let t = 0;
   let upper: UpperGradient | undefined;
   const totalSteps = cfg.epochs * Math.ceil(N / cfg.batchSize);
@@ -247,17 +323,34 @@ export function learnSelector(model: SelectableModel, params: readonly Tensor[],
     for (let s = 0; s < N; s += cfg.batchSize) {
       const fresh = t % cfg.upperEvery === 0;
       const batch = order.slice(s, s + cfg.batchSize);
-      const step = hyperStep(model, params, omega, batch, pick(data.validation), pick(data.harmful), data, cfg, fresh ? undefined : upper);
+      const step = hyperStep(
+        model,
+        params,
+        omega,
+        batch,
+        pick(data.validation),
+        pick(data.harmful),
+        data,
+        cfg,
+        fresh ? undefined : upper,
+      );
       upper = step.upper;
       t++;
       optimizer.step(omega, batch, step.dOmega);
       trace.push({
-        epoch, step: t, upper: step.upper.value, validationLoss: step.upper.validationLoss, harmfulLoss: step.upper.harmfulLoss,
-        validationGradNorm: step.upper.validationGradNorm, harmfulGradNorm: step.upper.harmfulGradNorm,
+        epoch,
+        step: t,
+        upper: step.upper.value,
+        validationLoss: step.upper.validationLoss,
+        harmfulLoss: step.upper.harmfulLoss,
+        validationGradNorm: step.upper.validationGradNorm,
+        harmfulGradNorm: step.upper.harmfulGradNorm,
       });
       if (t % logEvery === 0 || t === totalSteps) {
         const elapsed = (performance.now() - started) / 1000;
-        log(`selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)}, |g_v| ${step.upper.validationGradNorm.toExponential(2)}, |g_h| ${step.upper.harmfulGradNorm.toExponential(2)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`);
+        log(
+          `selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)}, |g_v| ${step.upper.validationGradNorm.toExponential(2)}, |g_h| ${step.upper.harmfulGradNorm.toExponential(2)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`,
+        );
       }
     }
   }

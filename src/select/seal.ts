@@ -12,7 +12,13 @@ import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/i
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
-import { selectionAdapter, withSelectionAdapter, type Ranking, type SelectionInput, type Selector } from './selector.js';
+import {
+  selectionAdapter,
+  withSelectionAdapter,
+  type Ranking,
+  type SelectionInput,
+  type Selector,
+} from './selector.js';
 
 export interface SealConfig {
   /** Passes over the pool. Default 2. */
@@ -31,7 +37,15 @@ export interface SealConfig {
   upperDecay: number;
 }
 
-export const SEAL_DEFAULTS: SealConfig = { epochs: 2, batchSize: 16, evalBatchSize: 16, innerLr: 0.05, selectorLr: 0.1, upperWeight: 1, upperDecay: 0.5 };
+export const SEAL_DEFAULTS: SealConfig = {
+  epochs: 2,
+  batchSize: 16,
+  evalBatchSize: 16,
+  innerLr: 0.05,
+  selectorLr: 0.1,
+  upperWeight: 1,
+  upperDecay: 0.5,
+};
 
 export interface SealData {
   pool: readonly SupervisedExample[];
@@ -39,7 +53,12 @@ export interface SealData {
   padTokenId: number;
 }
 
-export function learnSeal(model: SelectableModel, params: readonly Tensor[], data: SealData, options: Partial<SealConfig> & { seed?: number } = {}): { omega: Float64Array; trace: { epoch: number; upperWeight: number; validationLoss: number }[] } {
+export function learnSeal(
+  model: SelectableModel,
+  params: readonly Tensor[],
+  data: SealData,
+  options: Partial<SealConfig> & { seed?: number } = {},
+): { omega: Float64Array; trace: { epoch: number; upperWeight: number; validationLoss: number }[] } {
   const cfg = { ...SEAL_DEFAULTS, ...options };
   const N = data.pool.length;
   const omega = new Float64Array(N);
@@ -49,13 +68,20 @@ export function learnSeal(model: SelectableModel, params: readonly Tensor[], dat
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const c = cfg.upperWeight * cfg.upperDecay ** epoch;
     const order = rng.shuffle(Array.from({ length: N }, (_, i) => i));
-    let validationLoss = 0, steps = 0;
+    let validationLoss = 0,
+      steps = 0;
     for (let s = 0; s < N; s += cfg.batchSize) {
       const batch = order.slice(s, s + cfg.batchSize);
       const examples = batch.map((i) => data.pool[i]);
-      const val = Array.from({ length: Math.min(cfg.evalBatchSize, data.validation.length) }, () => data.validation[rng.int(data.validation.length)]);
+      const val = Array.from(
+        { length: Math.min(cfg.evalBatchSize, data.validation.length) },
+        () => data.validation[rng.int(data.validation.length)],
+      );
       const pi = sampleWeights(omega, 'softmax'); // omega moves only in the optimizer step below
-      const weights = new Tensor(allocate(batch.length, params[0].data).map((_, b) => pi[batch[b]] / batch.length), [batch.length]);
+      const weights = new Tensor(
+        allocate(batch.length, params[0].data).map((_, b) => pi[batch[b]] / batch.length),
+        [batch.length],
+      );
       const lower = gradientOf(params, () => {
         const v = scale(meanLoss(model, val, data.padTokenId), c);
         return add(sum(mul(perExampleLoss(model, examples, data.padTokenId), weights)), v);
@@ -64,7 +90,9 @@ export function learnSeal(model: SelectableModel, params: readonly Tensor[], dat
       // d/dpi_i of (1/|B|) sum pi_i l_i(theta) is l_i / |B|: costly samples lose weight.
       const per = noGrad(() => perExampleLoss(model, examples, data.padTokenId).data);
       const dPi = new Float64Array(N);
-      batch.forEach((i, b) => { dPi[i] = per[b] / batch.length; });
+      batch.forEach((i, b) => {
+        dPi[i] = per[b] / batch.length;
+      });
       optimizer.step(omega, batch, weightsVjp(omega, pi, dPi, 'softmax'));
       validationLoss += lower.value;
       steps++;
@@ -80,9 +108,19 @@ export class SealSelector implements Selector {
   constructor(readonly config: SealConfig = SEAL_DEFAULTS) {}
 
   async select(input: SelectionInput): Promise<Ranking> {
-    return withSelectionAdapter(input, this.name, (s) => selectionAdapter(s, input, { epochs: 0, lr: 0 }), ({ model, encode, padTokenId }, lora) => {
-      const result = learnSeal(model, lora.parameters(), { pool: encode(input.pool), validation: encode(input.validation), padTokenId }, { ...this.config, seed: input.seed });
-      return { scores: Array.from(result.omega), trace: result.trace };
-    });
+    return withSelectionAdapter(
+      input,
+      this.name,
+      (s) => selectionAdapter(s, input, { epochs: 0, lr: 0 }),
+      ({ model, encode, padTokenId }, lora) => {
+        const result = learnSeal(
+          model,
+          lora.parameters(),
+          { pool: encode(input.pool), validation: encode(input.validation), padTokenId },
+          { ...this.config, seed: input.seed },
+        );
+        return { scores: Array.from(result.omega), trace: result.trace };
+      },
+    );
   }
 }

@@ -5,8 +5,13 @@ import { createSelector } from './registry.js';
 import { subsetSize, topK, type SelectionInput } from './selector.js';
 
 const input = (seed: number): SelectionInput => ({
-  pool: Array.from({ length: 50 }, (_, i) => ({ instruction: `q${i}`, output: `a${i}` })), validation: [], harmful: [],
-  profile: 'response-newline', maxLength: 64, seed, log: () => {},
+  pool: Array.from({ length: 50 }, (_, i) => ({ instruction: `q${i}`, output: `a${i}` })),
+  validation: [],
+  harmful: [],
+  profile: 'response-newline',
+  maxLength: 64,
+  seed,
+  log: () => {},
 });
 
 test('top k and subset sizes', () => {
@@ -19,11 +24,16 @@ test('top k and subset sizes', () => {
 });
 
 test('random is seeded; full keeps everything; unknown names are errors', async () => {
-  const a = await new RandomSelector().select(input(1)), b = await new RandomSelector().select(input(1)), c = await new RandomSelector().select(input(2));
+  const a = await new RandomSelector().select(input(1)),
+    b = await new RandomSelector().select(input(1)),
+    c = await new RandomSelector().select(input(2));
   assert.deepEqual(a.scores, b.scores);
   assert.notDeepEqual(a.scores, c.scores);
   const full = await new FullSelector().select(input(1));
-  assert.deepEqual(topK(full.scores, 50).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    topK(full.scores, 50).sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.throws(() => createSelector('oracle'), /unknown selector "oracle"/);
   assert.equal(createSelector('pharmacist').needsModel, true);
 });

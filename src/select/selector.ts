@@ -3,7 +3,12 @@
  * subset is the top k. Model-based selectors get the base model and its tokenizer; every selector gets the
  * pool, the validation and harmful sets and a seed. One ranking serves every defense.
  */
-import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
+import {
+  supervisedExample,
+  type InstructionExample,
+  type PromptProfile,
+  type SupervisedExample,
+} from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraLayers } from '../models/lora.js';
 import { sftLora } from '../train/sft.js';
 import type { PretrainedModel } from '../models/pretrained.js';
@@ -47,7 +52,8 @@ export function topK(scores: readonly number[], k: number): number[] {
 /** k from a ratio (rounded) or an explicit count. */
 export function subsetSize(poolSize: number, { ratio, count }: { ratio?: number; count?: number }): number {
   if (count !== undefined) {
-    if (!(Number.isInteger(count) && count > 0 && count <= poolSize)) throw new Error(`subset count must be an integer in 1..${poolSize}, got ${count}`);
+    if (!(Number.isInteger(count) && count > 0 && count <= poolSize))
+      throw new Error(`subset count must be an integer in 1..${poolSize}, got ${count}`);
     return count;
   }
   const r = ratio ?? 0.4;
@@ -68,12 +74,24 @@ export interface EncodedSelection {
  * Run a model-based selector's work with an adapter it attaches (`attach`) and that is removed afterwards,
  * whatever happens: selectors leave the base model as they found it.
  */
-export function withSelectionAdapter<T>(input: SelectionInput, selector: string, attach: (s: EncodedSelection) => LoraLayers, fn: (s: EncodedSelection, lora: LoraLayers) => T): T {
+export function withSelectionAdapter<T>(
+  input: SelectionInput,
+  selector: string,
+  attach: (s: EncodedSelection) => LoraLayers,
+  fn: (s: EncodedSelection, lora: LoraLayers) => T,
+): T {
   const { model, tokenizer, eosTokenId, padTokenId } = input;
-  if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined) throw new Error(`${selector} selector: needs the base model and its tokenizer`);
+  if (!model || !tokenizer || eosTokenId === undefined || padTokenId === undefined)
+    throw new Error(`${selector} selector: needs the base model and its tokenizer`);
   const s: EncodedSelection = {
-    model, tokenizer, eosTokenId, padTokenId,
-    encode: (xs) => xs.map((e) => supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId })),
+    model,
+    tokenizer,
+    eosTokenId,
+    padTokenId,
+    encode: (xs) =>
+      xs.map((e) =>
+        supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }),
+      ),
   };
   try {
     const lora = attach(s);
@@ -88,9 +106,27 @@ export function withSelectionAdapter<T>(input: SelectionInput, selector: string,
  * The selection adapter: a fresh LoRA (dropout off), or one trained `epochs` passes of SFT on the pool first
  * (a warm start: scores taken where alignment is heading rather than at the unaligned base model).
  */
-export function selectionAdapter(s: EncodedSelection, input: SelectionInput, warmup: { epochs: number; lr: number }, lora: LoraConfig = { ...LORA_DEFAULTS, dropout: 0 }): LoraLayers {
+export function selectionAdapter(
+  s: EncodedSelection,
+  input: SelectionInput,
+  warmup: { epochs: number; lr: number },
+  lora: LoraConfig = { ...LORA_DEFAULTS, dropout: 0 },
+): LoraLayers {
   if (warmup.epochs <= 0) return attachLora(s.model, lora, input.seed);
-  return sftLora(s.model, s.tokenizer, input.pool, s.eosTokenId, s.padTokenId, {
-    epochs: warmup.epochs, lr: warmup.lr, maxLength: input.maxLength, profile: input.profile, seed: input.seed, lora,
-  }, (l) => input.log(`warm-up ${l}`)).lora;
+  return sftLora(
+    s.model,
+    s.tokenizer,
+    input.pool,
+    s.eosTokenId,
+    s.padTokenId,
+    {
+      epochs: warmup.epochs,
+      lr: warmup.lr,
+      maxLength: input.maxLength,
+      profile: input.profile,
+      seed: input.seed,
+      lora,
+    },
+    (l) => input.log(`warm-up ${l}`),
+  ).lora;
 }

@@ -48,13 +48,22 @@ export class BpeModel {
     const symbols: string[] = [];
     const frozen: boolean[] = [];
     for (const ch of piece) {
-      if (vocab.has(ch)) { symbols.push(ch); frozen.push(false); continue; }
+      if (vocab.has(ch)) {
+        symbols.push(ch);
+        frozen.push(false);
+        continue;
+      }
       const bytes = [...utf8Bytes(ch)].map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
       if (byteFallback && bytes.every((b) => vocab.has(b))) {
-        for (const b of bytes) { symbols.push(b); frozen.push(true); }
+        for (const b of bytes) {
+          symbols.push(b);
+          frozen.push(true);
+        }
       } else {
-        if (unkToken === null || !vocab.has(unkToken)) throw new Error(`BPE: character ${JSON.stringify(ch)} is not in the vocabulary and there is no unk_token`);
-        if (fuseUnk && symbols.length > 0 && frozen[frozen.length - 1] && symbols[symbols.length - 1] === unkToken) continue;
+        if (unkToken === null || !vocab.has(unkToken))
+          throw new Error(`BPE: character ${JSON.stringify(ch)} is not in the vocabulary and there is no unk_token`);
+        if (fuseUnk && symbols.length > 0 && frozen[frozen.length - 1] && symbols[symbols.length - 1] === unkToken)
+          continue;
         symbols.push(unkToken);
         frozen.push(true);
       }
@@ -84,7 +93,13 @@ export class BpeModel {
       const [rank, i, length] = top;
       const j = next[i];
       // Stale: the left symbol died, or either side changed since the pair was queued.
-      if (!alive[i] || j < 0 || symbols[i].length + symbols[j].length !== length || this.ranks.get(symbols[i] + SEP + symbols[j]) !== rank) continue;
+      if (
+        !alive[i] ||
+        j < 0 ||
+        symbols[i].length + symbols[j].length !== length ||
+        this.ranks.get(symbols[i] + SEP + symbols[j]) !== rank
+      )
+        continue;
       symbols[i] += symbols[j];
       alive[j] = 0;
       next[i] = next[j];
@@ -95,7 +110,8 @@ export class BpeModel {
     const out: number[] = [];
     for (let i = 0; i >= 0 && i < n; i = next[i]) {
       const id = this.spec.vocab.get(symbols[i]);
-      if (id === undefined) throw new Error(`BPE: merged symbol ${JSON.stringify(symbols[i])} is not in the vocabulary`);
+      if (id === undefined)
+        throw new Error(`BPE: merged symbol ${JSON.stringify(symbols[i])} is not in the vocabulary`);
       out.push(id);
     }
     return out;
@@ -113,10 +129,14 @@ class PairHeap {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (d[3 * p] < rank || (d[3 * p] === rank && d[3 * p + 1] < pos)) break;
-      d[3 * i] = d[3 * p]; d[3 * i + 1] = d[3 * p + 1]; d[3 * i + 2] = d[3 * p + 2];
+      d[3 * i] = d[3 * p];
+      d[3 * i + 1] = d[3 * p + 1];
+      d[3 * i + 2] = d[3 * p + 2];
       i = p;
     }
-    d[3 * i] = rank; d[3 * i + 1] = pos; d[3 * i + 2] = length;
+    d[3 * i] = rank;
+    d[3 * i + 1] = pos;
+    d[3 * i + 2] = length;
   }
   pop(): [number, number, number] | undefined {
     if (this.size === 0) return undefined;
@@ -130,12 +150,20 @@ class PairHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
-      if (c + 1 < last && (d[3 * (c + 1)] < d[3 * c] || (d[3 * (c + 1)] === d[3 * c] && d[3 * (c + 1) + 1] < d[3 * c + 1]))) c++;
+      if (
+        c + 1 < last &&
+        (d[3 * (c + 1)] < d[3 * c] || (d[3 * (c + 1)] === d[3 * c] && d[3 * (c + 1) + 1] < d[3 * c + 1]))
+      )
+        c++;
       if (r < d[3 * c] || (r === d[3 * c] && p < d[3 * c + 1])) break;
-      d[3 * i] = d[3 * c]; d[3 * i + 1] = d[3 * c + 1]; d[3 * i + 2] = d[3 * c + 2];
+      d[3 * i] = d[3 * c];
+      d[3 * i + 1] = d[3 * c + 1];
+      d[3 * i + 2] = d[3 * c + 2];
       i = c;
     }
-    d[3 * i] = r; d[3 * i + 1] = p; d[3 * i + 2] = l;
+    d[3 * i] = r;
+    d[3 * i + 1] = p;
+    d[3 * i + 2] = l;
     return top;
   }
 }

@@ -32,20 +32,28 @@ export function buildNormalizer(spec: Json | null | undefined, where: string): N
       const parts = (spec.normalizers as Json[]).map((s, i) => buildNormalizer(s, `${where}.normalizers[${i}]`));
       return (t) => parts.reduce((acc, f) => f(acc), t);
     }
-    case 'Prepend': return (t) => (t.length > 0 ? (spec.prepend as string) + t : t);
+    case 'Prepend':
+      return (t) => (t.length > 0 ? (spec.prepend as string) + t : t);
     case 'Replace': {
       const re = patternOf(spec, where);
       return (t) => t.replace(re, () => spec.content as string);
     }
-    case 'NFC': case 'NFD': case 'NFKC': case 'NFKD': return (t) => t.normalize(spec.type as string);
-    case 'Lowercase': return (t) => t.toLowerCase();
-    case 'Strip': return (t) => {
-      let s = t;
-      if (spec.strip_left !== false) s = s.replace(/^\s+/u, '');
-      if (spec.strip_right !== false) s = s.replace(/\s+$/u, '');
-      return s;
-    };
-    default: return unsupported(where, spec);
+    case 'NFC':
+    case 'NFD':
+    case 'NFKC':
+    case 'NFKD':
+      return (t) => t.normalize(spec.type as string);
+    case 'Lowercase':
+      return (t) => t.toLowerCase();
+    case 'Strip':
+      return (t) => {
+        let s = t;
+        if (spec.strip_left !== false) s = s.replace(/^\s+/u, '');
+        if (spec.strip_right !== false) s = s.replace(/\s+$/u, '');
+        return s;
+      };
+    default:
+      return unsupported(where, spec);
   }
 }
 
@@ -63,18 +71,28 @@ function splitBy(text: string, re: RegExp, behavior: string, invert: boolean): s
   if (invert) for (const s of spans) s.match = !s.match;
   const out: string[] = [];
   switch (behavior) {
-    case 'Isolated': return spans.map((s) => s.text);
-    case 'Removed': return spans.filter((s) => !s.match).map((s) => s.text);
+    case 'Isolated':
+      return spans.map((s) => s.text);
+    case 'Removed':
+      return spans.filter((s) => !s.match).map((s) => s.text);
     case 'MergedWithPrevious':
-      for (const s of spans) if (s.match && out.length > 0) out[out.length - 1] += s.text; else out.push(s.text);
+      for (const s of spans)
+        if (s.match && out.length > 0) out[out.length - 1] += s.text;
+        else out.push(s.text);
       return out;
     case 'MergedWithNext': {
       let carry = '';
-      for (const s of spans) if (s.match) carry += s.text; else { out.push(carry + s.text); carry = ''; }
+      for (const s of spans)
+        if (s.match) carry += s.text;
+        else {
+          out.push(carry + s.text);
+          carry = '';
+        }
       if (carry) out.push(carry);
       return out;
     }
-    default: throw new Error(`split behavior "${behavior}" is not supported`);
+    default:
+      throw new Error(`split behavior "${behavior}" is not supported`);
   }
 }
 
@@ -96,35 +114,41 @@ export function buildPreTokenizer(spec: Json | null | undefined, where: string):
     case 'Split': {
       const re = patternOf(spec, where);
       const behavior = (spec.behavior as string) ?? 'Isolated';
-      if (!['Isolated', 'Removed', 'MergedWithPrevious', 'MergedWithNext'].includes(behavior)) throw new Error(`${where}.behavior: "${behavior}" is not supported`);
+      if (!['Isolated', 'Removed', 'MergedWithPrevious', 'MergedWithNext'].includes(behavior))
+        throw new Error(`${where}.behavior: "${behavior}" is not supported`);
       return (pieces) => pieces.flatMap((p) => splitBy(p, re, behavior, spec.invert === true));
     }
     case 'ByteLevel': {
       const re = spec.use_regex === false ? null : compilePattern(GPT2_PATTERN, where);
       const prefix = spec.add_prefix_space === true;
-      return (pieces, isFirst) => pieces.flatMap((p, i) => {
-        const text = prefix && isFirst && i === 0 && !p.startsWith(' ') ? ' ' + p : p;
-        return (re ? text.match(re) ?? [] : [text]).map(bytesToChars);
-      });
+      return (pieces, isFirst) =>
+        pieces.flatMap((p, i) => {
+          const text = prefix && isFirst && i === 0 && !p.startsWith(' ') ? ' ' + p : p;
+          return (re ? (text.match(re) ?? []) : [text]).map(bytesToChars);
+        });
     }
     case 'Metaspace': {
       const { replacement, scheme } = metaspaceOptions(spec);
       const split = spec.split !== false;
-      return (pieces, isFirst) => pieces.flatMap((p, i) => {
-        let text = p.replaceAll(' ', replacement);
-        const prepend = scheme === 'always' || (scheme === 'first' && isFirst && i === 0);
-        if (prepend && !text.startsWith(replacement)) text = replacement + text;
-        if (!split) return [text];
-        return splitBy(text, new RegExp(replacement, 'gu'), 'MergedWithNext', false);
-      });
+      return (pieces, isFirst) =>
+        pieces.flatMap((p, i) => {
+          let text = p.replaceAll(' ', replacement);
+          const prepend = scheme === 'always' || (scheme === 'first' && isFirst && i === 0);
+          if (prepend && !text.startsWith(replacement)) text = replacement + text;
+          if (!split) return [text];
+          return splitBy(text, new RegExp(replacement, 'gu'), 'MergedWithNext', false);
+        });
     }
     case 'Digits': {
       const re = spec.individual_digits ? /\p{N}/gu : /\p{N}+/gu;
       return (pieces) => pieces.flatMap((p) => splitBy(p, re, 'Isolated', false));
     }
-    case 'Whitespace': return (pieces) => pieces.flatMap((p) => p.match(/\w+|[^\w\s]+/gu) ?? []);
-    case 'WhitespaceSplit': return (pieces) => pieces.flatMap((p) => p.split(/\s+/u).filter(Boolean));
-    default: return unsupported(where, spec);
+    case 'Whitespace':
+      return (pieces) => pieces.flatMap((p) => p.match(/\w+|[^\w\s]+/gu) ?? []);
+    case 'WhitespaceSplit':
+      return (pieces) => pieces.flatMap((p) => p.split(/\s+/u).filter(Boolean));
+    default:
+      return unsupported(where, spec);
   }
 }
 
@@ -135,30 +159,38 @@ export function buildDecoder(spec: Json | null | undefined, where: string): Deco
       const parts = (spec.decoders as Json[]).map((s, i) => buildDecoder(s, `${where}.decoders[${i}]`));
       return (tokens) => parts.reduce((acc, f) => f(acc), tokens);
     }
-    case 'ByteLevel': return (tokens) => [charsToText(tokens.join(''))];
+    case 'ByteLevel':
+      return (tokens) => [charsToText(tokens.join(''))];
     case 'Replace': {
       const re = patternOf(spec, where);
       return (tokens) => tokens.map((t) => t.replace(re, () => spec.content as string));
     }
-    case 'ByteFallback': return byteFallbackDecode;
-    case 'Fuse': return (tokens) => [tokens.join('')];
+    case 'ByteFallback':
+      return byteFallbackDecode;
+    case 'Fuse':
+      return (tokens) => [tokens.join('')];
     case 'Strip': {
-      const content = spec.content as string, start = (spec.start as number) ?? 0, stop = (spec.stop as number) ?? 0;
-      return (tokens) => tokens.map((t) => {
-        let s = t;
-        for (let k = 0; k < start && s.startsWith(content); k++) s = s.slice(content.length);
-        for (let k = 0; k < stop && s.endsWith(content); k++) s = s.slice(0, -content.length);
-        return s;
-      });
+      const content = spec.content as string,
+        start = (spec.start as number) ?? 0,
+        stop = (spec.stop as number) ?? 0;
+      return (tokens) =>
+        tokens.map((t) => {
+          let s = t;
+          for (let k = 0; k < start && s.startsWith(content); k++) s = s.slice(content.length);
+          for (let k = 0; k < stop && s.endsWith(content); k++) s = s.slice(0, -content.length);
+          return s;
+        });
     }
     case 'Metaspace': {
       const { replacement, scheme } = metaspaceOptions(spec);
-      return (tokens) => tokens.map((t, i) => {
-        const s = t.replaceAll(replacement, ' ');
-        return i === 0 && scheme !== 'never' && s.startsWith(' ') ? s.slice(1) : s;
-      });
+      return (tokens) =>
+        tokens.map((t, i) => {
+          const s = t.replaceAll(replacement, ' ');
+          return i === 0 && scheme !== 'never' && s.startsWith(' ') ? s.slice(1) : s;
+        });
     }
-    default: return unsupported(where, spec);
+    default:
+      return unsupported(where, spec);
   }
 }
 
@@ -176,9 +208,11 @@ function byteFallbackDecode(tokens: string[]): string[] {
   for (const t of tokens) {
     const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
     if (m) bytes.push(parseInt(m[1], 16));
-    else { flush(); out.push(t); }
+    else {
+      flush();
+      out.push(t);
+    }
   }
   flush();
   return out;
 }
-

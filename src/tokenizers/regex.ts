@@ -32,11 +32,18 @@ function expandCaseInsensitiveGroups(pattern: string): string {
 
 /** Index of the parenthesis closing the group opened at `start`. */
 function groupEnd(pattern: string, start: number): number {
-  let depth = 0, inClass = false;
+  let depth = 0,
+    inClass = false;
   for (let i = start; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
     if (c === '[') inClass = true;
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0) return i;
@@ -45,16 +52,25 @@ function groupEnd(pattern: string, start: number): number {
 }
 
 function foldLetters(body: string): string {
-  let out = '', inClass = false;
+  let out = '',
+    inClass = false;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c === '\\') { out += body.slice(i, i + 2); i++; continue; }
+    if (c === '\\') {
+      out += body.slice(i, i + 2);
+      i++;
+      continue;
+    }
     if (inClass) {
       out += /[a-zA-Z]/.test(c) ? c.toLowerCase() + c.toUpperCase() : c;
       if (c === ']') inClass = false;
       continue;
     }
-    if (c === '[') { inClass = true; out += c; continue; }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      continue;
+    }
     out += /[a-zA-Z]/.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
   }
   return out;

@@ -7,7 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { BpeModel } from './bpe.js';
-import { buildDecoder, buildNormalizer, buildPreTokenizer, type Decoder, type Normalizer, type PreTokenizer } from './components.js';
+import {
+  buildDecoder,
+  buildNormalizer,
+  buildPreTokenizer,
+  type Decoder,
+  type Normalizer,
+  type PreTokenizer,
+} from './components.js';
 
 type Json = Record<string, unknown>;
 
@@ -41,10 +48,14 @@ export class Tokenizer {
   private readonly prefixIds: number[];
   private readonly suffixIds: number[];
 
-  constructor(readonly json: Json, readonly source = 'tokenizer.json') {
+  constructor(
+    readonly json: Json,
+    readonly source = 'tokenizer.json',
+  ) {
     const model = json.model as Json | undefined;
     if (!model || typeof model !== 'object') throw new Error(`${source}: field "model" is missing`);
-    if ((model.type ?? 'BPE') !== 'BPE') throw new Error(`${source}: model.type "${model.type}" is not supported (BPE only)`);
+    if ((model.type ?? 'BPE') !== 'BPE')
+      throw new Error(`${source}: model.type "${model.type}" is not supported (BPE only)`);
     for (const field of ['continuing_subword_prefix', 'end_of_word_suffix']) {
       if (model[field]) throw new Error(`${source}: model.${field} is not supported`);
     }
@@ -58,8 +69,12 @@ export class Tokenizer {
     this.added = ((json.added_tokens ?? []) as AddedToken[]).map((t) => ({ ...t }));
     for (const t of this.added) vocab.set(t.content, t.id);
     this.model = new BpeModel({
-      vocab, merges, unkToken: (model.unk_token as string | null) ?? null, byteFallback: model.byte_fallback === true,
-      fuseUnk: model.fuse_unk === true, ignoreMerges: model.ignore_merges === true,
+      vocab,
+      merges,
+      unkToken: (model.unk_token as string | null) ?? null,
+      byteFallback: model.byte_fallback === true,
+      fuseUnk: model.fuse_unk === true,
+      ignoreMerges: model.ignore_merges === true,
     });
     this.normalize = buildNormalizer(json.normalizer as Json, `${source}: normalizer`);
     this.preTokenize = buildPreTokenizer(json.pre_tokenizer as Json, `${source}: pre_tokenizer`);
@@ -67,7 +82,10 @@ export class Tokenizer {
     this.addedByContent = new Map(this.added.map((t) => [t.content, t]));
     this.specialIds = new Set(this.added.filter((t) => t.special).map((t) => t.id));
     const sorted = [...this.added].sort((a, b) => b.content.length - a.content.length);
-    this.addedPattern = sorted.length > 0 ? new RegExp(sorted.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu') : null;
+    this.addedPattern =
+      sorted.length > 0
+        ? new RegExp(sorted.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu')
+        : null;
     [this.prefixIds, this.suffixIds] = this.templateIds(json.post_processor as Json | null);
   }
 
@@ -103,9 +121,14 @@ export class Tokenizer {
     const ids: number[] = addSpecialTokens ? [...this.prefixIds] : [];
     let first = true;
     for (const segment of this.splitAdded(text)) {
-      if (typeof segment === 'number') { ids.push(segment); first = false; continue; }
+      if (typeof segment === 'number') {
+        ids.push(segment);
+        first = false;
+        continue;
+      }
       const normalized = this.normalize(segment);
-      for (const piece of this.preTokenize([normalized], first)) if (piece.length > 0) ids.push(...this.model.tokenize(piece));
+      for (const piece of this.preTokenize([normalized], first))
+        if (piece.length > 0) ids.push(...this.model.tokenize(piece));
       first = false;
     }
     if (addSpecialTokens) ids.push(...this.suffixIds);
@@ -148,12 +171,17 @@ export class Tokenizer {
       const parts = (spec.processors as Json[]).map((p) => this.templateIds(p));
       return [parts.flatMap((p) => p[0]), parts.flatMap((p) => p[1])];
     }
-    if (spec.type !== 'TemplateProcessing') throw new Error(`${this.source}: post_processor.type "${spec.type}" is not supported`);
+    if (spec.type !== 'TemplateProcessing')
+      throw new Error(`${this.source}: post_processor.type "${spec.type}" is not supported`);
     const special = (spec.special_tokens ?? {}) as Record<string, { ids: number[] }>;
-    const before: number[] = [], after: number[] = [];
+    const before: number[] = [],
+      after: number[] = [];
     let seen = false;
     for (const item of spec.single as Json[]) {
-      if (item.Sequence) { seen = true; continue; }
+      if (item.Sequence) {
+        seen = true;
+        continue;
+      }
       const name = (item.SpecialToken as { id: string }).id;
       const ids = special[name]?.ids;
       if (!ids) throw new Error(`${this.source}: post_processor special token "${name}" has no ids`);

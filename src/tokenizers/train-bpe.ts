@@ -20,7 +20,11 @@ export interface BpeTrainerConfig {
   bosToken?: string;
 }
 
-export const BPE_TRAINER_DEFAULTS: BpeTrainerConfig = { vocabSize: 4096, minFrequency: 2, specialTokens: ['<|endoftext|>'] };
+export const BPE_TRAINER_DEFAULTS: BpeTrainerConfig = {
+  vocabSize: 4096,
+  minFrequency: 2,
+  specialTokens: ['<|endoftext|>'],
+};
 
 const PAIR = 2 ** 21;
 const pairKey = (a: number, b: number) => a * PAIR + b;
@@ -47,7 +51,8 @@ class MaxHeap {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && this.above(h[l], h[m])) m = l;
         if (r < h.length && this.above(h[r], h[m])) m = r;
@@ -65,16 +70,20 @@ class MaxHeap {
 
 export function trainByteLevelBpe(corpus: Iterable<string>, options: Partial<BpeTrainerConfig> = {}): Tokenizer {
   const cfg: BpeTrainerConfig = { ...BPE_TRAINER_DEFAULTS, ...options };
-  if (cfg.vocabSize < cfg.specialTokens.length + 256) throw new Error(`BPE training: vocabSize ${cfg.vocabSize} is below the ${cfg.specialTokens.length + 256} special and byte symbols`);
+  if (cfg.vocabSize < cfg.specialTokens.length + 256)
+    throw new Error(
+      `BPE training: vocabSize ${cfg.vocabSize} is below the ${cfg.specialTokens.length + 256} special and byte symbols`,
+    );
   const symbols: string[] = [...cfg.specialTokens, ...BYTE_TO_CHAR];
   const symbolId = new Map(symbols.map((s, i) => [s, i]));
   const pattern = compilePattern(GPT2_PATTERN, 'BPE training');
 
   const wordCounts = new Map<string, number>();
-  for (const text of corpus) for (const m of text.matchAll(pattern)) {
-    const w = bytesToChars(m[0]);
-    wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
-  }
+  for (const text of corpus)
+    for (const m of text.matchAll(pattern)) {
+      const w = bytesToChars(m[0]);
+      wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+    }
   const words: number[][] = [];
   const counts: number[] = [];
   for (const [w, c] of wordCounts) {
@@ -109,7 +118,8 @@ export function trainByteLevelBpe(corpus: Iterable<string>, options: Partial<Bpe
     const [count, k] = top;
     if (pairCount.get(k) !== count) continue; // stale entry
     if (count < cfg.minFrequency) break;
-    const a = Math.floor(k / PAIR), b = k % PAIR;
+    const a = Math.floor(k / PAIR),
+      b = k % PAIR;
     // Two merge paths can spell the same string ("ab"+"c", "a"+"bc"): they share one id, as in the crate.
     const spelled = symbols[a] + symbols[b];
     let merged = symbolId.get(spelled);
@@ -126,7 +136,10 @@ export function trainByteLevelBpe(corpus: Iterable<string>, options: Partial<Bpe
       addPairs(wi, -1, changed);
       const next: number[] = [];
       for (let i = 0; i < w.length; i++) {
-        if (i + 1 < w.length && w[i] === a && w[i + 1] === b) { next.push(merged); i++; } else next.push(w[i]);
+        if (i + 1 < w.length && w[i] === a && w[i + 1] === b) {
+          next.push(merged);
+          i++;
+        } else next.push(w[i]);
       }
       words[wi] = next;
       addPairs(wi, 1, changed);
@@ -142,13 +155,24 @@ export function trainByteLevelBpe(corpus: Iterable<string>, options: Partial<Bpe
 }
 
 /** tokenizer.json for a byte-level BPE vocabulary (GPT-2's pipeline). */
-export function byteLevelTokenizerJson(symbols: readonly string[], merges: readonly [string, string][], cfg: Pick<BpeTrainerConfig, 'specialTokens' | 'bosToken'>): Record<string, unknown> {
+export function byteLevelTokenizerJson(
+  symbols: readonly string[],
+  merges: readonly [string, string][],
+  cfg: Pick<BpeTrainerConfig, 'specialTokens' | 'bosToken'>,
+): Record<string, unknown> {
   const specialId = (t: string) => symbols.indexOf(t);
   const added = cfg.specialTokens.map((content) => ({
-    id: specialId(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id: specialId(content),
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   }));
   const bos = cfg.bosToken;
-  if (bos !== undefined && !cfg.specialTokens.includes(bos)) throw new Error(`BPE training: bosToken "${bos}" is not one of the special tokens`);
+  if (bos !== undefined && !cfg.specialTokens.includes(bos))
+    throw new Error(`BPE training: bosToken "${bos}" is not one of the special tokens`);
   return {
     version: '1.0',
     truncation: null,
@@ -156,18 +180,29 @@ export function byteLevelTokenizerJson(symbols: readonly string[], merges: reado
     added_tokens: added,
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: bos === undefined
-      ? { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true }
-      : {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-        special_tokens: { [bos]: { id: bos, ids: [specialId(bos)], tokens: [bos] } },
-      },
+    post_processor:
+      bos === undefined
+        ? { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true }
+        : {
+            type: 'TemplateProcessing',
+            single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+            pair: [
+              { SpecialToken: { id: bos, type_id: 0 } },
+              { Sequence: { id: 'A', type_id: 0 } },
+              { Sequence: { id: 'B', type_id: 1 } },
+            ],
+            special_tokens: { [bos]: { id: bos, ids: [specialId(bos)], tokens: [bos] } },
+          },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false,
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
       vocab: Object.fromEntries(symbols.map((s, i) => [s, i])),
       merges: merges.map(([a, b]) => [a, b]),
     },

@@ -9,7 +9,11 @@ export interface SelectableModel {
 }
 
 /** Per-example mean response losses, [B]. */
-export function perExampleLoss(model: SelectableModel, examples: readonly SupervisedExample[], padTokenId: number): Tensor {
+export function perExampleLoss(
+  model: SelectableModel,
+  examples: readonly SupervisedExample[],
+  padTokenId: number,
+): Tensor {
   const batch = collate(examples, padTokenId);
   return crossEntropy(model.forward(batch.ids, batch.B, batch.T), batch.targets, { reduction: 'per-example' });
 }
@@ -21,7 +25,10 @@ export function meanLoss(model: SelectableModel, examples: readonly SupervisedEx
 }
 
 /** Gradient of a scalar loss for `params`, returned as copies; the params' .grad are left null. */
-export function gradientOf(params: readonly Tensor[], loss: () => Tensor): { value: number; grad: Map<Tensor, FloatArray> } {
+export function gradientOf(
+  params: readonly Tensor[],
+  loss: () => Tensor,
+): { value: number; grad: Map<Tensor, FloatArray> } {
   for (const p of params) p.grad = null;
   const l = loss();
   backward(l);
@@ -43,4 +50,3 @@ export function addScaled(params: readonly Tensor[], dir: ReadonlyMap<Tensor, Fl
     for (let i = 0; i < d.length; i++) p.data[i] += factor * d[i];
   }
 }
-

@@ -5,7 +5,12 @@
  */
 import { crossEntropy, noGrad } from '../engine/index.js';
 import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
-import { supervisedExample, type InstructionExample, type PromptProfile, type SupervisedExample } from '../data/prompt-format.js';
+import {
+  supervisedExample,
+  type InstructionExample,
+  type PromptProfile,
+  type SupervisedExample,
+} from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import { train, type TrainableLm, type TrainResult } from './trainer.js';
@@ -29,7 +34,16 @@ export interface SftConfig {
   groupByLength: boolean;
 }
 
-export const SFT_DEFAULTS: SftConfig = { lora: LORA_DEFAULTS, epochs: 3, batchSize: 16, lr: 2e-3, profile: 'response-newline', maxLength: 256, seed: 0, groupByLength: true };
+export const SFT_DEFAULTS: SftConfig = {
+  lora: LORA_DEFAULTS,
+  epochs: 3,
+  batchSize: 16,
+  lr: 2e-3,
+  profile: 'response-newline',
+  maxLength: 256,
+  seed: 0,
+  groupByLength: true,
+};
 
 export interface SftHooks {
   /** Mean response loss on these sets, every `every` steps and at the end (Figure 3's curves). */
@@ -50,19 +64,33 @@ export interface SftResult extends TrainResult {
 }
 
 export function sftLora(
-  model: TrainableLm & LoraHost, tokenizer: Tokenizer, examples: readonly InstructionExample[], eosTokenId: number, padTokenId: number,
-  options: Partial<SftConfig> = {}, log: (line: string) => void = () => {}, monitor: SftHooks = {},
+  model: TrainableLm & LoraHost,
+  tokenizer: Tokenizer,
+  examples: readonly InstructionExample[],
+  eosTokenId: number,
+  padTokenId: number,
+  options: Partial<SftConfig> = {},
+  log: (line: string) => void = () => {},
+  monitor: SftHooks = {},
   /** Keep training this attached adapter (single-LoRA flow) instead of attaching a fresh one. */
   existing?: LoraLayers,
 ): SftResult {
   const cfg: SftConfig = { ...SFT_DEFAULTS, ...options, lora: { ...SFT_DEFAULTS.lora, ...options.lora } };
-  const supervised = examples.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }));
+  const supervised = examples.map((e) =>
+    supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }),
+  );
   const lora = existing ?? attachLora(model, cfg.lora, cfg.seed);
   lora.training = true;
   const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId, cfg.groupByLength);
   const steps = source.stepsPerEpoch * cfg.epochs;
   const every = monitor.every ?? source.stepsPerEpoch;
-  const lossSets = Object.entries(monitor.lossSets ?? {}).map(([name, xs]) => [name, xs.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }))] as const);
+  const lossSets = Object.entries(monitor.lossSets ?? {}).map(
+    ([name, xs]) =>
+      [
+        name,
+        xs.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId })),
+      ] as const,
+  );
   const curves: SftResult['curves'] = Object.fromEntries(lossSets.map(([name]) => [name, []]));
   const measure = (step: number) => {
     lora.training = false;
@@ -70,25 +98,42 @@ export function sftLora(
     lora.training = true;
   };
   measure(0);
-  const result = train(model, lora.parameters(), source, { steps, lr: cfg.lr, schedule: 'cosine', warmupSteps: 0, weightDecay: 0, logEvery: Math.max(1, Math.floor(steps / 10)) }, {
-    log,
-    gradientFn: monitor.stepGradient?.(lora),
-    onStep: ({ step }) => {
-      const done = step + 1;
-      if (done % every === 0 || done === steps) measure(done);
-      if (monitor.atEpochEnd && done % source.stepsPerEpoch === 0) {
-        lora.training = false;
-        monitor.atEpochEnd(done / source.stepsPerEpoch);
-        lora.training = true;
-      }
+  const result = train(
+    model,
+    lora.parameters(),
+    source,
+    {
+      steps,
+      lr: cfg.lr,
+      schedule: 'cosine',
+      warmupSteps: 0,
+      weightDecay: 0,
+      logEvery: Math.max(1, Math.floor(steps / 10)),
     },
-  });
+    {
+      log,
+      gradientFn: monitor.stepGradient?.(lora),
+      onStep: ({ step }) => {
+        const done = step + 1;
+        if (done % every === 0 || done === steps) measure(done);
+        if (monitor.atEpochEnd && done % source.stepsPerEpoch === 0) {
+          lora.training = false;
+          monitor.atEpochEnd(done / source.stepsPerEpoch);
+          lora.training = true;
+        }
+      },
+    },
+  );
   lora.training = false;
   return { ...result, lora, steps, curves };
 }
 
 /** Mean over examples of each example's mean response-token loss, in batches of 32, without gradients. */
-export function meanResponseLoss(model: TrainableLm, examples: readonly SupervisedExample[], padTokenId: number): number {
+export function meanResponseLoss(
+  model: TrainableLm,
+  examples: readonly SupervisedExample[],
+  padTokenId: number,
+): number {
   return noGrad(() => {
     let total = 0;
     for (let s = 0; s < examples.length; s += 32) {

@@ -8,7 +8,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AdamW, backward, clipGradNorm, crossEntropy, learningRateAt, type ScheduleKind, type Tensor } from '../engine/index.js';
+import {
+  AdamW,
+  backward,
+  clipGradNorm,
+  crossEntropy,
+  learningRateAt,
+  type ScheduleKind,
+  type Tensor,
+} from '../engine/index.js';
 import type { BatchSource, TokenBatch } from '../data/batch.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { openSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
@@ -41,8 +49,16 @@ export interface TrainConfig {
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, 'steps'> = {
-  lr: 1e-3, schedule: 'cosine', warmupSteps: 0, minLrRatio: 0, weightDecay: 0, beta1: 0.9, beta2: 0.999, gradClip: 1,
-  logEvery: 10, checkpointEvery: 100,
+  lr: 1e-3,
+  schedule: 'cosine',
+  warmupSteps: 0,
+  minLrRatio: 0,
+  weightDecay: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  gradClip: 1,
+  logEvery: 10,
+  checkpointEvery: 100,
 };
 
 export interface TrainableLm {
@@ -79,14 +95,31 @@ export function lmLoss(model: TrainableLm, batch: TokenBatch): Tensor {
   return crossEntropy(model.forward(batch.ids, batch.B, batch.T), batch.targets);
 }
 
-export function train(model: TrainableLm, params: readonly Tensor[], source: BatchSource, options: Partial<TrainConfig> & { steps: number }, hooks: TrainHooks = {}): TrainResult {
+export function train(
+  model: TrainableLm,
+  params: readonly Tensor[],
+  source: BatchSource,
+  options: Partial<TrainConfig> & { steps: number },
+  hooks: TrainHooks = {},
+): TrainResult {
   const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...options };
   const log = hooks.log ?? (() => {});
   if (hooks.lossFn && hooks.gradientFn) throw new Error('train: give lossFn or gradientFn, not both');
   const trainable = params.filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error('train: no trainable parameters');
-  const optimizer = new AdamW(trainable, { weightDecay: cfg.weightDecay, beta1: cfg.beta1, beta2: cfg.beta2, decays: (p) => p.rank >= 2 });
-  const schedule = { kind: cfg.schedule, baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minRatio: cfg.minLrRatio };
+  const optimizer = new AdamW(trainable, {
+    weightDecay: cfg.weightDecay,
+    beta1: cfg.beta1,
+    beta2: cfg.beta2,
+    decays: (p) => p.rank >= 2,
+  });
+  const schedule = {
+    kind: cfg.schedule,
+    baseLr: cfg.lr,
+    warmupSteps: cfg.warmupSteps,
+    totalSteps: cfg.steps,
+    minRatio: cfg.minLrRatio,
+  };
   let losses: number[] = [];
   let start = 0;
   if (cfg.checkpointDir && existsSync(join(cfg.checkpointDir, 'state.json'))) {
@@ -116,9 +149,12 @@ export function train(model: TrainableLm, params: readonly Tensor[], source: Bat
       const elapsed = (performance.now() - t0) / 1000;
       const eta = (elapsed / (done - start)) * (cfg.steps - done);
       const recent = losses.slice(-cfg.logEvery);
-      log(`step ${done}/${cfg.steps}  loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}  lr ${lr.toExponential(2)}  ${elapsed.toFixed(0)}s elapsed, ETA ${formatSeconds(eta)}`);
+      log(
+        `step ${done}/${cfg.steps}  loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}  lr ${lr.toExponential(2)}  ${elapsed.toFixed(0)}s elapsed, ETA ${formatSeconds(eta)}`,
+      );
     }
-    if (cfg.checkpointDir && (done % cfg.checkpointEvery === 0 || done === cfg.steps)) saveCheckpoint(cfg.checkpointDir, done, losses, trainable, optimizer);
+    if (cfg.checkpointDir && (done % cfg.checkpointEvery === 0 || done === cfg.steps))
+      saveCheckpoint(cfg.checkpointDir, done, losses, trainable, optimizer);
   }
   return { losses, seconds: (performance.now() - t0) / 1000, stepsRun: cfg.steps - start, resumedFrom: start };
 }
@@ -129,7 +165,13 @@ export function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
-function saveCheckpoint(dir: string, step: number, losses: number[], params: readonly Tensor[], optimizer: AdamW): void {
+function saveCheckpoint(
+  dir: string,
+  step: number,
+  losses: number[],
+  params: readonly Tensor[],
+  optimizer: AdamW,
+): void {
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, NamedArray>();
   const state = optimizer.exportState();
@@ -148,15 +190,21 @@ function saveCheckpoint(dir: string, step: number, losses: number[], params: rea
 }
 
 function loadCheckpoint(dir: string, params: readonly Tensor[], optimizer: AdamW): { step: number; losses: number[] } {
-  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step: number; optimizerStep: number; losses: number[] };
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as {
+    step: number;
+    optimizerStep: number;
+    losses: number[];
+  };
   const file = openSafetensors(join(dir, 'checkpoint.safetensors'));
   try {
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
     for (const p of params) {
       const saved = file.read(`param/${p.name}`);
-      if (saved.data.length !== p.size) throw new Error(`${dir}: checkpoint tensor "${p.name}" has ${saved.data.length} values, the model ${p.size}`);
+      if (saved.data.length !== p.size)
+        throw new Error(`${dir}: checkpoint tensor "${p.name}" has ${saved.data.length} values, the model ${p.size}`);
       p.data.set(saved.data);
-      if (file.names.includes(`adam_m/${p.name}`)) moments.set(p.name!, { m: file.read(`adam_m/${p.name}`).data, v: file.read(`adam_v/${p.name}`).data });
+      if (file.names.includes(`adam_m/${p.name}`))
+        moments.set(p.name!, { m: file.read(`adam_m/${p.name}`).data, v: file.read(`adam_v/${p.name}`).data });
     }
     optimizer.importState({ step: state.optimizerStep, moments });
   } finally {

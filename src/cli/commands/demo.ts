@@ -7,7 +7,9 @@ export function registerDemo(program: Command): void {
   const g = DEMO_GRID;
   program
     .command('demo')
-    .description('Full vs Random vs Pharmacist (k = 40%) with SFT alignment, the default attack and evaluation, on the embedded default; the last line is JSON')
+    .description(
+      'Full vs Random vs Pharmacist (k = 40%) with SFT alignment, the default attack and evaluation, on the embedded default; the last line is JSON',
+    )
     .option('--seeds <n>', 'number of seeds to average over', positiveInt, 1)
     .option('--first-seed <n>', 'first seed', nonNegativeInt, 0)
     .option('--ratio <r>', 'kept fraction of the pool', probability)
@@ -16,22 +18,61 @@ export function registerDemo(program: Command): void {
     .option('--attack-epochs <n>', 'attack epochs', positiveInt)
     .option('--selector-epochs <n>', 'Pharmacist: passes over the pool', positiveInt)
     .option('--safety <term>', 'Pharmacist: safety-critical term S (simulated, plain, none)')
-    .option('--selector-warmup-epochs <n>', 'Pharmacist: epochs of SFT on the pool before the bilevel pass', nonNegativeInt)
+    .option(
+      '--selector-warmup-epochs <n>',
+      'Pharmacist: epochs of SFT on the pool before the bilevel pass',
+      nonNegativeInt,
+    )
     .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
-    .action(async (o: { seeds: number; firstSeed: number; ratio?: number; selectors: string; attackLr?: number; attackEpochs?: number; selectorEpochs?: number; selectorWarmupEpochs?: number; safety?: string; runDir: string }) => {
-      const { arms, config } = await runDemo({
-        seeds: o.seeds, firstSeed: o.firstSeed,
-        overrides: {
-          run_dir: o.runDir, grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
-          attack: { lr: o.attackLr, epochs: o.attackEpochs }, select: { pharmacist: { epochs: o.selectorEpochs, warmup_epochs: o.selectorWarmupEpochs, safety: o.safety === undefined ? undefined : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const) } },
-        },
-      });
-      reportAfterRun(config);
-      console.log(JSON.stringify({
-        arms: arms.map((a) => ({
-          selector: a.selector, k: a.k, harmful_score: a.harmful_score, finetune_accuracy: a.finetune_accuracy, select_seconds: a.select_seconds, align_seconds: a.align_seconds,
-          harmful_score_sd: a.harmful_score_sd, finetune_accuracy_sd: a.finetune_accuracy_sd, harmful_score_by_attack_epoch: a.harmful_score_by_attack_epoch, seeds: a.seeds,
-        })),
-      }));
-    });
+    .action(
+      async (o: {
+        seeds: number;
+        firstSeed: number;
+        ratio?: number;
+        selectors: string;
+        attackLr?: number;
+        attackEpochs?: number;
+        selectorEpochs?: number;
+        selectorWarmupEpochs?: number;
+        safety?: string;
+        runDir: string;
+      }) => {
+        const { arms, config } = await runDemo({
+          seeds: o.seeds,
+          firstSeed: o.firstSeed,
+          overrides: {
+            run_dir: o.runDir,
+            grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
+            attack: { lr: o.attackLr, epochs: o.attackEpochs },
+            select: {
+              pharmacist: {
+                epochs: o.selectorEpochs,
+                warmup_epochs: o.selectorWarmupEpochs,
+                safety:
+                  o.safety === undefined
+                    ? undefined
+                    : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const),
+              },
+            },
+          },
+        });
+        reportAfterRun(config);
+        console.log(
+          JSON.stringify({
+            arms: arms.map((a) => ({
+              selector: a.selector,
+              k: a.k,
+              harmful_score: a.harmful_score,
+              finetune_accuracy: a.finetune_accuracy,
+              select_seconds: a.select_seconds,
+              align_seconds: a.align_seconds,
+              harmful_score_sd: a.harmful_score_sd,
+              finetune_accuracy_sd: a.finetune_accuracy_sd,
+              harmful_score_by_attack_epoch: a.harmful_score_by_attack_epoch,
+              seeds: a.seeds,
+            })),
+          }),
+        );
+      },
+    );
 }

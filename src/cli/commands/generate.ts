@@ -29,11 +29,17 @@ export function registerGenerate(program: Command): void {
     .option('--alpaca', 'wrap the prompt in the Alpaca instruction template', false)
     .option('--profile <name>', 'Alpaca profile: response-newline or response-colon', 'response-newline')
     .action((opts: GenerateOptions) => {
-      if (opts.profile !== 'response-newline' && opts.profile !== 'response-colon') throw new Error(`--profile: expected response-newline or response-colon, got "${opts.profile}"`);
+      if (opts.profile !== 'response-newline' && opts.profile !== 'response-colon')
+        throw new Error(`--profile: expected response-newline or response-colon, got "${opts.profile}"`);
       const bundle = loadModelBundle(opts.model);
       const results = generateText(bundle, opts.prompt, {
-        maxNewTokens: opts.maxNewTokens, greedy: opts.greedy, temperature: opts.temperature, topP: opts.topP, seed: opts.seed,
-        alpaca: opts.alpaca, profile: opts.profile,
+        maxNewTokens: opts.maxNewTokens,
+        greedy: opts.greedy,
+        temperature: opts.temperature,
+        topP: opts.topP,
+        seed: opts.seed,
+        alpaca: opts.alpaca,
+        profile: opts.profile,
       });
       for (const r of results) console.log(r.completion);
     });

@@ -14,10 +14,19 @@ export function registerJudge(program: Command): void {
     .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
     .option('--model-name <name>', 'http judge: model name the server expects')
-    .action(async (o: { input: string; output: string; judge: string; judgeDir?: string; url?: string; modelName?: string }) => {
-      const r = await judgeFile(o.input, o.output, o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName });
-      console.log(`${r.records} records, ${r.harmful} judged harmful; written to ${o.output}`);
-    });
+    .action(
+      async (o: {
+        input: string;
+        output: string;
+        judge: string;
+        judgeDir?: string;
+        url?: string;
+        modelName?: string;
+      }) => {
+        const r = await judgeFile(o.input, o.output, o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName });
+        console.log(`${r.records} records, ${r.harmful} judged harmful; written to ${o.output}`);
+      },
+    );
 
   program
     .command('train-judge')

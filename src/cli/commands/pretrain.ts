@@ -6,7 +6,9 @@ export function registerPretrain(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
   program
     .command('pretrain')
-    .description('train the embedded base model (BPE tokenizer + small Llama) on the vendored corpora; resumes from its checkpoint')
+    .description(
+      'train the embedded base model (BPE tokenizer + small Llama) on the vendored corpora; resumes from its checkpoint',
+    )
     .option('--seed <n>', 'seed of corpus order, init and batches', nonNegativeInt, d.seed)
     .option('--out <dir>', 'model output folder (Hugging Face layout)', d.outDir)
     .option('--run-dir <dir>', 'checkpoints and run record', d.runDir)
@@ -23,10 +25,21 @@ export function registerPretrain(program: Command): void {
     .option('--warmup-steps <n>', 'linear warmup', nonNegativeInt, d.warmupSteps)
     .action((o: Record<string, unknown>) => {
       const config: PretrainConfig = {
-        ...d, seed: o.seed as number, outDir: o.out as string, runDir: o.runDir as string, vocabSize: o.vocabSize as number,
-        hiddenSize: o.hiddenSize as number, numLayers: o.layers as number, numHeads: o.heads as number, numKvHeads: o.kvHeads as number,
-        intermediateSize: o.intermediateSize as number, seqLen: o.seqLen as number, batchSize: o.batchSize as number, steps: o.steps as number,
-        lr: o.lr as number, warmupSteps: o.warmupSteps as number,
+        ...d,
+        seed: o.seed as number,
+        outDir: o.out as string,
+        runDir: o.runDir as string,
+        vocabSize: o.vocabSize as number,
+        hiddenSize: o.hiddenSize as number,
+        numLayers: o.layers as number,
+        numHeads: o.heads as number,
+        numKvHeads: o.kvHeads as number,
+        intermediateSize: o.intermediateSize as number,
+        seqLen: o.seqLen as number,
+        batchSize: o.batchSize as number,
+        steps: o.steps as number,
+        lr: o.lr as number,
+        warmupSteps: o.warmupSteps as number,
       };
       runPretrain(config);
     });

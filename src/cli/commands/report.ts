@@ -13,6 +13,13 @@ export function registerReport(program: Command): void {
       const store = loadResults(results);
       const out = o.out ?? (statSync(results).isDirectory() ? results : dirname(results));
       const report = writeReport(store, out);
-      console.log(JSON.stringify({ markdown: join(out, 'report.md'), html: join(out, 'report.html'), figures: report.figures.length, cells: store.results.length }));
+      console.log(
+        JSON.stringify({
+          markdown: join(out, 'report.md'),
+          html: join(out, 'report.html'),
+          figures: report.figures.length,
+          cells: store.results.length,
+        }),
+      );
     });
 }

@@ -8,7 +8,9 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .argument('<config>', 'grid config (YAML); see configs/ for examples')
-    .description('run a grid (selectors x ratios x defenses x tasks x n x p x seeds) with stage caching and resume; prints the table')
+    .description(
+      'run a grid (selectors x ratios x defenses x tasks x n x p x seeds) with stage caching and resume; prints the table',
+    )
     .action(async (file: string) => {
       const config = loadGridConfig(file);
       const { results } = await runGrid(config);

@@ -5,18 +5,43 @@ import { PHARMACIST_SELECTOR_DEFAULTS } from '../../select/pharmacist-selector.j
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../parse.js';
 
 interface SelectOptions {
-  method: string; ratio?: number; count?: number; model: string; pool?: string; validation?: string; harmful?: string;
-  promptField: string; responseField: string; inputField: string; plantCorrupted: number; plantMismatched: number; plantBenign: number;
-  seed: number; out: string; maxLength: number; poolSize: number;
-  epochs: number; safety: string; lambda: number; alpha: number; innerLr: number; selectorLr: number; batchSize: number; evalBatchSize: number; warmupEpochs: number; warmupLr: number;
-  upperEvery: number; weightForm: string;
+  method: string;
+  ratio?: number;
+  count?: number;
+  model: string;
+  pool?: string;
+  validation?: string;
+  harmful?: string;
+  promptField: string;
+  responseField: string;
+  inputField: string;
+  plantCorrupted: number;
+  plantMismatched: number;
+  plantBenign: number;
+  seed: number;
+  out: string;
+  maxLength: number;
+  poolSize: number;
+  epochs: number;
+  safety: string;
+  lambda: number;
+  alpha: number;
+  innerLr: number;
+  selectorLr: number;
+  batchSize: number;
+  evalBatchSize: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  upperEvery: number;
+  weightForm: string;
 }
 
 const fraction = (v: string) => (v === '0' ? 0 : probability(v));
 
 export function registerSelect(program: Command): void {
   const d = SELECT_DEFAULTS;
-  const p = PHARMACIST_DEFAULTS, ps = PHARMACIST_SELECTOR_DEFAULTS;
+  const p = PHARMACIST_DEFAULTS,
+    ps = PHARMACIST_SELECTOR_DEFAULTS;
   program
     .command('select')
     .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
@@ -42,23 +67,52 @@ export function registerSelect(program: Command): void {
     .option('--inner-lr <x>', 'pharmacist: lower-level SGD learning rate', positiveNumber, p.innerLr)
     .option('--selector-lr <x>', 'pharmacist: Adam learning rate on the logits', positiveNumber, p.selectorLr)
     .option('--batch-size <n>', 'pharmacist: pool samples per lower step', positiveInt, p.batchSize)
-    .option('--eval-batch-size <n>', 'pharmacist: validation / harmful samples per upper gradient', positiveInt, p.evalBatchSize)
+    .option(
+      '--eval-batch-size <n>',
+      'pharmacist: validation / harmful samples per upper gradient',
+      positiveInt,
+      p.evalBatchSize,
+    )
     .option('--upper-every <n>', 'pharmacist: recompute grad F every n steps', positiveInt, p.upperEvery)
     .option('--weight-form <form>', 'pharmacist: softmax or sigmoid weights', p.weightForm)
-    .option('--warmup-epochs <n>', 'pharmacist: epochs of SFT on the pool before the bilevel pass', nonNegativeInt, ps.warmupEpochs)
+    .option(
+      '--warmup-epochs <n>',
+      'pharmacist: epochs of SFT on the pool before the bilevel pass',
+      nonNegativeInt,
+      ps.warmupEpochs,
+    )
     .option('--warmup-lr <x>', 'pharmacist: warm-up learning rate', positiveNumber, ps.warmupLr)
     .option('--seed <n>', 'seed', nonNegativeInt, d.seed)
     .option('--out <dir>', 'output folder', d.outDir)
     .action(async (o: SelectOptions) => {
       await runSelect({
-        ...d, method: o.method, ratio: o.ratio, count: o.count, model: o.model, poolFile: o.pool, validationFile: o.validation, harmfulFile: o.harmful,
+        ...d,
+        method: o.method,
+        ratio: o.ratio,
+        count: o.count,
+        model: o.model,
+        poolFile: o.pool,
+        validationFile: o.validation,
+        harmfulFile: o.harmful,
         mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
-        plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign }, seed: o.seed, outDir: o.out,
-        maxLength: o.maxLength, world: { poolSize: o.poolSize },
+        plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign },
+        seed: o.seed,
+        outDir: o.out,
+        maxLength: o.maxLength,
+        world: { poolSize: o.poolSize },
         pharmacist: {
-          epochs: o.epochs, safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const), lambda: o.lambda, alpha: o.alpha, innerLr: o.innerLr,
-          selectorLr: o.selectorLr, batchSize: o.batchSize, evalBatchSize: o.evalBatchSize, upperEvery: o.upperEvery,
-          weightForm: choice('--weight-form', o.weightForm, ['softmax', 'sigmoid'] as const), warmupEpochs: o.warmupEpochs, warmupLr: o.warmupLr,
+          epochs: o.epochs,
+          safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const),
+          lambda: o.lambda,
+          alpha: o.alpha,
+          innerLr: o.innerLr,
+          selectorLr: o.selectorLr,
+          batchSize: o.batchSize,
+          evalBatchSize: o.evalBatchSize,
+          upperEvery: o.upperEvery,
+          weightForm: choice('--weight-form', o.weightForm, ['softmax', 'sigmoid'] as const),
+          warmupEpochs: o.warmupEpochs,
+          warmupLr: o.warmupLr,
         },
       });
     });

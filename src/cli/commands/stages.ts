@@ -1,6 +1,19 @@
 import type { Command } from 'commander';
 import { JUDGE_NAMES } from '../../eval/judges/registry.js';
-import { adapterFolder, ATTACK_SFT_DEFAULTS, DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, type TunableDefense, TASK_NAMES, type TaskName, runAlign, runAttack, runEval, STAGE_RUN_DEFAULTS } from '../../pipeline/stage-runs.js';
+import {
+  adapterFolder,
+  ATTACK_SFT_DEFAULTS,
+  DEFENSE_DEFAULTS,
+  DEFENSE_NAMES,
+  parseDefenseOptions,
+  type TunableDefense,
+  TASK_NAMES,
+  type TaskName,
+  runAlign,
+  runAttack,
+  runEval,
+  STAGE_RUN_DEFAULTS,
+} from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 
@@ -30,55 +43,162 @@ function training(cmd: Command, defaults: { epochs: number; lr: number }): Comma
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const defaultsHelp = (names: TunableDefense[]) => names.map((n) => `${n}: ${Object.entries(DEFENSE_DEFAULTS[n]).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('; ');
+const defaultsHelp = (names: TunableDefense[]) =>
+  names
+    .map(
+      (n) =>
+        `${n}: ${Object.entries(DEFENSE_DEFAULTS[n])
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    )
+    .join('; ');
 
-interface CommonOptions { model: string; seed: number; promptField: string; responseField: string; inputField: string; out: string }
-interface TrainingOptions { epochs: number; lr: number; batchSize: number; maxLength: number; rank: number }
+interface CommonOptions {
+  model: string;
+  seed: number;
+  promptField: string;
+  responseField: string;
+  inputField: string;
+  out: string;
+}
+interface TrainingOptions {
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  maxLength: number;
+  rank: number;
+}
 
 function stageCommon(o: CommonOptions & TrainingOptions, world = d.world) {
   return {
-    model: o.model, world: { ...world, seed: o.seed }, mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField }, profile: d.profile,
-    sft: { epochs: o.epochs, lr: o.lr, batchSize: o.batchSize, maxLength: o.maxLength, seed: o.seed, lora: { ...SFT_DEFAULTS.lora, r: o.rank, alpha: 2 * o.rank } },
-    outDir: o.out, log: console.log,
+    model: o.model,
+    world: { ...world, seed: o.seed },
+    mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
+    profile: d.profile,
+    sft: {
+      epochs: o.epochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      maxLength: o.maxLength,
+      seed: o.seed,
+      lora: { ...SFT_DEFAULTS.lora, r: o.rank, alpha: 2 * o.rank },
+    },
+    outDir: o.out,
+    log: console.log,
   };
 }
 
 export function registerStages(program: Command): void {
   training(common(program.command('align'), 'runs/align'), { epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr })
-    .description('align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json')
+    .description(
+      'align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json',
+    )
     .option('--defense <name>', `defense: ${DEFENSE_NAMES.join(', ')}`, 'sft')
-    .option('--data <file>', 'alignment data, e.g. a selection\'s subset.jsonl (default: the embedded pool)')
+    .option('--data <file>', "alignment data, e.g. a selection's subset.jsonl (default: the embedded pool)")
     .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
     .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
-    .option('--defense-option <knob=value>', `a knob of the defense, repeatable (${defaultsHelp(['vaccine', 'repnoise', 'booster', 'tvaccine'])})`, collect, [])
-    .action((o: CommonOptions & TrainingOptions & { defense: string; data?: string; validation?: string; harmful?: string; defenseOption: string[] }) => {
-      const defense = choice('--defense', o.defense, DEFENSE_NAMES);
-      const r = runAlign({ ...stageCommon(o), defense, defenseOptions: parseDefenseOptions(defense, o.defenseOption), dataFile: o.data, validationFile: o.validation, harmfulFile: o.harmful });
-      console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
-    });
+    .option(
+      '--defense-option <knob=value>',
+      `a knob of the defense, repeatable (${defaultsHelp(['vaccine', 'repnoise', 'booster', 'tvaccine'])})`,
+      collect,
+      [],
+    )
+    .action(
+      (
+        o: CommonOptions &
+          TrainingOptions & {
+            defense: string;
+            data?: string;
+            validation?: string;
+            harmful?: string;
+            defenseOption: string[];
+          },
+      ) => {
+        const defense = choice('--defense', o.defense, DEFENSE_NAMES);
+        const r = runAlign({
+          ...stageCommon(o),
+          defense,
+          defenseOptions: parseDefenseOptions(defense, o.defenseOption),
+          dataFile: o.data,
+          validationFile: o.validation,
+          harmfulFile: o.harmful,
+        });
+        console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
+      },
+    );
 
-  training(common(program.command('attack'), 'runs/attack'), { epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! })
-    .description('harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p')
+  training(common(program.command('attack'), 'runs/attack'), {
+    epochs: ATTACK_SFT_DEFAULTS.epochs!,
+    lr: ATTACK_SFT_DEFAULTS.lr!,
+  })
+    .description(
+      'harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p',
+    )
     .option('--align <dir>', 'alignment adapter folder (absent: attack the base model)')
-    .option('--flow <flow>', 'auto (what the defense calls for), double (merge, fresh adapter) or single (keep training the alignment adapter)', 'auto')
+    .option(
+      '--flow <flow>',
+      'auto (what the defense calls for), double (merge, fresh adapter) or single (keep training the alignment adapter)',
+      'auto',
+    )
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')}`, d.world.task)
     .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
     .option('--data <file>', 'your fine-tuning data instead of the embedded task mix')
     .option('--probe <n>', 'harmful prompts judged after every epoch (0: none)', nonNegativeInt, 200)
-    .option('--lisa', 'defend with Lisa: interleave alignment steps (the embedded pool, or --lisa-data) with a proximal term')
+    .option(
+      '--lisa',
+      'defend with Lisa: interleave alignment steps (the embedded pool, or --lisa-data) with a proximal term',
+    )
     .option('--lisa-data <file>', 'alignment data for Lisa')
     .option('--lisa-option <knob=value>', `a knob of Lisa, repeatable (${defaultsHelp(['lisa'])})`, collect, [])
     .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .action(async (o: CommonOptions & TrainingOptions & { align?: string; flow: string; task: string; n: number; p: number; data?: string; probe: number; judge: string; url?: string; lisa?: boolean; lisaData?: string; lisaOption: string[] }) => {
-      const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
-      const r = await runAttack({ ...stageCommon(o, world), alignAdapter: o.align ? adapterFolder(o.align) : undefined, flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const), dataFile: o.data, probePrompts: o.probe, judge: o.judge, judgeOptions: { url: o.url }, lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0, lisaFile: o.lisaData, lisaOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option').lisa });
-      console.log(JSON.stringify({ adapter: r.adapterDir, attack_seconds: r.seconds, harmful_score_by_epoch: r.harmfulScoreByEpoch }));
-    });
+    .action(
+      async (
+        o: CommonOptions &
+          TrainingOptions & {
+            align?: string;
+            flow: string;
+            task: string;
+            n: number;
+            p: number;
+            data?: string;
+            probe: number;
+            judge: string;
+            url?: string;
+            lisa?: boolean;
+            lisaData?: string;
+            lisaOption: string[];
+          },
+      ) => {
+        const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
+        const r = await runAttack({
+          ...stageCommon(o, world),
+          alignAdapter: o.align ? adapterFolder(o.align) : undefined,
+          flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const),
+          dataFile: o.data,
+          probePrompts: o.probe,
+          judge: o.judge,
+          judgeOptions: { url: o.url },
+          lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0,
+          lisaFile: o.lisaData,
+          lisaOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option').lisa,
+        });
+        console.log(
+          JSON.stringify({
+            adapter: r.adapterDir,
+            attack_seconds: r.seconds,
+            harmful_score_by_epoch: r.harmfulScoreByEpoch,
+          }),
+        );
+      },
+    );
 
-  program.command('eval')
-    .description('harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line')
+  program
+    .command('eval')
+    .description(
+      'harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line',
+    )
     .option('--model <dir>', 'base model folder', d.model)
     .option('--adapters <dirs>', 'comma-separated adapter folders, merged in order (alignment, then attack)', '')
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')} or none`, d.world.task)
@@ -92,13 +212,38 @@ export function registerStages(program: Command): void {
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
     .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, 64)
     .option('--out <dir>', 'output folder', 'runs/eval')
-    .action(async (o: { model: string; adapters: string; task: string; seed: number; evalHarmful: number; evalTask: number; prompts?: string; promptField: string; judge: string; judgeDir?: string; url?: string; maxNewTokens: number; out: string }) => {
-      const adapters = o.adapters.split(',').filter(Boolean).map(adapterFolder);
-      const task = o.task === 'none' ? null : taskName(o.task);
-      const summary = await runEval({
-        model: o.model, adapters, world: { ...d.world, seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask }, promptsFile: o.prompts, promptField: o.promptField,
-        task, judge: o.judge, judgeOptions: { dir: o.judgeDir, url: o.url }, profile: d.profile, maxNewTokens: o.maxNewTokens, outDir: o.out,
-      });
-      console.log(JSON.stringify(summary));
-    });
+    .action(
+      async (o: {
+        model: string;
+        adapters: string;
+        task: string;
+        seed: number;
+        evalHarmful: number;
+        evalTask: number;
+        prompts?: string;
+        promptField: string;
+        judge: string;
+        judgeDir?: string;
+        url?: string;
+        maxNewTokens: number;
+        out: string;
+      }) => {
+        const adapters = o.adapters.split(',').filter(Boolean).map(adapterFolder);
+        const task = o.task === 'none' ? null : taskName(o.task);
+        const summary = await runEval({
+          model: o.model,
+          adapters,
+          world: { ...d.world, seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask },
+          promptsFile: o.prompts,
+          promptField: o.promptField,
+          task,
+          judge: o.judge,
+          judgeOptions: { dir: o.judgeDir, url: o.url },
+          profile: d.profile,
+          maxNewTokens: o.maxNewTokens,
+          outDir: o.out,
+        });
+        console.log(JSON.stringify(summary));
+      },
+    );
 }

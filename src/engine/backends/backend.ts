@@ -11,7 +11,15 @@ export type UnaryKind = 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'silu' | '
 
 /** Stable numeric codes shared with the native addon (native/src/kernels/activation.cc). */
 export const UNARY_CODES: Record<UnaryKind, number> = {
-  exp: 0, log: 1, sqrt: 2, tanh: 3, sigmoid: 4, silu: 5, gelu: 6, gelu_tanh: 7, relu: 8,
+  exp: 0,
+  log: 1,
+  sqrt: 2,
+  tanh: 3,
+  sigmoid: 4,
+  silu: 5,
+  gelu: 6,
+  gelu_tanh: 7,
+  relu: 8,
 };
 
 export interface AttentionMaskSpec {
@@ -44,9 +52,24 @@ export interface Backend {
   setThreads(n: number): void;
 
   /** C[M,N] = alpha * op(A) op(B) + beta * C, row-major with leading dimensions and offsets. */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
-    beta: number, C: FloatArray, cOff: number, ldc: number): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: FloatArray,
+    aOff: number,
+    lda: number,
+    B: FloatArray,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: FloatArray,
+    cOff: number,
+    ldc: number,
+  ): void;
 
   /** y = f(x) elementwise. */
   unaryForward(kind: UnaryKind, x: FloatArray, y: FloatArray): void;
@@ -65,28 +88,92 @@ export interface Backend {
   attentionSoftmaxForward(scores: FloatArray, mask: AttentionMaskSpec): void;
 
   /** rowLoss[r] = logsumexp(logits[r]) - logits[r, target[r]]; 0 where target == ignoreIndex. */
-  crossEntropyForward(logits: FloatArray, targets: Int32Array, rowLoss: FloatArray, R: number, V: number, ignoreIndex: number): void;
+  crossEntropyForward(
+    logits: FloatArray,
+    targets: Int32Array,
+    rowLoss: FloatArray,
+    R: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
   /** dlogits[r] = rowScale[r] * (softmax(logits[r]) - onehot(target[r])); 0 rows where ignored. */
-  crossEntropyBackward(logits: FloatArray, targets: Int32Array, rowScale: FloatArray, dlogits: FloatArray, R: number, V: number, ignoreIndex: number): void;
+  crossEntropyBackward(
+    logits: FloatArray,
+    targets: Int32Array,
+    rowScale: FloatArray,
+    dlogits: FloatArray,
+    R: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
 
   /** LayerNorm over the last dim C; saves mean and rstd [R]. bias may be null. */
-  layerNormForward(x: FloatArray, weight: FloatArray, bias: FloatArray | null, y: FloatArray, mean: FloatArray, rstd: FloatArray, R: number, C: number, eps: number): void;
+  layerNormForward(
+    x: FloatArray,
+    weight: FloatArray,
+    bias: FloatArray | null,
+    y: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    R: number,
+    C: number,
+    eps: number,
+  ): void;
   /** dx is overwritten; dweight/dbias are accumulated (+=) when non-null. */
-  layerNormBackward(x: FloatArray, weight: FloatArray, mean: FloatArray, rstd: FloatArray, dy: FloatArray,
-    dx: FloatArray, dweight: FloatArray | null, dbias: FloatArray | null, R: number, C: number): void;
+  layerNormBackward(
+    x: FloatArray,
+    weight: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray,
+    dweight: FloatArray | null,
+    dbias: FloatArray | null,
+    R: number,
+    C: number,
+  ): void;
 
   /** RMSNorm: y = x * rstd * (weightOffset + weight); saves rstd [R]. */
-  rmsNormForward(x: FloatArray, weight: FloatArray, y: FloatArray, rstd: FloatArray, R: number, C: number, eps: number, weightOffset: number): void;
-  rmsNormBackward(x: FloatArray, weight: FloatArray, rstd: FloatArray, dy: FloatArray, dx: FloatArray,
-    dweight: FloatArray | null, R: number, C: number, weightOffset: number): void;
+  rmsNormForward(
+    x: FloatArray,
+    weight: FloatArray,
+    y: FloatArray,
+    rstd: FloatArray,
+    R: number,
+    C: number,
+    eps: number,
+    weightOffset: number,
+  ): void;
+  rmsNormBackward(
+    x: FloatArray,
+    weight: FloatArray,
+    rstd: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray,
+    dweight: FloatArray | null,
+    R: number,
+    C: number,
+    weightOffset: number,
+  ): void;
 
   /**
    * Rotary embedding over x [B, T, H, D] (rotating the first `rotaryDim` of D). cos/sin are [P, rotaryDim/2]
    * tables; positions [B*T] index them. Pairs are (i, i + rotaryDim/2) or, interleaved, (2i, 2i+1).
    * inverse = true rotates by the negative angle (the backward).
    */
-  rope(x: FloatArray, y: FloatArray, cos: FloatArray, sin: FloatArray, positions: Int32Array,
-    BT: number, H: number, D: number, rotaryDim: number, interleaved: boolean, inverse: boolean): void;
+  rope(
+    x: FloatArray,
+    y: FloatArray,
+    cos: FloatArray,
+    sin: FloatArray,
+    positions: Int32Array,
+    BT: number,
+    H: number,
+    D: number,
+    rotaryDim: number,
+    interleaved: boolean,
+    inverse: boolean,
+  ): void;
 
   /** target[i] += source[i] (gradient accumulation). */
   accumulate(target: FloatArray, source: FloatArray): void;

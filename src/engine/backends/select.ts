@@ -48,7 +48,8 @@ export function getBackend(): Backend {
       throw new Error(`PHARMACIST_BACKEND="${requested}" is not a backend; choose one of: ${BACKEND_NAMES.join(', ')}`);
     }
     const chosen = tryBackend(requested as BackendName);
-    if (!chosen) throw new Error(`PHARMACIST_BACKEND=${requested} but the native addon is not built (run: npm run build:native)`);
+    if (!chosen)
+      throw new Error(`PHARMACIST_BACKEND=${requested} but the native addon is not built (run: npm run build:native)`);
     current = chosen;
     return current;
   }
@@ -57,7 +58,9 @@ export function getBackend(): Backend {
     current = native;
   } else {
     if (!warned) {
-      process.stderr.write('pharmacist: native addon not built, using the slow TypeScript backend (npm run build:native for details)\n');
+      process.stderr.write(
+        'pharmacist: native addon not built, using the slow TypeScript backend (npm run build:native for details)\n',
+      );
       warned = true;
     }
     current = tryBackend('ts')!;

@@ -21,7 +21,11 @@ export interface GradcheckReport {
   maxRelativeError: number;
 }
 
-export function gradcheck(fn: (inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+export function gradcheck(
+  fn: (inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
   const double = inputs.some((t) => t.data instanceof Float64Array);
   const h = options.step ?? (double ? 1e-6 : 1e-2);
   const rng = new Rng(options.seed ?? 1234);
@@ -43,7 +47,8 @@ export function gradcheck(fn: (inputs: Tensor[]) => Tensor, inputs: Tensor[], op
     if (!t.requiresGrad) return Number.NaN;
     const analytic: FloatArray = t.grad ?? allocate(t.size, t.data);
     const indices = pickIndices(t.size, options.maxElementsPerInput, rng);
-    let maxDiff = 0, maxNumeric = 0;
+    let maxDiff = 0,
+      maxNumeric = 0;
     for (const i of indices) {
       const original = t.data[i];
       t.data[i] = original + h;

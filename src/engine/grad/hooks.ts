@@ -37,7 +37,10 @@ export class ActivationTaps {
     let y = x;
     const delta = this.perturbations.get(name);
     if (delta) {
-      if (!shapeEquals(delta.shape, x.shape)) throw new Error(`perturbation for "${name}" has shape ${formatShape(delta.shape)}, activation has ${formatShape(x.shape)}`);
+      if (!shapeEquals(delta.shape, x.shape))
+        throw new Error(
+          `perturbation for "${name}" has shape ${formatShape(delta.shape)}, activation has ${formatShape(x.shape)}`,
+        );
       y = add(x, delta);
     }
     if (this.captureFilter?.(name)) {

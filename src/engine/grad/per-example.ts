@@ -29,24 +29,51 @@ function slotFor(capture: Capture, p: Tensor, like: FloatArray): FloatArray {
 }
 
 /** Called by linear()'s backward: x [N, in], dy [N, out] with N = batch * rowsPerExample. */
-export function recordLinearPerExample(weight: Tensor, bias: Tensor | null, x: FloatArray, dy: FloatArray, N: number, inF: number, outF: number): void {
+export function recordLinearPerExample(
+  weight: Tensor,
+  bias: Tensor | null,
+  x: FloatArray,
+  dy: FloatArray,
+  N: number,
+  inF: number,
+  outF: number,
+): void {
   const capture = active;
   if (!capture) return;
   const wanted = capture.params.has(weight);
   const wantBias = bias !== null && capture.params.has(bias);
   if (!wanted && !wantBias) return;
-  if (N % capture.batch !== 0) throw new Error(`per-example gradients: ${N} rows do not split into ${capture.batch} examples`);
+  if (N % capture.batch !== 0)
+    throw new Error(`per-example gradients: ${N} rows do not split into ${capture.batch} examples`);
   const rows = N / capture.batch;
   const be = getBackend();
   if (wanted) {
     const g = slotFor(capture, weight, dy);
     for (let b = 0; b < capture.batch; b++) {
-      be.gemm(true, false, outF, inF, rows, 1, dy, b * rows * outF, outF, x, b * rows * inF, inF, 1, g, b * outF * inF, inF);
+      be.gemm(
+        true,
+        false,
+        outF,
+        inF,
+        rows,
+        1,
+        dy,
+        b * rows * outF,
+        outF,
+        x,
+        b * rows * inF,
+        inF,
+        1,
+        g,
+        b * outF * inF,
+        inF,
+      );
     }
   }
   if (wantBias) {
     const g = slotFor(capture, bias!, dy);
-    for (let b = 0; b < capture.batch; b++) be.sumRows(dy.subarray(b * rows * outF, (b + 1) * rows * outF), g.subarray(b * outF, (b + 1) * outF), rows, outF);
+    for (let b = 0; b < capture.batch; b++)
+      be.sumRows(dy.subarray(b * rows * outF, (b + 1) * rows * outF), g.subarray(b * outF, (b + 1) * outF), rows, outF);
   }
 }
 
@@ -111,14 +138,19 @@ export class PerExampleGrads {
  * Run `perExampleLoss` (which must return a [batch] tensor of per-example losses), backpropagate their
  * sum, and return each example's gradient for `params`. Parameters' `.grad` are left as they were.
  */
-export function perExampleGradients(params: readonly Tensor[], batch: number, perExampleLoss: () => Tensor): PerExampleGrads {
+export function perExampleGradients(
+  params: readonly Tensor[],
+  batch: number,
+  perExampleLoss: () => Tensor,
+): PerExampleGrads {
   if (active) throw new Error('per-example gradients: captures do not nest');
   const saved = params.map((p) => (p.grad ? p.grad.slice() : null));
   const capture: Capture = { batch, params: new Set(params), grads: new Map() };
   active = capture;
   try {
     const losses = perExampleLoss();
-    if (losses.size !== batch) throw new Error(`per-example gradients: loss has shape ${formatShape(losses.shape)}, expected [${batch}]`);
+    if (losses.size !== batch)
+      throw new Error(`per-example gradients: loss has shape ${formatShape(losses.shape)}, expected [${batch}]`);
     const ones = allocate(batch, losses.data).fill(1);
     backward(losses, { gradient: ones });
   } finally {

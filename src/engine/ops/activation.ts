@@ -24,4 +24,5 @@ export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const silu = (x: Tensor): Tensor => unary('silu', x);
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 /** GELU; approximate 'tanh' is the GPT-2 / gelu_pytorch_tanh form. */
-export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => unary(approximate === 'tanh' ? 'gelu_tanh' : 'gelu', x);
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =>
+  unary(approximate === 'tanh' ? 'gelu_tanh' : 'gelu', x);

@@ -17,21 +17,30 @@ function isSuffix(small: readonly number[], big: readonly number[]): boolean {
 
 function apply(kind: BinaryKind, a: number, b: number): number {
   switch (kind) {
-    case 'add': return a + b;
-    case 'sub': return a - b;
-    case 'mul': return a * b;
-    case 'div': return a / b;
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
   }
 }
 
 /** out[r*m + j] = a[r*m + j] (op) b[j] (or b (op) a when `swapped`), for m = b.length. Monomorphic per kind. */
 function rowBroadcast(kind: BinaryKind, A: FloatArray, B: FloatArray, out: FloatArray, swapped: boolean): void {
-  const m = B.length, rows = A.length / m;
+  const m = B.length,
+    rows = A.length / m;
   for (let r = 0; r < rows; r++) {
     const o = r * m;
     switch (kind) {
-      case 'add': for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j]; break;
-      case 'mul': for (let j = 0; j < m; j++) out[o + j] = A[o + j] * B[j]; break;
+      case 'add':
+        for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j];
+        break;
+      case 'mul':
+        for (let j = 0; j < m; j++) out[o + j] = A[o + j] * B[j];
+        break;
       case 'sub':
         if (swapped) for (let j = 0; j < m; j++) out[o + j] = B[j] - A[o + j];
         else for (let j = 0; j < m; j++) out[o + j] = A[o + j] - B[j];
@@ -46,7 +55,8 @@ function rowBroadcast(kind: BinaryKind, A: FloatArray, B: FloatArray, out: Float
 
 function binaryForward(kind: BinaryKind, a: Tensor, b: Tensor, outShape: number[]): FloatArray {
   const out = allocate(sizeOf(outShape), a.data);
-  const A = a.data, B = b.data;
+  const A = a.data,
+    B = b.data;
   // Same shape is the trailing-suffix case with one row.
   if (shapeEquals(a.shape, outShape) && isSuffix(b.shape, outShape)) {
     rowBroadcast(kind, A, B, out, false);

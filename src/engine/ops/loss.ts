@@ -16,10 +16,15 @@ export interface CrossEntropyOptions {
   reduction?: CrossEntropyReduction;
 }
 
-export function crossEntropy(logits: Tensor, targets: Int32Array, { ignoreIndex = -100, reduction = 'mean' }: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(
+  logits: Tensor,
+  targets: Int32Array,
+  { ignoreIndex = -100, reduction = 'mean' }: CrossEntropyOptions = {},
+): Tensor {
   const V = logits.shape[logits.rank - 1];
   const R = logits.size / V;
-  if (targets.length !== R) throw new Error(`crossEntropy: ${targets.length} targets for logits ${formatShape(logits.shape)} (${R} rows)`);
+  if (targets.length !== R)
+    throw new Error(`crossEntropy: ${targets.length} targets for logits ${formatShape(logits.shape)} (${R} rows)`);
   const be = getBackend();
   const rowLoss = allocate(R, logits.data);
   be.crossEntropyForward(logits.data, targets, rowLoss, R, V, ignoreIndex);

@@ -17,25 +17,33 @@ export interface MatmulOptions {
  * Batch dims must be equal, or one operand is 2-D and shared across the other's batch.
  */
 export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions = {}): Tensor {
-  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  if (a.rank < 2 || b.rank < 2)
+    throw new Error(`matmul: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
-  const M = transA ? ac : ar, K = transA ? ar : ac;
-  const Kb = transB ? bc : br, N = transB ? br : bc;
-  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  const M = transA ? ac : ar,
+    K = transA ? ar : ac;
+  const Kb = transB ? bc : br,
+    N = transB ? br : bc;
+  const batchA = a.shape.slice(0, -2),
+    batchB = b.shape.slice(0, -2);
   const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
   if (K !== Kb || !(sameBatch || a.rank === 2 || b.rank === 2)) {
-    throw new Error(`matmul: shapes ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} and ${formatShape(b.shape)}${transB ? 'ᵀ' : ''} do not multiply`);
+    throw new Error(
+      `matmul: shapes ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} and ${formatShape(b.shape)}${transB ? 'ᵀ' : ''} do not multiply`,
+    );
   }
   const batchShape = batchA.length >= batchB.length ? batchA : batchB;
   const batch = sizeOf(batchShape);
-  const strideA = a.rank === 2 ? 0 : M * K, strideB = b.rank === 2 ? 0 : K * N;
+  const strideA = a.rank === 2 ? 0 : M * K,
+    strideB = b.rank === 2 ? 0 : K * N;
   const be = getBackend();
   const out = allocate(batch * M * N, a.data);
   if (strideB === 0 && !transA) {
     be.gemm(false, transB, batch * M, N, K, 1, a.data, 0, ac, b.data, 0, bc, 0, out, 0, N);
   } else {
-    for (let i = 0; i < batch; i++) be.gemm(transA, transB, M, N, K, 1, a.data, i * strideA, ac, b.data, i * strideB, bc, 0, out, i * M * N, N);
+    for (let i = 0; i < batch; i++)
+      be.gemm(transA, transB, M, N, K, 1, a.data, i * strideA, ac, b.data, i * strideB, bc, 0, out, i * M * N, N);
   }
   const result = new Tensor(out, [...batchShape, M, N]);
   return record('matmul', result, [a, b], (dC) => {
@@ -44,7 +52,9 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
     if (a.requiresGrad) {
       dA = allocate(a.size, dC);
       for (let i = 0; i < batch; i++) {
-        const cOff = i * M * N, aOff = i * strideA, bOff = i * strideB;
+        const cOff = i * M * N,
+          aOff = i * strideA,
+          bOff = i * strideB;
         // op(A) = dC op(B)^T; stored A is op(A) or its transpose. Shared A (stride 0) accumulates.
         if (!transA) be.gemm(false, !transB, M, K, N, 1, dC, cOff, N, b.data, bOff, bc, 1, dA, aOff, ac);
         else be.gemm(transB, true, K, M, N, 1, b.data, bOff, bc, dC, cOff, N, 1, dA, aOff, ac);
@@ -57,7 +67,9 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
         else be.gemm(true, false, N, K, batch * M, 1, dC, 0, N, a.data, 0, ac, 0, dB, 0, bc);
       } else {
         for (let i = 0; i < batch; i++) {
-          const cOff = i * M * N, aOff = i * strideA, bOff = i * strideB;
+          const cOff = i * M * N,
+            aOff = i * strideA,
+            bOff = i * strideB;
           if (!transB) be.gemm(!transA, false, K, N, M, 1, a.data, aOff, ac, dC, cOff, N, 1, dB, bOff, bc);
           else be.gemm(true, transA, N, K, M, 1, dC, cOff, N, a.data, aOff, ac, 1, dB, bOff, bc);
         }
@@ -71,9 +83,12 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const [outF, inF] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inF) {
-    throw new Error(`linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected [out, in] with in = last input dim)`);
+    throw new Error(
+      `linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected [out, in] with in = last input dim)`,
+    );
   }
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`linear: bias ${formatShape(bias.shape)} does not match ${outF} outputs`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF))
+    throw new Error(`linear: bias ${formatShape(bias.shape)} does not match ${outF} outputs`);
   const N = x.size / inF;
   const be = getBackend();
   const y = allocate(N * outF, x.data);
@@ -82,7 +97,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const out = new Tensor(y, [...x.shape.slice(0, -1), outF]);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('linear', out, inputs, (dy) => {
-    let dx: FloatArray | null = null, dW: FloatArray | null = null, db: FloatArray | null = null;
+    let dx: FloatArray | null = null,
+      dW: FloatArray | null = null,
+      db: FloatArray | null = null;
     if (x.requiresGrad) {
       dx = allocate(x.size, dy);
       be.gemm(false, false, N, inF, outF, 1, dy, 0, outF, weight.data, 0, inF, 0, dx, 0, inF);
@@ -108,18 +125,27 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * Per-example gradient captures see A and B as the linear layers they are.
  */
 export function addLowRank(
-  y: Tensor, x: Tensor, a: Tensor, b: Tensor, scale: number, dropout: { p: number; seed: number } | null = null,
+  y: Tensor,
+  x: Tensor,
+  a: Tensor,
+  b: Tensor,
+  scale: number,
+  dropout: { p: number; seed: number } | null = null,
   /** Write the sum into y's buffer instead of a copy: only for a y that nothing else reads (a fresh linear output). */
   inPlace = false,
 ): Tensor {
   const [r, inF] = a.shape;
   const outF = b.shape[0];
   if (a.rank !== 2 || b.rank !== 2 || b.shape[1] !== r || x.shape[x.rank - 1] !== inF || y.shape[y.rank - 1] !== outF) {
-    throw new Error(`addLowRank: x ${formatShape(x.shape)}, A ${formatShape(a.shape)}, B ${formatShape(b.shape)}, y ${formatShape(y.shape)} are inconsistent`);
+    throw new Error(
+      `addLowRank: x ${formatShape(x.shape)}, A ${formatShape(a.shape)}, B ${formatShape(b.shape)}, y ${formatShape(y.shape)} are inconsistent`,
+    );
   }
   const N = x.size / inF;
-  if (y.size !== N * outF) throw new Error(`addLowRank: y ${formatShape(y.shape)} has ${y.size / outF} rows, x has ${N}`);
-  if (dropout && !(dropout.p >= 0 && dropout.p < 1)) throw new Error(`addLowRank: dropout probability ${dropout.p} must be in [0, 1)`);
+  if (y.size !== N * outF)
+    throw new Error(`addLowRank: y ${formatShape(y.shape)} has ${y.size / outF} rows, x has ${N}`);
+  if (dropout && !(dropout.p >= 0 && dropout.p < 1))
+    throw new Error(`addLowRank: dropout probability ${dropout.p} must be in [0, 1)`);
   const be = getBackend();
   const drop = dropout && dropout.p > 0 ? { p: dropout.p, keep: 1 / (1 - dropout.p), seed: dropout.seed >>> 0 } : null;
   let xd = x.data;
@@ -134,7 +160,9 @@ export function addLowRank(
   return record('addLowRank', new Tensor(out, y.shape), [y, x, a, b], (dOut) => {
     const dh = allocate(N * r, dOut);
     be.gemm(false, false, N, r, outF, scale, dOut, 0, outF, b.data, 0, r, 0, dh, 0, r); // d(xd A^T) = scale dOut B
-    let dx: FloatArray | null = null, dA: FloatArray | null = null, dB: FloatArray | null = null;
+    let dx: FloatArray | null = null,
+      dA: FloatArray | null = null,
+      dB: FloatArray | null = null;
     if (b.requiresGrad) {
       dB = allocate(b.size, dOut);
       be.gemm(true, false, outF, r, N, 1, dOut, 0, outF, h, 0, r, 0, dB, 0, r);

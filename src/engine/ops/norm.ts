@@ -5,7 +5,8 @@ import { Tensor, allocate, formatShape } from '../tensor.js';
 
 function checkWeight(op: string, x: Tensor, w: Tensor): number {
   const C = x.shape[x.rank - 1];
-  if (w.rank !== 1 || w.shape[0] !== C) throw new Error(`${op}: weight ${formatShape(w.shape)} does not match last dim of ${formatShape(x.shape)}`);
+  if (w.rank !== 1 || w.shape[0] !== C)
+    throw new Error(`${op}: weight ${formatShape(w.shape)} does not match last dim of ${formatShape(x.shape)}`);
   return C;
 }
 
@@ -15,7 +16,8 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
   const R = x.size / C;
   const be = getBackend();
   const y = allocate(x.size, x.data);
-  const mean = allocate(R, x.data), rstd = allocate(R, x.data);
+  const mean = allocate(R, x.data),
+    rstd = allocate(R, x.data);
   be.layerNormForward(x.data, weight.data, bias?.data ?? null, y, mean, rstd, R, C, eps);
   // Saves x, mean and rstd [R].
   const inputs = bias ? [x, weight, bias] : [x, weight];

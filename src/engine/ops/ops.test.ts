@@ -12,10 +12,12 @@ const backends = availableBackends();
 describe('gradient checks, float64 on the ts backend (relative error < 1e-6)', () => {
   for (const c of OP_CASES) {
     test(c.name, () => {
-      withBackend('ts', () => withDType('float64', () => {
-        const report = gradcheck(c.run, c.build(new Rng(42)));
-        assert.ok(report.maxRelativeError < 1e-6, `relative errors ${report.relativeErrors.join(', ')}`);
-      }));
+      withBackend('ts', () =>
+        withDType('float64', () => {
+          const report = gradcheck(c.run, c.build(new Rng(42)));
+          assert.ok(report.maxRelativeError < 1e-6, `relative errors ${report.relativeErrors.join(', ')}`);
+        }),
+      );
     });
   }
 });
@@ -36,7 +38,11 @@ describe('gradient checks, float32 on every backend (relative error < 1e-2)', ()
   }
 });
 
-function forwardBackward(backendName: 'ts' | 'native', run: (x: Tensor[]) => Tensor, inputs: Tensor[]): { out: Float32Array; grads: Float32Array[] } {
+function forwardBackward(
+  backendName: 'ts' | 'native',
+  run: (x: Tensor[]) => Tensor,
+  inputs: Tensor[],
+): { out: Float32Array; grads: Float32Array[] } {
   return withBackend(backendName, () => {
     for (const t of inputs) t.grad = null;
     const out = run(inputs);
@@ -47,7 +53,8 @@ function forwardBackward(backendName: 'ts' | 'native', run: (x: Tensor[]) => Ten
 }
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0, scale = 1e-3;
+  let diff = 0,
+    scale = 1e-3;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -55,14 +62,20 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
-describe('native agrees with the ts reference (outputs and gradients, relative 1e-5)', { skip: !backends.includes('native') && 'native addon not built' }, () => {
-  for (const c of OP_CASES) {
-    test(c.name, () => {
-      const inputs = c.build(new Rng(42));
-      const ref = forwardBackward('ts', c.run, inputs);
-      const nat = forwardBackward('native', c.run, inputs);
-      assert.ok(maxRelDiff(nat.out, ref.out) < 1e-5, `forward differs by ${maxRelDiff(nat.out, ref.out)}`);
-      nat.grads.forEach((g, i) => assert.ok(maxRelDiff(g, ref.grads[i]) < 1e-5, `grad of input ${i} differs by ${maxRelDiff(g, ref.grads[i])}`));
-    });
-  }
-});
+describe(
+  'native agrees with the ts reference (outputs and gradients, relative 1e-5)',
+  { skip: !backends.includes('native') && 'native addon not built' },
+  () => {
+    for (const c of OP_CASES) {
+      test(c.name, () => {
+        const inputs = c.build(new Rng(42));
+        const ref = forwardBackward('ts', c.run, inputs);
+        const nat = forwardBackward('native', c.run, inputs);
+        assert.ok(maxRelDiff(nat.out, ref.out) < 1e-5, `forward differs by ${maxRelDiff(nat.out, ref.out)}`);
+        nat.grads.forEach((g, i) =>
+          assert.ok(maxRelDiff(g, ref.grads[i]) < 1e-5, `grad of input ${i} differs by ${maxRelDiff(g, ref.grads[i])}`),
+        );
+      });
+    }
+  },
+);

@@ -21,15 +21,27 @@ export function ropeInverseFrequencies(rotaryDim: number, theta = 10000): Float6
 }
 
 /** Standard tables: inverse frequency theta^(-2i/rotaryDim), positions 0..maxPositions-1. */
-export function ropeTables(maxPositions: number, rotaryDim: number, theta = 10000, interleaved = false, like?: FloatArray): RopeTables {
+export function ropeTables(
+  maxPositions: number,
+  rotaryDim: number,
+  theta = 10000,
+  interleaved = false,
+  like?: FloatArray,
+): RopeTables {
   return ropeTablesFromFrequencies(maxPositions, ropeInverseFrequencies(rotaryDim, theta), interleaved, like);
 }
 
 /** Tables from explicit inverse frequencies (rotaryDim = 2 * invFreq.length): scaled-RoPE schemes supply their own. */
-export function ropeTablesFromFrequencies(maxPositions: number, invFreq: ArrayLike<number>, interleaved = false, like?: FloatArray): RopeTables {
+export function ropeTablesFromFrequencies(
+  maxPositions: number,
+  invFreq: ArrayLike<number>,
+  interleaved = false,
+  like?: FloatArray,
+): RopeTables {
   const half = invFreq.length;
   const rotaryDim = 2 * half;
-  const cos = allocate(maxPositions * half, like), sin = allocate(maxPositions * half, like);
+  const cos = allocate(maxPositions * half, like),
+    sin = allocate(maxPositions * half, like);
   for (let p = 0; p < maxPositions; p++) {
     for (let i = 0; i < half; i++) {
       const angle = p * invFreq[i];
@@ -44,10 +56,12 @@ export function ropeTablesFromFrequencies(maxPositions: number, invFreq: ArrayLi
 export function rope(x: Tensor, tables: RopeTables, positions?: Int32Array): Tensor {
   if (x.rank !== 4) throw new Error(`rope: expected [B, T, H, D], got ${formatShape(x.shape)}`);
   const [B, T, H, D] = x.shape;
-  if (tables.rotaryDim > D || tables.rotaryDim % 2 !== 0) throw new Error(`rope: rotaryDim ${tables.rotaryDim} must be even and <= head size ${D}`);
+  if (tables.rotaryDim > D || tables.rotaryDim % 2 !== 0)
+    throw new Error(`rope: rotaryDim ${tables.rotaryDim} must be even and <= head size ${D}`);
   const maxP = tables.cos.length / (tables.rotaryDim / 2);
   const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
-  for (let i = 0; i < pos.length; i++) if (pos[i] < 0 || pos[i] >= maxP) throw new Error(`rope: position ${pos[i]} is outside the ${maxP}-position table`);
+  for (let i = 0; i < pos.length; i++)
+    if (pos[i] < 0 || pos[i] >= maxP) throw new Error(`rope: position ${pos[i]} is outside the ${maxP}-position table`);
   const be = getBackend();
   const y = allocate(x.size, x.data);
   be.rope(x.data, y, tables.cos, tables.sin, pos, B * T, H, D, tables.rotaryDim, tables.interleaved, false);

@@ -7,7 +7,8 @@ import { normalizeAxis, stridesOf } from '../shape.js';
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
   const resolved = shape.map((d) => (d === -1 ? x.size / known : d));
-  if (sizeOf(resolved) !== x.size) throw new Error(`reshape: cannot view ${formatShape(x.shape)} as ${formatShape(shape)}`);
+  if (sizeOf(resolved) !== x.size)
+    throw new Error(`reshape: cannot view ${formatShape(x.shape)} as ${formatShape(shape)}`);
   return record('reshape', new Tensor(x.data, resolved), [x], (dOut) => [dOut]);
 }
 
@@ -20,7 +21,8 @@ function permuteData(data: FloatArray, shape: readonly number[], perm: readonly 
   const index = new Array<number>(rank).fill(0);
   let src = 0;
   // Innermost dimension as a strided copy; outer dimensions as an odometer.
-  const inner = outShape[rank - 1] ?? 1, innerStride = strides[rank - 1] ?? 1;
+  const inner = outShape[rank - 1] ?? 1,
+    innerStride = strides[rank - 1] ?? 1;
   for (let o = 0; o < out.length; o += inner) {
     for (let j = 0; j < inner; j++) out[o + j] = data[src + j * innerStride];
     for (let d = rank - 2; d >= 0; d--) {
@@ -37,7 +39,9 @@ function permuteData(data: FloatArray, shape: readonly number[], perm: readonly 
 /** Reorder dimensions: out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
-    throw new Error(`permute: [${perm.join(', ')}] is not a permutation of the ${x.rank} dims of ${formatShape(x.shape)}`);
+    throw new Error(
+      `permute: [${perm.join(', ')}] is not a permutation of the ${x.rank} dims of ${formatShape(x.shape)}`,
+    );
   }
   const outShape = perm.map((p) => x.shape[p]);
   const inverse = new Array<number>(perm.length);
@@ -47,7 +51,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
-  const a = normalizeAxis(dim0, x.rank, 'transpose'), b = normalizeAxis(dim1, x.rank, 'transpose');
+  const a = normalizeAxis(dim0, x.rank, 'transpose'),
+    b = normalizeAxis(dim1, x.rank, 'transpose');
   const perm = x.shape.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
@@ -58,16 +63,20 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
   const ax = normalizeAxis(axis, x.rank, 'slice');
   const dim = x.shape[ax];
-  if (!(0 <= start && start <= end && end <= dim)) throw new Error(`slice: [${start}, ${end}) is outside dimension ${ax} of size ${dim}`);
-  const outer = sizeOf(x.shape.slice(0, ax)), inner = sizeOf(x.shape.slice(ax + 1));
+  if (!(0 <= start && start <= end && end <= dim))
+    throw new Error(`slice: [${start}, ${end}) is outside dimension ${ax} of size ${dim}`);
+  const outer = sizeOf(x.shape.slice(0, ax)),
+    inner = sizeOf(x.shape.slice(ax + 1));
   const len = end - start;
   const out = allocate(outer * len * inner, x.data);
-  for (let o = 0; o < outer; o++) out.set(x.data.subarray((o * dim + start) * inner, (o * dim + end) * inner), o * len * inner);
+  for (let o = 0; o < outer; o++)
+    out.set(x.data.subarray((o * dim + start) * inner, (o * dim + end) * inner), o * len * inner);
   const shape = [...x.shape];
   shape[ax] = len;
   return record('slice', new Tensor(out, shape), [x], (dOut) => {
     const dx = allocate(x.size, dOut);
-    for (let o = 0; o < outer; o++) dx.set(dOut.subarray(o * len * inner, (o + 1) * len * inner), (o * dim + start) * inner);
+    for (let o = 0; o < outer; o++)
+      dx.set(dOut.subarray(o * len * inner, (o + 1) * len * inner), (o * dim + start) * inner);
     return [dx];
   });
 }
@@ -81,7 +90,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
       throw new Error(`concat: ${formatShape(t.shape)} does not match ${formatShape(xs[0].shape)} outside axis ${ax}`);
     }
   }
-  const outer = sizeOf(xs[0].shape.slice(0, ax)), inner = sizeOf(xs[0].shape.slice(ax + 1));
+  const outer = sizeOf(xs[0].shape.slice(0, ax)),
+    inner = sizeOf(xs[0].shape.slice(ax + 1));
   const total = xs.reduce((s, t) => s + t.shape[ax], 0);
   const out = allocate(outer * total * inner, xs[0].data);
   const starts: number[] = [];
@@ -89,7 +99,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   for (const t of xs) {
     starts.push(at);
     const len = t.shape[ax];
-    for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * len * inner, (o + 1) * len * inner), (o * total + at) * inner);
+    for (let o = 0; o < outer; o++)
+      out.set(t.data.subarray(o * len * inner, (o + 1) * len * inner), (o * total + at) * inner);
     at += len;
   }
   const shape = [...xs[0].shape];
@@ -99,7 +110,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
       if (!t.requiresGrad) return null;
       const len = t.shape[ax];
       const dx = allocate(t.size, dOut);
-      for (let o = 0; o < outer; o++) dx.set(dOut.subarray((o * total + starts[k]) * inner, (o * total + starts[k] + len) * inner), o * len * inner);
+      for (let o = 0; o < outer; o++)
+        dx.set(dOut.subarray((o * total + starts[k]) * inner, (o * total + starts[k] + len) * inner), o * len * inner);
       return dx;
     }),
   );

@@ -25,7 +25,10 @@ export class AdamW implements Optimizer {
   private readonly weightDecay: number;
   private readonly decays: (p: Tensor) => boolean;
 
-  constructor(readonly params: readonly Tensor[], config: AdamWConfig = {}) {
+  constructor(
+    readonly params: readonly Tensor[],
+    config: AdamWConfig = {},
+  ) {
     this.beta1 = config.beta1 ?? 0.9;
     this.beta2 = config.beta2 ?? 0.999;
     this.eps = config.eps ?? 1e-8;
@@ -49,8 +52,13 @@ export class AdamW implements Optimizer {
         this.moments.set(p, state);
       }
       be.adamw(p.data, p.grad, state.m, state.v, {
-        lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
-        weightDecay: this.decays(p) ? this.weightDecay : 0, biasCorrection1, biasCorrection2,
+        lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        weightDecay: this.decays(p) ? this.weightDecay : 0,
+        biasCorrection1,
+        biasCorrection2,
       });
     }
   }
@@ -75,7 +83,10 @@ export class AdamW implements Optimizer {
     for (const p of this.params) {
       const saved = p.name ? state.moments.get(p.name) : undefined;
       if (saved) {
-        if (saved.m.length !== p.size) throw new Error(`AdamW.importState: "${p.name}" has ${saved.m.length} moments, the parameter ${p.size} values`);
+        if (saved.m.length !== p.size)
+          throw new Error(
+            `AdamW.importState: "${p.name}" has ${saved.m.length} moments, the parameter ${p.size} values`,
+          );
         this.moments.set(p, saved);
       }
     }

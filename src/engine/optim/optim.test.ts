@@ -7,7 +7,8 @@ import { Sgd } from './sgd.js';
 import { clipGradNorm, globalGradNorm } from './clip.js';
 import { learningRateAt } from './schedule.js';
 
-const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+const close = (a: number, b: number, tol = 1e-6) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
 for (const name of availableBackends()) {
   describe(`optimizers on ${name}`, () => {
@@ -15,15 +16,22 @@ for (const name of availableBackends()) {
       withBackend(name, () => {
         const w = parameter(Float32Array.from([0.5, -1, 2]), [3]);
         const opt = new AdamW([w], { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
-        const ref = [0.5, -1, 2], m = [0, 0, 0], v = [0, 0, 0];
-        const grads = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1], [-0.3, 0.1, 0.2]];
+        const ref = [0.5, -1, 2],
+          m = [0, 0, 0],
+          v = [0, 0, 0];
+        const grads = [
+          [0.1, -0.2, 0.3],
+          [0.05, 0.4, -0.1],
+          [-0.3, 0.1, 0.2],
+        ];
         grads.forEach((g, t) => {
           w.grad = Float32Array.from(g);
           opt.step(0.01);
           for (let i = 0; i < 3; i++) {
             m[i] = 0.9 * m[i] + 0.1 * g[i];
             v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i];
-            const mhat = m[i] / (1 - 0.9 ** (t + 1)), vhat = v[i] / (1 - 0.99 ** (t + 1));
+            const mhat = m[i] / (1 - 0.9 ** (t + 1)),
+              vhat = v[i] / (1 - 0.99 ** (t + 1));
             ref[i] = ref[i] * (1 - 0.01 * 0.1) - (0.01 * mhat) / (Math.sqrt(vhat) + 1e-8);
           }
         });
@@ -45,7 +53,8 @@ for (const name of availableBackends()) {
 
     test('clipping scales the global norm down to the limit and leaves small gradients alone', () => {
       withBackend(name, () => {
-        const a = parameter(new Float32Array(2), [2]), b = parameter(new Float32Array(1), [1]);
+        const a = parameter(new Float32Array(2), [2]),
+          b = parameter(new Float32Array(1), [1]);
         a.grad = Float32Array.from([3, 0]);
         b.grad = Float32Array.from([4]);
         close(clipGradNorm([a, b], 1), 5);
@@ -57,7 +66,7 @@ for (const name of availableBackends()) {
   });
 }
 
-test('SGD with momentum matches PyTorch\'s update', () => {
+test("SGD with momentum matches PyTorch's update", () => {
   const w = parameter(Float32Array.from([1]), [1]);
   const opt = new Sgd([w], { momentum: 0.9 });
   w.grad = Float32Array.from([1]);

@@ -16,10 +16,14 @@ export interface ScheduleConfig {
 }
 
 /** Learning rate for 0-based `step`. */
-export function learningRateAt(step: number, { kind, baseLr, warmupSteps = 0, totalSteps, minRatio = 0 }: ScheduleConfig): number {
+export function learningRateAt(
+  step: number,
+  { kind, baseLr, warmupSteps = 0, totalSteps, minRatio = 0 }: ScheduleConfig,
+): number {
   if (step < warmupSteps) return (baseLr * step) / Math.max(1, warmupSteps);
   if (kind === 'constant') return baseLr;
-  if (totalSteps === undefined || totalSteps <= warmupSteps) throw new Error(`${kind} schedule needs totalSteps > warmupSteps`);
+  if (totalSteps === undefined || totalSteps <= warmupSteps)
+    throw new Error(`${kind} schedule needs totalSteps > warmupSteps`);
   const progress = Math.min(1, (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
   if (kind === 'linear') return baseLr * (1 - progress);
   return baseLr * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));

@@ -12,13 +12,17 @@ export interface SgdConfig {
 export class Sgd implements Optimizer {
   private readonly velocity = new Map<Tensor, FloatArray>();
 
-  constructor(readonly params: readonly Tensor[], private readonly config: SgdConfig = {}) {}
+  constructor(
+    readonly params: readonly Tensor[],
+    private readonly config: SgdConfig = {},
+  ) {}
 
   step(lr: number): void {
     const mu = this.config.momentum ?? 0;
     const wd = this.config.weightDecay ?? 0;
     for (const p of trainable(this.params)) {
-      const w = p.data, g = p.grad;
+      const w = p.data,
+        g = p.grad;
       if (mu === 0) {
         for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
         continue;

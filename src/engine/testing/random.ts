@@ -2,7 +2,11 @@
 import { Rng } from '../rng.js';
 import { Tensor, allocate, sizeOf } from '../tensor.js';
 
-export function randomTensor(rng: Rng, shape: readonly number[], { requiresGrad = true, scale = 1, offset = 0 } = {}): Tensor {
+export function randomTensor(
+  rng: Rng,
+  shape: readonly number[],
+  { requiresGrad = true, scale = 1, offset = 0 } = {},
+): Tensor {
   const data = allocate(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = offset + scale * rng.normal();
   return new Tensor(data, shape, requiresGrad);

@@ -9,7 +9,19 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW, Rng, Tensor, backward, crossEntropy, embedding, linear, mul, noGrad, relu, sum } from '../../engine/index.js';
+import {
+  AdamW,
+  Rng,
+  Tensor,
+  backward,
+  crossEntropy,
+  embedding,
+  linear,
+  mul,
+  noGrad,
+  relu,
+  sum,
+} from '../../engine/index.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { openSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { JudgeExample } from '../judge-data.js';
@@ -40,11 +52,27 @@ export interface BuiltinJudgeConfig {
   seed: number;
 }
 
-export const BUILTIN_JUDGE_DEFAULTS: BuiltinJudgeConfig = { dim: 32, hidden: 32, minCount: 3, maxFeatures: 400, epochs: 3, batchSize: 128, lr: 5e-3, featureDropout: 0.3, weightDecay: 0.01, threshold: 0.5, seed: 0 };
+export const BUILTIN_JUDGE_DEFAULTS: BuiltinJudgeConfig = {
+  dim: 32,
+  hidden: 32,
+  minCount: 3,
+  maxFeatures: 400,
+  epochs: 3,
+  batchSize: 128,
+  lr: 5e-3,
+  featureDropout: 0.3,
+  weightDecay: 0.01,
+  threshold: 0.5,
+  seed: 0,
+};
 
 /** Lower-cased word n-grams (n = 1..3) of a text, with start and end markers on bigrams. */
 export function ngrams(text: string): string[] {
-  const words = text.toLowerCase().replace(/’/g, "'").match(/[a-z0-9']+|[^\sa-z0-9']/g) ?? [];
+  const words =
+    text
+      .toLowerCase()
+      .replace(/’/g, "'")
+      .match(/[a-z0-9']+|[^\sa-z0-9']/g) ?? [];
   const padded = ['<s>', ...words, '</s>'];
   const out = [...words];
   for (let i = 0; i + 1 < padded.length; i++) out.push(`${padded[i]} ${padded[i + 1]}`);
@@ -62,13 +90,18 @@ export class BuiltinJudge implements Judge {
   readonly b2: Tensor;
 
   /** Row 0 of the table is the "no feature" row: its pooling weight is always 0. */
-  constructor(readonly config: BuiltinJudgeConfig, readonly vocabulary: readonly string[], weights?: Map<string, Float32Array>) {
+  constructor(
+    readonly config: BuiltinJudgeConfig,
+    readonly vocabulary: readonly string[],
+    weights?: Map<string, Float32Array>,
+  ) {
     this.index = new Map(vocabulary.map((g, i) => [g, i + 1]));
     const rng = new Rng(config.seed);
     const init = (name: string, shape: number[], scale: number) => {
       const size = shape.reduce((a, b) => a * b, 1);
       const data = weights?.get(name) ?? Float32Array.from({ length: size }, () => scale * rng.normal());
-      if (data.length !== size) throw new Error(`builtin judge: weight "${name}" has ${data.length} values, expected ${size}`);
+      if (data.length !== size)
+        throw new Error(`builtin judge: weight "${name}" has ${data.length} values, expected ${size}`);
       return new Tensor(data, shape, true, name);
     };
     const { dim, hidden } = config;
@@ -84,16 +117,26 @@ export class BuiltinJudge implements Judge {
   }
 
   /** Feature ids [B, L] and pooling weights [B, L, 1] (1/count on real features). */
-  private features(texts: readonly string[], dropout?: { p: number; rng: Rng }): { ids: Int32Array; weights: Tensor; L: number } {
+  private features(
+    texts: readonly string[],
+    dropout?: { p: number; rng: Rng },
+  ): { ids: Int32Array; weights: Tensor; L: number } {
     const lists = texts.map((t) => {
-      let ids = ngrams(t).map((g) => this.index.get(g)).filter((i): i is number => i !== undefined);
+      let ids = ngrams(t)
+        .map((g) => this.index.get(g))
+        .filter((i): i is number => i !== undefined);
       if (dropout) ids = ids.filter(() => dropout.rng.uniform() >= dropout.p);
       return ids.slice(0, this.config.maxFeatures);
     });
     const L = Math.max(1, ...lists.map((l) => l.length));
     const ids = new Int32Array(texts.length * L);
     const w = new Float32Array(texts.length * L);
-    lists.forEach((l, b) => l.forEach((id, j) => { ids[b * L + j] = id; w[b * L + j] = 1 / l.length; }));
+    lists.forEach((l, b) =>
+      l.forEach((id, j) => {
+        ids[b * L + j] = id;
+        w[b * L + j] = 1 / l.length;
+      }),
+    );
     return { ids, weights: new Tensor(w, [texts.length, L, 1]), L };
   }
 
@@ -116,21 +159,35 @@ export class BuiltinJudge implements Judge {
   }
 
   async judge(items: readonly JudgeInput[]): Promise<Verdict[]> {
-    return this.scores(items.map((i) => i.response)).map((score) => ({ score, harmful: score > this.config.threshold }));
+    return this.scores(items.map((i) => i.response)).map((score) => ({
+      score,
+      harmful: score > this.config.threshold,
+    }));
   }
 
   save(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    const tensors = new Map(this.parameters().map((p) => [p.name!, { data: p.data as Float32Array, shape: [...p.shape] }]));
+    const tensors = new Map(
+      this.parameters().map((p) => [p.name!, { data: p.data as Float32Array, shape: [...p.shape] }]),
+    );
     writeSafetensors(join(dir, 'weights.safetensors'), tensors);
-    writeJsonAtomic(join(dir, 'judge.json'), { kind: 'pharmacist-builtin-judge', config: this.config, vocabulary: this.vocabulary });
+    writeJsonAtomic(join(dir, 'judge.json'), {
+      kind: 'pharmacist-builtin-judge',
+      config: this.config,
+      vocabulary: this.vocabulary,
+    });
   }
 
   static load(dir: string): BuiltinJudge {
     const file = join(dir, 'judge.json');
     if (!existsSync(file)) throw new Error(`${file}: not found (train one with pharmacist train-judge)`);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { kind: string; config: BuiltinJudgeConfig; vocabulary: string[] };
-    if (saved.kind !== 'pharmacist-builtin-judge') throw new Error(`${file}: field "kind" should be "pharmacist-builtin-judge"`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      kind: string;
+      config: BuiltinJudgeConfig;
+      vocabulary: string[];
+    };
+    if (saved.kind !== 'pharmacist-builtin-judge')
+      throw new Error(`${file}: field "kind" should be "pharmacist-builtin-judge"`);
     const st = openSafetensors(join(dir, 'weights.safetensors'));
     try {
       const weights = new Map(st.names.map((n) => [n, st.read(n).data]));
@@ -144,15 +201,23 @@ export class BuiltinJudge implements Judge {
    * Train on labelled examples. Weights balance the two classes, then the groups within each class, so that
    * a small group (safe answers) weighs as much as a large one of its class.
    */
-  static train(examples: readonly JudgeExample[], options: Partial<BuiltinJudgeConfig> = {}, log: (line: string) => void = () => {}): BuiltinJudge {
+  static train(
+    examples: readonly JudgeExample[],
+    options: Partial<BuiltinJudgeConfig> = {},
+    log: (line: string) => void = () => {},
+  ): BuiltinJudge {
     const config: BuiltinJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, ...options };
     const counts = new Map<string, number>();
     for (const e of examples) for (const g of new Set(ngrams(e.response))) counts.set(g, (counts.get(g) ?? 0) + 1);
-    const vocabulary = [...counts].filter(([, c]) => c >= config.minCount).map(([g]) => g).sort();
+    const vocabulary = [...counts]
+      .filter(([, c]) => c >= config.minCount)
+      .map(([g]) => g)
+      .sort();
     const judge = new BuiltinJudge(config, vocabulary);
     const groupSize = new Map<string, number>();
     for (const e of examples) groupSize.set(e.group, (groupSize.get(e.group) ?? 0) + 1);
-    const groupsOf = (harmful: boolean) => new Set(examples.filter((e) => e.harmful === harmful).map((e) => e.group)).size;
+    const groupsOf = (harmful: boolean) =>
+      new Set(examples.filter((e) => e.harmful === harmful).map((e) => e.group)).size;
     const perClass = { true: groupsOf(true), false: groupsOf(false) };
     // Mean weight 1: each class holds half the mass, split evenly over its groups.
     const weightOf = (e: JudgeExample) => examples.length / (2 * perClass[`${e.harmful}`] * groupSize.get(e.group)!);
@@ -165,8 +230,23 @@ export class BuiltinJudge implements Judge {
       let total = 0;
       for (let s = 0; s < order.length; s += config.batchSize) {
         const batch = order.slice(s, s + config.batchSize).map((i) => examples[i]);
-        const perExample = crossEntropy(judge.logits(batch.map((e) => e.response), dropout), Int32Array.from(batch, (e) => (e.harmful ? 1 : 0)), { reduction: 'none' });
-        const loss = sum(mul(perExample, new Tensor(Float32Array.from(batch, (e) => weightOf(e) / batch.length), [batch.length])));
+        const perExample = crossEntropy(
+          judge.logits(
+            batch.map((e) => e.response),
+            dropout,
+          ),
+          Int32Array.from(batch, (e) => (e.harmful ? 1 : 0)),
+          { reduction: 'none' },
+        );
+        const loss = sum(
+          mul(
+            perExample,
+            new Tensor(
+              Float32Array.from(batch, (e) => weightOf(e) / batch.length),
+              [batch.length],
+            ),
+          ),
+        );
         backward(loss);
         optimizer.step(config.lr);
         optimizer.zeroGrad();

@@ -25,11 +25,15 @@ export function defaultJudgeDir(): string {
 
 export function createJudge(name: string, options: JudgeOptions = {}): Judge {
   switch (name) {
-    case 'builtin': return BuiltinJudge.load(options.dir ?? defaultJudgeDir());
-    case 'keyword': return new KeywordJudge();
+    case 'builtin':
+      return BuiltinJudge.load(options.dir ?? defaultJudgeDir());
+    case 'keyword':
+      return new KeywordJudge();
     case 'http':
-      if (!options.url) throw new Error('the http judge needs --url (an OpenAI-compatible base URL, e.g. http://localhost:8000/v1)');
+      if (!options.url)
+        throw new Error('the http judge needs --url (an OpenAI-compatible base URL, e.g. http://localhost:8000/v1)');
       return new HttpJudge({ baseUrl: options.url, ...(options.model ? { model: options.model } : {}) });
-    default: throw new Error(`unknown judge "${name}" (choose ${JUDGE_NAMES.join(', ')})`);
+    default:
+      throw new Error(`unknown judge "${name}" (choose ${JUDGE_NAMES.join(', ')})`);
   }
 }

@@ -10,25 +10,127 @@ import { UNARY_CODES, type Backend } from '../backend.js';
 
 /** The addon's exports (native/src/addon.cc). */
 interface NativeAddon {
-  gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, aOff: number, lda: number,
-    B: Float32Array, bOff: number, ldb: number, beta: number, C: Float32Array, cOff: number, ldc: number): void;
+  gemm(
+    ta: boolean,
+    tb: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+  ): void;
   unaryForward(code: number, x: Float32Array, y: Float32Array): void;
   unaryBackward(code: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
   softmaxForward(x: Float32Array, y: Float32Array, R: number, C: number, log: boolean): void;
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, R: number, C: number, log: boolean): void;
-  attentionSoftmaxForward(scores: Float32Array, B: number, H: number, Tq: number, Tk: number, causalOffset: number, keyMask: Float32Array | null, window: number): void;
-  crossEntropyForward(logits: Float32Array, targets: Int32Array, rowLoss: Float32Array, R: number, V: number, ignoreIndex: number): void;
-  crossEntropyBackward(logits: Float32Array, targets: Int32Array, rowScale: Float32Array, dlogits: Float32Array, R: number, V: number, ignoreIndex: number): void;
-  layerNormForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, mean: Float32Array, rstd: Float32Array, R: number, C: number, eps: number): void;
-  layerNormBackward(x: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array,
-    dw: Float32Array | null, db: Float32Array | null, R: number, C: number): void;
-  rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, rstd: Float32Array, R: number, C: number, eps: number, offset: number): void;
-  rmsNormBackward(x: Float32Array, w: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array | null, R: number, C: number, offset: number): void;
-  rope(x: Float32Array, y: Float32Array, cos: Float32Array, sin: Float32Array, positions: Int32Array, BT: number, H: number, D: number,
-    rotaryDim: number, interleaved: boolean, inverse: boolean): void;
+  attentionSoftmaxForward(
+    scores: Float32Array,
+    B: number,
+    H: number,
+    Tq: number,
+    Tk: number,
+    causalOffset: number,
+    keyMask: Float32Array | null,
+    window: number,
+  ): void;
+  crossEntropyForward(
+    logits: Float32Array,
+    targets: Int32Array,
+    rowLoss: Float32Array,
+    R: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
+  crossEntropyBackward(
+    logits: Float32Array,
+    targets: Int32Array,
+    rowScale: Float32Array,
+    dlogits: Float32Array,
+    R: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
+  layerNormForward(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array | null,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    R: number,
+    C: number,
+    eps: number,
+  ): void;
+  layerNormBackward(
+    x: Float32Array,
+    w: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+    R: number,
+    C: number,
+  ): void;
+  rmsNormForward(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    rstd: Float32Array,
+    R: number,
+    C: number,
+    eps: number,
+    offset: number,
+  ): void;
+  rmsNormBackward(
+    x: Float32Array,
+    w: Float32Array,
+    rstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    R: number,
+    C: number,
+    offset: number,
+  ): void;
+  rope(
+    x: Float32Array,
+    y: Float32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    positions: Int32Array,
+    BT: number,
+    H: number,
+    D: number,
+    rotaryDim: number,
+    interleaved: boolean,
+    inverse: boolean,
+  ): void;
   sumRows(x: Float32Array, out: Float32Array, R: number, C: number): void;
   accumulate(target: Float32Array, source: Float32Array): void;
-  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+  adamw(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    wd: number,
+    bc1: number,
+    bc2: number,
+  ): void;
   sumSquares(x: Float32Array): number;
   dropoutMultiply(x: Float32Array, out: Float32Array, p: number, keep: number, seed: number): void;
   setThreads(n: number): void;
@@ -84,25 +186,44 @@ export function loadNativeBackend(): Backend | null {
     unaryBackward: (kind, x, y, dy, dx) => n.unaryBackward(UNARY_CODES[kind], f32(x), f32(y), f32(dy), f32(dx)),
     softmaxForward: (x, y, R, C, log) => n.softmaxForward(f32(x), f32(y), R, C, log),
     softmaxBackward: (y, dy, dx, R, C, log) => n.softmaxBackward(f32(y), f32(dy), f32(dx), R, C, log),
-    attentionSoftmaxForward: (scores, m) => n.attentionSoftmaxForward(f32(scores), m.B, m.H, m.Tq, m.Tk, m.causalOffset, m.keyMask, m.window ?? 0),
+    attentionSoftmaxForward: (scores, m) =>
+      n.attentionSoftmaxForward(f32(scores), m.B, m.H, m.Tq, m.Tk, m.causalOffset, m.keyMask, m.window ?? 0),
     crossEntropyForward: (logits, targets, rowLoss, R, V, ignore) => {
       for (let r = 0; r < R; r++) {
         const t = targets[r];
-        if (t !== ignore && (t < 0 || t >= V)) throw new Error(`cross-entropy target ${t} at row ${r} is outside the vocabulary (${V})`);
+        if (t !== ignore && (t < 0 || t >= V))
+          throw new Error(`cross-entropy target ${t} at row ${r} is outside the vocabulary (${V})`);
       }
       n.crossEntropyForward(f32(logits), targets, f32(rowLoss), R, V, ignore);
     },
     crossEntropyBackward: (logits, targets, rowScale, dlogits, R, V, ignore) =>
       n.crossEntropyBackward(f32(logits), targets, f32(rowScale), f32(dlogits), R, V, ignore),
-    layerNormForward: (x, w, b, y, mean, rstd, R, C, eps) => n.layerNormForward(f32(x), f32(w), f32OrNull(b), f32(y), f32(mean), f32(rstd), R, C, eps),
+    layerNormForward: (x, w, b, y, mean, rstd, R, C, eps) =>
+      n.layerNormForward(f32(x), f32(w), f32OrNull(b), f32(y), f32(mean), f32(rstd), R, C, eps),
     layerNormBackward: (x, w, mean, rstd, dy, dx, dw, db, R, C) =>
       n.layerNormBackward(f32(x), f32(w), f32(mean), f32(rstd), f32(dy), f32(dx), f32OrNull(dw), f32OrNull(db), R, C),
-    rmsNormForward: (x, w, y, rstd, R, C, eps, off) => n.rmsNormForward(f32(x), f32(w), f32(y), f32(rstd), R, C, eps, off),
-    rmsNormBackward: (x, w, rstd, dy, dx, dw, R, C, off) => n.rmsNormBackward(f32(x), f32(w), f32(rstd), f32(dy), f32(dx), f32OrNull(dw), R, C, off),
-    rope: (x, y, cos, sin, pos, BT, H, D, rd, inter, inv) => n.rope(f32(x), f32(y), f32(cos), f32(sin), pos, BT, H, D, rd, inter, inv),
+    rmsNormForward: (x, w, y, rstd, R, C, eps, off) =>
+      n.rmsNormForward(f32(x), f32(w), f32(y), f32(rstd), R, C, eps, off),
+    rmsNormBackward: (x, w, rstd, dy, dx, dw, R, C, off) =>
+      n.rmsNormBackward(f32(x), f32(w), f32(rstd), f32(dy), f32(dx), f32OrNull(dw), R, C, off),
+    rope: (x, y, cos, sin, pos, BT, H, D, rd, inter, inv) =>
+      n.rope(f32(x), f32(y), f32(cos), f32(sin), pos, BT, H, D, rd, inter, inv),
     sumRows: (x, out, R, C) => n.sumRows(f32(x), f32(out), R, C),
     accumulate: (target, source) => n.accumulate(f32(target), f32(source)),
-    adamw: (p, g, m, v, s) => n.adamw(f32(p), f32(g), f32(m), f32(v), s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.biasCorrection1, s.biasCorrection2),
+    adamw: (p, g, m, v, s) =>
+      n.adamw(
+        f32(p),
+        f32(g),
+        f32(m),
+        f32(v),
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        s.weightDecay,
+        s.biasCorrection1,
+        s.biasCorrection2,
+      ),
     sumSquares: (x) => n.sumSquares(f32(x)),
     dropoutMultiply: (x, out, p, keep, seed) => n.dropoutMultiply(f32(x), f32(out), p, keep, seed >>> 0),
   };

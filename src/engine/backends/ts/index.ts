@@ -49,37 +49,53 @@ export function erf(x: number): number {
 
 function unaryValue(kind: UnaryKind, x: number): number {
   switch (kind) {
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'sqrt': return Math.sqrt(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'silu': return x / (1 + Math.exp(-x));
-    case 'gelu': return 0.5 * x * (1 + erf(x * INV_SQRT_2));
-    case 'gelu_tanh': return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-    case 'relu': return x > 0 ? x : 0;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return Math.log(x);
+    case 'sqrt':
+      return Math.sqrt(x);
+    case 'tanh':
+      return Math.tanh(x);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'silu':
+      return x / (1 + Math.exp(-x));
+    case 'gelu':
+      return 0.5 * x * (1 + erf(x * INV_SQRT_2));
+    case 'gelu_tanh':
+      return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    case 'relu':
+      return x > 0 ? x : 0;
   }
 }
 
 function unaryDerivative(kind: UnaryKind, x: number, y: number): number {
   switch (kind) {
-    case 'exp': return y;
-    case 'log': return 1 / x;
-    case 'sqrt': return 0.5 / y;
-    case 'tanh': return 1 - y * y;
-    case 'sigmoid': return y * (1 - y);
+    case 'exp':
+      return y;
+    case 'log':
+      return 1 / x;
+    case 'sqrt':
+      return 0.5 / y;
+    case 'tanh':
+      return 1 - y * y;
+    case 'sigmoid':
+      return y * (1 - y);
     case 'silu': {
       const s = 1 / (1 + Math.exp(-x));
       return s * (1 + x * (1 - s));
     }
-    case 'gelu': return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    case 'gelu':
+      return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case 'gelu_tanh': {
       const u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
       const t = Math.tanh(u);
       const du = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
       return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
     }
-    case 'relu': return x > 0 ? 1 : 0;
+    case 'relu':
+      return x > 0 ? 1 : 0;
   }
 }
 
@@ -97,10 +113,22 @@ export function createTsBackend(): Backend {
     setThreads: () => undefined,
 
     gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) {
-      let a: FloatArray = A, ao = aOff, al = lda;
-      if (transA) { a = packTransposed(A, aOff, lda, M, K); ao = 0; al = K; }
-      let b: FloatArray = B, bo = bOff, bl = ldb;
-      if (transB) { b = packTransposed(B, bOff, ldb, K, N); bo = 0; bl = N; }
+      let a: FloatArray = A,
+        ao = aOff,
+        al = lda;
+      if (transA) {
+        a = packTransposed(A, aOff, lda, M, K);
+        ao = 0;
+        al = K;
+      }
+      let b: FloatArray = B,
+        bo = bOff,
+        bl = ldb;
+      if (transB) {
+        b = packTransposed(B, bOff, ldb, K, N);
+        bo = 0;
+        bl = N;
+      }
       const row = new Float64Array(N);
       for (let i = 0; i < M; i++) {
         row.fill(0);
@@ -185,7 +213,10 @@ export function createTsBackend(): Backend {
     crossEntropyForward(logits, targets, rowLoss, R, V, ignoreIndex) {
       for (let r = 0; r < R; r++) {
         const t = targets[r];
-        if (t === ignoreIndex) { rowLoss[r] = 0; continue; }
+        if (t === ignoreIndex) {
+          rowLoss[r] = 0;
+          continue;
+        }
         if (t < 0 || t >= V) throw new Error(`cross-entropy target ${t} at row ${r} is outside the vocabulary (${V})`);
         const o = r * V;
         let max = -Infinity;
@@ -200,7 +231,10 @@ export function createTsBackend(): Backend {
       for (let r = 0; r < R; r++) {
         const o = r * V;
         const t = targets[r];
-        if (t === ignoreIndex || rowScale[r] === 0) { for (let c = 0; c < V; c++) dlogits[o + c] = 0; continue; }
+        if (t === ignoreIndex || rowScale[r] === 0) {
+          for (let c = 0; c < V; c++) dlogits[o + c] = 0;
+          continue;
+        }
         let max = -Infinity;
         for (let c = 0; c < V; c++) if (logits[o + c] > max) max = logits[o + c];
         let sum = 0;
@@ -218,7 +252,10 @@ export function createTsBackend(): Backend {
         for (let c = 0; c < C; c++) m += x[o + c];
         m /= C;
         let v = 0;
-        for (let c = 0; c < C; c++) { const d = x[o + c] - m; v += d * d; }
+        for (let c = 0; c < C; c++) {
+          const d = x[o + c] - m;
+          v += d * d;
+        }
         const s = 1 / Math.sqrt(v / C + eps);
         mean[r] = m;
         rstd[r] = s;
@@ -229,8 +266,10 @@ export function createTsBackend(): Backend {
     layerNormBackward(x, weight, mean, rstd, dy, dx, dweight, dbias, R, C) {
       for (let r = 0; r < R; r++) {
         const o = r * C;
-        const m = mean[r], s = rstd[r];
-        let sumG = 0, sumGX = 0;
+        const m = mean[r],
+          s = rstd[r];
+        let sumG = 0,
+          sumGX = 0;
         for (let c = 0; c < C; c++) {
           const xhat = (x[o + c] - m) * s;
           const g = dy[o + c] * weight[c];
@@ -282,10 +321,12 @@ export function createTsBackend(): Backend {
         for (let h = 0; h < H; h++) {
           const o = (bt * H + h) * D;
           for (let i = 0; i < half; i++) {
-            const c = cos[p + i], s = sign * sin[p + i];
+            const c = cos[p + i],
+              s = sign * sin[p + i];
             const i0 = interleaved ? o + 2 * i : o + i;
             const i1 = interleaved ? o + 2 * i + 1 : o + i + half;
-            const a = x[i0], b = x[i1];
+            const a = x[i0],
+              b = x[i1];
             y[i0] = a * c - b * s;
             y[i1] = a * s + b * c;
           }
@@ -310,7 +351,7 @@ export function createTsBackend(): Backend {
         v[i] = s.beta2 * v[i] + (1 - s.beta2) * g * g;
         const mhat = m[i] / s.biasCorrection1;
         const vhat = v[i] / s.biasCorrection2;
-        param[i] = param[i] * decay - s.lr * mhat / (Math.sqrt(vhat) + s.eps);
+        param[i] = param[i] * decay - (s.lr * mhat) / (Math.sqrt(vhat) + s.eps);
       }
     },
 
