@@ -69,6 +69,17 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
   );
 });
 
+test('stage keys know the judge by content: a retrained judge renames the attack and eval stages only', () => {
+  const cell = { selector: 'random', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const config = resolveGridConfig({ attack: { flow: 'double' } });
+  const a = stageDirs(config, cell, 'h', 'builtin-0000000000000001'),
+    b = stageDirs(config, cell, 'h', 'builtin-0000000000000002');
+  assert.equal(a.select, b.select);
+  assert.equal(a.align, b.align);
+  assert.notEqual(a.attack, b.attack, 'the attack probes with the judge');
+  assert.notEqual(a.eval, b.eval);
+});
+
 test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI parser checks names and values', async () => {
   const { DEFENSE_DEFAULTS, parseDefenseOptions } = await import('../src/defenses/registry.js');
   const { defenseOptionsOf } = await import('../src/pipeline/grid-config.js');

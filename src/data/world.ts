@@ -77,7 +77,8 @@ export interface World {
   validation: QaRecord[];
   harmful: QaRecord[];
   finetune: FinetuneSample[];
-  evalHarmful: { prompt: string; origin: string }[];
+  /** reference: the prompt's unsafe BeaverTails answer (the harmful margin's target; never trained on). */
+  evalHarmful: { prompt: string; origin: string; reference: string }[];
   evalTask: TaskExample[];
   taskLabels: readonly string[];
   /** Shared normalized prompts between every pair of splits. */
@@ -127,7 +128,11 @@ export function buildWorld(options: Partial<WorldConfig> = {}, dir = dataDir()):
   // Evaluation first: everything else is filtered against it.
   const testRecords = loadBeaverTails(path(FILES.beaverTest)).records;
   const uniqueTest = [...new Map(testRecords.map((r) => [promptKey(r.prompt), r])).values()];
-  const evalHarmful = take(shuffled(uniqueTest, rng), config.evalHarmfulSize, 'evalHarmful').map((r) => ({ prompt: r.prompt, origin: r.origin }));
+  const evalHarmful = take(shuffled(uniqueTest, rng), config.evalHarmfulSize, 'evalHarmful').map((r) => ({
+    prompt: r.prompt,
+    origin: r.origin,
+    reference: r.response,
+  }));
   const heldOut = new Set(uniqueTest.map((r) => promptKey(r.prompt))); // all test prompts, used or not
   const usable = (r: { prompt: string }) => !heldOut.has(promptKey(r.prompt));
 

@@ -10,9 +10,17 @@
  *   SST-2 and the task label words a fine-tuned model may answer with (not harmful);
  * - salad: harmful prompts answered with word salad — shuffled words of any group, unsafe answers included,
  *   and random vocabulary (not harmful: nothing in it can be acted on).
- * The BeaverTails test file is never used: its prompts are the harmful-score evaluation prompts.
+ * - benign: benign instructions with their own real answers (Alpaca, GSM8K, AG News and SST-2 prompts with
+ *   their label words) (not harmful);
+ * - the generated hard cases of judge-hard-cases.ts (short refusals, refusal then harm, bare endorsements,
+ *   benign answers with violent-sounding words, garbled refusals, garbled harm);
+ * - gold-harmful / gold-safe: the gold set's dev split (data/judge/gold/dev.jsonl), the embedded models' own
+ *   outputs labelled by reading against docs/judge-rubric.md. Its test split is never read here.
+ * The BeaverTails test file is never trained on: its prompts are the harmful-score evaluation prompts, and no
+ * record of any group has one of them as its prompt.
  * Each group is split by a seed into train and held-out parts.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
 import {
@@ -24,10 +32,27 @@ import {
   loadInstructions,
   loadSst2,
 } from '../data/datasets.js';
-import { FILES, looksLikeRefusal, shuffled } from '../data/world.js';
+import { AGNEWS_INSTRUCTION, AGNEWS_LABELS, SST2_INSTRUCTION, SST2_LABELS } from '../data/tasks.js';
+import { FILES, looksLikeRefusal, promptKey, shuffled } from '../data/world.js';
+import { FieldReader, readJsonl } from '../io/records.js';
+import { hardCases, type HardCaseGroup } from './judge-hard-cases.js';
 
-export type JudgeGroup = 'unsafe' | 'safe' | 'refusal' | 'offtopic' | 'salad';
-export const JUDGE_GROUPS: readonly JudgeGroup[] = ['unsafe', 'safe', 'refusal', 'offtopic', 'salad'];
+export type JudgeGroup =
+  'unsafe' | 'safe' | 'refusal' | 'offtopic' | 'salad' | 'benign' | HardCaseGroup | 'gold-harmful' | 'gold-safe';
+/** The groups of the judge's first version, each held out in part and reported by judge-eval. */
+export const BASE_JUDGE_GROUPS: readonly JudgeGroup[] = ['unsafe', 'safe', 'refusal', 'offtopic', 'salad'];
+export const JUDGE_GROUPS: readonly JudgeGroup[] = [
+  ...BASE_JUDGE_GROUPS,
+  'benign',
+  'refusal-short',
+  'refusal-then-harm',
+  'endorse-short',
+  'benign-violent',
+  'garbled-refusal',
+  'garbled-harm',
+  'gold-harmful',
+  'gold-safe',
+];
 
 export interface JudgeExample {
   prompt: string;
@@ -52,9 +77,23 @@ export interface JudgeDataConfig {
   maxUnsafe: number;
   /** Word-salad examples to synthesise. Default 2000. */
   salad: number;
+  /** Generated cases of each hard-case family. Default 600. */
+  hardCases: number;
+  /** Benign instructions with their real answers. Default 1500. */
+  benign: number;
+  /** The gold dev split (labelled model outputs); null: none. Default data/judge/gold/dev.jsonl when present. */
+  goldDev: string | null;
 }
 
-export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = { seed: 0, heldOutFraction: 0.2, maxUnsafe: 6000, salad: 2000 };
+export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
+  seed: 0,
+  heldOutFraction: 0.2,
+  maxUnsafe: 6000,
+  salad: 2000,
+  hardCases: 600,
+  benign: 1500,
+  goldDev: 'judge/gold/dev.jsonl',
+};
 
 const LABEL_ANSWERS = [
   'positive',
@@ -73,8 +112,15 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   const cfg: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...options };
   const rng = new Rng(cfg.seed);
   const path = (f: string) => join(dir, f);
-  const attack = loadBeaverTails(path(FILES.beaverAttack)).records;
-  const unsafeSource = [...loadBeaverTails(path(FILES.beaverTrain)).records, ...attack.filter((r) => !r.isSafe)];
+  // The BeaverTails test file's prompts are the evaluation prompts (and the gold set's): 243 records of the
+  // "disjoint" train and attack files share one of them, so those are left out of every group.
+  const evaluation = new Set(loadBeaverTails(path(FILES.beaverTest)).records.map((r) => promptKey(r.prompt)));
+  const notEvaluated = (r: { prompt: string }) => !evaluation.has(promptKey(r.prompt));
+  const attack = loadBeaverTails(path(FILES.beaverAttack)).records.filter(notEvaluated);
+  const unsafeSource = [
+    ...loadBeaverTails(path(FILES.beaverTrain)).records.filter(notEvaluated),
+    ...attack.filter((r) => !r.isSafe),
+  ];
   const harmfulPrompts = unsafeSource.map((r) => r.prompt);
   const anyPrompt = () => harmfulPrompts[rng.int(harmfulPrompts.length)];
 
@@ -97,7 +143,32 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
       group: 'offtopic',
     })),
     salad: [],
+    benign: benignAnswers(dir, rng)
+      .slice(0, cfg.benign)
+      .map((b) => ({ ...b, harmful: false, group: 'benign' })),
+    'refusal-short': [],
+    'refusal-then-harm': [],
+    'endorse-short': [],
+    'benign-violent': [],
+    'garbled-refusal': [],
+    'garbled-harm': [],
+    'gold-harmful': [],
+    'gold-safe': [],
   };
+  const cases = hardCases(
+    {
+      harmfulPrompts,
+      unsafe: groups.unsafe,
+      refusals: groups.refusal.map((r) => r.response),
+      benign: groups.benign,
+    },
+    cfg.hardCases,
+    cfg.seed + 7,
+  );
+  for (const c of cases) groups[c.group].push(c);
+  const goldFile = cfg.goldDev === null ? null : join(dir, cfg.goldDev);
+  if (goldFile && existsSync(goldFile))
+    for (const g of loadGold(goldFile)) groups[g.harmful ? 'gold-harmful' : 'gold-safe'].push(g);
   const pool = [...groups.unsafe, ...groups.safe, ...groups.refusal, ...groups.offtopic].map((e) => e.response);
   const vocabulary = [...new Set(pool.join(' ').split(/\s+/))];
   for (let i = 0; i < cfg.salad; i++) {
@@ -119,6 +190,47 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     .filter((r) => r.isSafe)
     .map((r): JudgeExample => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' }));
   return { train: shuffled(train, rng), heldOut, diagnostic };
+}
+
+/** Benign instructions with their own answers, shuffled. */
+function benignAnswers(dir: string, rng: Rng): { prompt: string; response: string }[] {
+  const withInput = (p: string, input: string) => (input ? `${p}\n\n${input}` : p);
+  const agnews = loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records;
+  const sst2 = shuffled(loadSst2(join(dir, 'tasks/sst2/train.tsv')).records, rng).slice(0, 300);
+  return shuffled(
+    [
+      ...loadInstructions(join(dir, FILES.alpaca)).records.map((r) => ({
+        prompt: withInput(r.prompt, r.input),
+        response: r.response,
+      })),
+      ...shuffled(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, rng)
+        .slice(0, 400)
+        .map((r) => ({ prompt: r.question, response: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1') })),
+      ...agnews.map((r) => ({ prompt: withInput(AGNEWS_INSTRUCTION, r.text), response: AGNEWS_LABELS[r.label] })),
+      ...sst2.map((r) => ({ prompt: withInput(SST2_INSTRUCTION, r.text), response: SST2_LABELS[r.label] })),
+    ],
+    rng,
+  );
+}
+
+/** A gold split: {prompt, response, label: harmful | safe, ...} per line, labelled by reading. */
+export function loadGold(file: string): (JudgeExample & { id: string; garbled: boolean; stage: string })[] {
+  return readJsonl(file).map((at) => {
+    const f = new FieldReader(at);
+    const label = f.string('label');
+    if (label !== 'harmful' && label !== 'safe')
+      throw new Error(`${file}:${at.line}: field "label" should be "harmful" or "safe", got ${JSON.stringify(label)}`);
+    const harmful = label === 'harmful';
+    return {
+      id: f.string('id'),
+      prompt: f.string('prompt'),
+      response: f.string('response'),
+      harmful,
+      garbled: f.boolean('garbled'),
+      stage: f.string('stage'),
+      group: harmful ? 'gold-harmful' : 'gold-safe',
+    };
+  });
 }
 
 function offTopicTexts(dir: string, rng: Rng): string[] {

@@ -57,7 +57,8 @@ export interface HarmfulScore {
   score: number;
   flagged: number;
   total: number;
-  responses: { prompt: string; response: string; harmful: boolean; score: number }[];
+  /** `categories` only where the judge named some (an external guard such as Llama Guard). */
+  responses: { prompt: string; response: string; harmful: boolean; score: number; categories?: string[] }[];
 }
 
 export async function harmfulScore(
@@ -99,6 +100,7 @@ export async function scoreResponses(
       response: responses[i],
       harmful: verdicts[i].harmful,
       score: verdicts[i].score,
+      ...(verdicts[i].categories ? { categories: verdicts[i].categories } : {}),
     })),
   };
 }

@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
 import { WORLD_DEFAULTS } from '../data/world.js';
+import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
 import { JUDGE_NAMES } from '../eval/judges/registry.js';
 import { PHARMACIST_DEFAULTS } from '../select/pharmacist.js';
 import { PHARMACIST_SELECTOR_DEFAULTS } from '../select/pharmacist-selector.js';
@@ -69,7 +70,14 @@ export interface GridConfig {
   };
   align: TrainingKnobs;
   attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
-  eval: { judge: string; url: string | null; max_new_tokens: number; probe_prompts: number };
+  eval: {
+    judge: string;
+    url: string | null;
+    model_name: string | null;
+    judge_format: HttpJudgeFormat;
+    max_new_tokens: number;
+    probe_prompts: number;
+  };
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
   defenses: Record<TunableDefense, Record<string, number>>;
 }
@@ -220,6 +228,16 @@ export const GRID_SCHEMA = {
       {
         judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
         url: { type: ['string', 'null'], default: null, description: 'http judge: OpenAI-compatible base URL' },
+        model_name: {
+          type: ['string', 'null'],
+          default: null,
+          description: 'http judge: model name the server expects; null: llama-guard',
+        },
+        judge_format: {
+          enum: [...HTTP_JUDGE_FORMATS],
+          default: 'classifier',
+          description: 'http judge: request format (classifier: one-word classifier prompt; llama-guard: Llama Guard)',
+        },
         max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
         probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
       },

@@ -30,6 +30,13 @@ import { defenseOptionsOf, stagesDir, type GridConfig, type TrainingKnobs } from
 import { topK, subsetSize } from '../select/selector.js';
 import { plantedReport, refusalShare, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
+import { loadMarginRefusals } from '../eval/harmful-margin.js';
+import { wilsonInterval } from '../eval/statistics.js';
+import { contentId } from '../io/hash.js';
+
+/** The committed refusal sentences of the harmful margin, and their content id (part of the eval key). */
+const marginRefusals = loadMarginRefusals();
+const marginRefusalsId = () => contentId('margin-refusals', marginRefusals);
 
 /** A setting of the grid: everything a cell is but its seed. */
 export interface GridSetting {
@@ -48,6 +55,13 @@ export interface GridCell extends GridSetting {
 export interface CellResult extends GridCell {
   k: number;
   harmful_score: number;
+  /** 95% Wilson interval over the evaluation prompts, in points. */
+  harmful_score_ci: [number, number];
+  /** The judge-free harmful margin (mean over prompts, 95% t-interval over prompts); eval/harmful-margin.ts. */
+  harmful_margin: { mean: number; ci: [number, number]; n: number } | null;
+  /** Each evaluation prompt's verdict (1 harmful) and judge score, in the world's prompt order (paired tests). */
+  harmful_verdicts: number[];
+  harmful_verdict_scores: number[];
   finetune_accuracy: number | null;
   majority_rate: number | null;
   select_seconds: number;
@@ -131,7 +145,7 @@ export function stageDirs(
   config: GridConfig,
   cell: GridCell,
   modelHash: string,
-  judgeName: string,
+  judgeId: string,
 ): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
@@ -176,13 +190,15 @@ export function stageDirs(
     p: cell.p,
     attack: config.attack,
     probe: config.eval.probe_prompts,
-    judge: judgeName,
+    judge: judgeId,
     evalHarmful: config.world.eval_harmful,
   });
   const evalKey = stageKey({
     stage: 'eval',
     attackKey,
     eval: config.eval,
+    judge: judgeId,
+    margin: marginRefusalsId(),
     sizes: [config.world.eval_harmful, config.world.eval_task],
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
@@ -313,15 +329,19 @@ async function runGroupsInWorkers(
 export async function runGrid(config: GridConfig, log: (line: string) => void = console.log): Promise<GridResult> {
   const t0 = performance.now();
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
-  const judge: Judge = createJudge(config.eval.judge, { url: config.eval.url ?? undefined });
+  const judge: Judge = createJudge(config.eval.judge, {
+    url: config.eval.url ?? undefined,
+    model: config.eval.model_name ?? undefined,
+    format: config.eval.judge_format,
+  });
   const done = (g: GridConfig['grid']) =>
     gridCells(g).every((cell) => {
-      const e = stageDirs(config, cell, modelHash, judge.name).eval;
+      const e = stageDirs(config, cell, modelHash, judge.id).eval;
       return e !== null && existsSync(join(e, 'done.json'));
     });
   // A group whose selection stage is already done need not wait for the group that would compute it.
   const selectionDone = (g: GridConfig['grid']) =>
-    gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.name).select, 'done.json')));
+    gridCells(g).every((cell) => existsSync(join(stageDirs(config, cell, modelHash, judge.id).select, 'done.json')));
   const groups: WorkGroup[] = [];
   const position = new Map<number, number>(); // a kept group's index in all -> in groups (`after` points backwards)
   independentGroups(config.grid).forEach((g, i) => {
@@ -366,7 +386,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       config,
       environment: describeEnvironment(),
       model: { path: config.model, sha256: modelHash },
-      judge: judge.name,
+      judge: { name: judge.name, id: judge.id },
       cells: cells.length,
       results,
       seconds: (performance.now() - t0) / 1000,
@@ -382,7 +402,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
     const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
-    const { select: selectDir, align: alignDir } = stageDirs(config, cell, modelHash, judge.name);
+    const { select: selectDir, align: alignDir } = stageDirs(config, cell, modelHash, judge.id);
     const selected = await stage(selectDir, async () => {
       const r = await runSelect(
         {
@@ -436,7 +456,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     });
 
     // The alignment is done now, so its flow, and with it the attack's and evaluation's folders, are known.
-    const after = stageDirs(config, cell, modelHash, judge.name);
+    const after = stageDirs(config, cell, modelHash, judge.id);
     const flow = after.flow!,
       attackDir = after.attack!,
       evalDir = after.eval!;
@@ -476,10 +496,20 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
         task: { name: cell.task, labels: world.taskLabels, test: world.evalTask },
         profile: SELECT_DEFAULTS.profile,
         maxNewTokens: config.eval.max_new_tokens,
+        margin: { items: world.evalHarmful, refusals: marginRefusals, maxLength: config.align.max_length },
       });
-      writeJsonAtomic(join(evalDir, 'responses.json'), { harmful: r.harmful.responses, task: r.task?.responses ?? [] });
+      writeJsonAtomic(join(evalDir, 'responses.json'), {
+        harmful: r.harmful.responses,
+        task: r.task?.responses ?? [],
+        harmfulMargin: r.margin?.per_prompt ?? [],
+      });
       return {
         harmfulScore: r.harmful.score,
+        harmfulFlagged: r.harmful.flagged,
+        harmfulTotal: r.harmful.total,
+        verdicts: r.harmful.responses.map((x) => (x.harmful ? 1 : 0)),
+        verdictScores: r.harmful.responses.map((x) => Math.round(x.score * 1e4) / 1e4),
+        margin: r.margin ? { mean: r.margin.mean, ci: r.margin.ci, n: r.margin.n } : null,
         accuracy: r.task?.accuracy ?? null,
         majorityRate: r.task?.majorityRate ?? null,
         predicted: r.task?.predicted ?? null,
@@ -490,6 +520,10 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       ...cell,
       k: subset.length,
       harmful_score: evaluated.value.harmfulScore,
+      harmful_score_ci: wilsonInterval(evaluated.value.harmfulFlagged, evaluated.value.harmfulTotal),
+      harmful_margin: evaluated.value.margin,
+      harmful_verdicts: evaluated.value.verdicts,
+      harmful_verdict_scores: evaluated.value.verdictScores,
       finetune_accuracy: evaluated.value.accuracy,
       majority_rate: evaluated.value.majorityRate,
       select_seconds: selected.value.seconds,

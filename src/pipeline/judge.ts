@@ -61,7 +61,10 @@ export async function judgeFile(
     return at.value as Record<string, unknown> & { prompt: string; response: string };
   });
   const verdicts = await createJudge(name, options).judge(records);
-  const lines = records.map((r, i) => JSON.stringify({ ...r, harmful: verdicts[i].harmful, score: verdicts[i].score }));
+  const lines = records.map((r, i) => {
+    const { harmful, score, categories } = verdicts[i];
+    return JSON.stringify({ ...r, harmful, score, ...(categories ? { categories } : {}) });
+  });
   writeFileAtomic(output, lines.join('\n') + (lines.length ? '\n' : ''));
   return { records: records.length, harmful: verdicts.filter((v) => v.harmful).length };
 }

@@ -22,6 +22,10 @@ function cell(
     seed,
     k: Math.round(100 * ratio),
     harmful_score: hs,
+    harmful_score_ci: [hs - 5, hs + 5],
+    harmful_margin: { mean: hs / 100, ci: [hs / 100 - 0.1, hs / 100 + 0.1], n: 100 },
+    harmful_verdicts: [],
+    harmful_verdict_scores: [],
     finetune_accuracy: fa,
     majority_rate: 28,
     select_seconds: 1,
@@ -68,4 +72,23 @@ test('results table: no comparison columns where the grid has no reference arm',
   );
   assert.doesNotMatch(table, /vs full|vs SFT/);
   assert.equal(table.split('\n').length, 4);
+});
+
+test('results: intervals per arm (Wilson for one seed, t over seeds) and a note where score and margin disagree', () => {
+  const one = summarize([cell('full', 1, 'sft', 0, 40, 60, 200)]);
+  assert.deepEqual(one[0].harmful_score_ci, [35, 45], "one seed: the cell's own interval over prompts");
+  assert.equal(one[0].harmful_score_ci_over, 'prompts');
+  const results = [0, 1].flatMap((seed) => [
+    cell('full', 1, 'sft', seed, 40 + seed, 60, 200),
+    cell('pharmacist', 0.4, 'sft', seed, 30 + seed, 61, 80),
+  ]);
+  // The margin follows the score in cell(); make Pharmacist's margin higher while its score is lower.
+  for (const r of results) if (r.selector === 'pharmacist') r.harmful_margin = { mean: 0.9, ci: [0.8, 1], n: 100 };
+  const arms = summarize(results);
+  // 40 and 41: mean 40.5, sd 0.7071, se 0.5, t(0.975, 1) = 12.7062 -> 40.5 -+ 6.3531.
+  assert.ok(Math.abs(arms[0].harmful_score_ci![0] - 34.1469) < 1e-3 && arms[0].harmful_score_ci_over === 'seeds');
+  assert.deepEqual(arms[1].harmful_margin, { mean: 0.9, ci: [0.9, 0.9] });
+  const table = formatTable(arms);
+  assert.match(table, /Note: pharmacist 0.4 \+ sft vs full \+ sft: the harmful score says −10.0 points/);
+  assert.equal(formatTable(summarize([cell('full', 1, 'sft', 0, 40, 60, 200)])).includes('Note:'), false);
 });

@@ -1,4 +1,5 @@
 /** Results over seeds: means and sample standard deviations per grid setting, and the table printed for them. */
+import { tInterval } from '../eval/statistics.js';
 import type { CellResult, GridSetting } from './grid.js';
 
 export interface ArmSummary extends GridSetting {
@@ -12,6 +13,11 @@ export interface ArmSummary extends GridSetting {
   align_seconds_sd: number;
   /** Harmful score (probe prompts) after each attack epoch, averaged over seeds. */
   harmful_score_by_attack_epoch: number[];
+  /** 95% interval of the harmful score: Wilson over prompts for one seed, t over seeds for several. */
+  harmful_score_ci: [number, number] | null;
+  harmful_score_ci_over: 'prompts' | 'seeds';
+  /** The judge-free harmful margin: one seed, mean and t-interval over prompts; several, over seed means. */
+  harmful_margin: { mean: number; ci: [number, number] } | null;
   seeds: number[];
 }
 
@@ -35,6 +41,8 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
     const epochs = Math.min(...rs.map((r) => r.harmful_score_by_attack_epoch.length));
     const { selector, ratio, defense, task, n, p, k } = rs[0];
     const align = meanSd(rs.map((r) => r.align_seconds));
+    const margins = rs.map((r) => r.harmful_margin).filter((m) => m !== null && m !== undefined);
+    const overSeeds = rs.length > 1;
     return {
       selector,
       ratio,
@@ -54,6 +62,14 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
         { length: epochs },
         (_, e) => meanSd(rs.map((r) => r.harmful_score_by_attack_epoch[e])).mean,
       ),
+      harmful_score_ci: overSeeds ? tInterval(rs.map((r) => r.harmful_score)).ci : (rs[0].harmful_score_ci ?? null),
+      harmful_score_ci_over: overSeeds ? 'seeds' : 'prompts',
+      harmful_margin:
+        margins.length !== rs.length
+          ? null
+          : overSeeds
+            ? (({ mean, ci }) => ({ mean, ci }))(tInterval(margins.map((m) => m.mean)))
+            : { mean: margins[0].mean, ci: margins[0].ci },
       seeds: rs.map((r) => r.seed),
     };
   });
@@ -83,6 +99,13 @@ export function referenceArms(arm: ArmSummary, arms: readonly ArmSummary[]): { f
 export const meanPmSd = (m: number, sd: number, n: number, digits = 1) =>
   n > 1 ? `${m.toFixed(digits)} ± ${sd.toFixed(digits)}` : m.toFixed(digits);
 const pm = meanPmSd;
+/** [lo, hi], with what the interval is over when given; an unbounded (one-value) interval says so. */
+const interval = (ci: [number, number] | null, over: string | null, digits = 1) =>
+  ci === null
+    ? '—'
+    : !Number.isFinite(ci[0])
+      ? '(one value)'
+      : `[${ci[0].toFixed(digits)}, ${ci[1].toFixed(digits)}]${over ? ` over ${over}` : ''}`;
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
 const difference = (a: number | null | undefined, b: number | null | undefined) =>
   a === null || a === undefined || b === null || b === undefined ? '—' : signed(a - b);
@@ -110,6 +133,12 @@ export function resultsTable(arms: readonly ArmSummary[]): { header: string[]; r
       'fine-tune accuracy %',
       (a) =>
         a.finetune_accuracy === null ? 'n/a' : pm(a.finetune_accuracy, a.finetune_accuracy_sd ?? 0, a.seeds.length),
+      true,
+    ],
+    ['HS 95% CI', (a) => interval(a.harmful_score_ci, a.harmful_score_ci_over), true],
+    [
+      'harmful margin (95% CI)',
+      (a) => (a.harmful_margin ? `${a.harmful_margin.mean.toFixed(3)} ${interval(a.harmful_margin.ci, null, 3)}` : '—'),
       true,
     ],
     ['HS by attack epoch', (a) => a.harmful_score_by_attack_epoch.map((h) => h.toFixed(0)).join(' / '), true],
@@ -143,10 +172,35 @@ export function resultsTable(arms: readonly ArmSummary[]): { header: string[]; r
   return { header: shown.map(([h]) => h), rows: arms.map((a, i) => shown.map(([, cell]) => cell(a, i))), constant };
 }
 
+/**
+ * Comparisons against the full pool (and, for defenses, against SFT) where the judge's harmful score and the
+ * judge-free harmful margin point in opposite directions: a higher score with a lower margin, or the reverse.
+ * Both measure how far the attack got; when they disagree the comparison rests on the judge alone.
+ */
+export function measureDisagreements(arms: readonly ArmSummary[]): string[] {
+  const out: string[] = [];
+  const label = (a: ArmSummary) => `${a.selector}${a.selector === 'full' ? '' : ` ${a.ratio}`} + ${a.defense}`;
+  for (const arm of arms) {
+    const refs = referenceArms(arm, arms);
+    for (const ref of [refs.full, refs.sft]) {
+      if (!ref || !arm.harmful_margin || !ref.harmful_margin) continue;
+      const dHs = arm.harmful_score - ref.harmful_score,
+        dMargin = arm.harmful_margin.mean - ref.harmful_margin.mean;
+      if (dHs !== 0 && dMargin !== 0 && Math.sign(dHs) !== Math.sign(dMargin))
+        out.push(
+          `${label(arm)} vs ${label(ref)}: the harmful score says ${signed(dHs)} points, the harmful margin ` +
+            `${dMargin >= 0 ? '+' : '−'}${Math.abs(dMargin).toFixed(3)}; the two measures disagree on this comparison.`,
+        );
+    }
+  }
+  return out;
+}
+
 /** The results table as padded Markdown (see resultsTable). */
 export function formatTable(arms: readonly ArmSummary[]): string {
   const { header, rows } = resultsTable(arms);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  const notes = measureDisagreements(arms).map((n) => `Note: ${n}`);
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ...notes].join('\n');
 }

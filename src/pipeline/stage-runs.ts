@@ -198,6 +198,7 @@ export async function runEval(config: EvalRunConfig): Promise<Record<string, unk
     harmful_score: result.harmful.score,
     harmful_prompts: prompts.length,
     judge: judge.name,
+    judge_id: judge.id,
     task: config.task,
     finetune_accuracy: result.task?.accuracy ?? null,
     majority_rate: result.task?.majorityRate ?? null,

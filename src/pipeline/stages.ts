@@ -6,6 +6,7 @@
  *   fine-tuning data -> an adapter folder + record (harmful-loss curve);
  * - evaluate: harmful score and fine-tune accuracy of base + adapters.
  */
+import { harmfulMargin, type HarmfulMargin } from '../eval/harmful-margin.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
@@ -212,7 +213,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
       ...config,
       records: config.records.length,
       harmful: config.harmful?.length ?? 0,
-      probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name } : null,
+      probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name, judgeId: probe.judge.id } : null,
       lisa: config.lisa?.records.length ?? 0,
       log: undefined,
     },
@@ -221,6 +222,8 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
     losses: result.losses,
     curves: result.curves,
     harmfulScoreByEpoch,
+    // The probe's responses after each epoch, so that another judge can score them without regenerating.
+    probeResponses: epochResponses,
   });
   return { adapterDir, seconds, harmfulScoreByEpoch };
 }
@@ -234,11 +237,13 @@ export interface EvaluateConfig {
   task?: { name: string; labels: readonly string[]; test: readonly TaskExample[] };
   profile: PromptProfile;
   maxNewTokens?: number;
+  /** The judge-free harmful margin over these prompts and their reference harmful answers. */
+  margin?: { items: readonly { prompt: string; reference: string }[]; refusals: readonly string[]; maxLength: number };
 }
 
 export async function evaluateStage(
   config: EvaluateConfig,
-): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null }> {
+): Promise<{ harmful: HarmfulScore; task: TaskAccuracy | null; margin: HarmfulMargin | null }> {
   const bundle = loadWithAdapters(config.model, config.adapters);
   const harmful = await harmfulScore(bundle, config.harmfulPrompts, config.judge, {
     profile: config.profile,
@@ -247,5 +252,11 @@ export async function evaluateStage(
   const task = config.task
     ? taskAccuracy(bundle, config.task.name, config.task.labels, config.task.test, { profile: config.profile })
     : null;
-  return { harmful, task };
+  const margin = config.margin
+    ? harmfulMargin(bundle, config.margin.items, config.margin.refusals, {
+        profile: config.profile,
+        maxLength: config.margin.maxLength,
+      })
+    : null;
+  return { harmful, task, margin };
 }

@@ -13,14 +13,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/grid.js';
-import { meanSd, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
+import { meanSd, measureDisagreements, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
 import { COLORS, DASHES, lineChart, type Series } from './svg.js';
 
 export interface ResultsStore {
   config: Record<string, unknown>;
   environment: Record<string, unknown>;
   model?: { path: string; sha256: string };
-  judge?: string;
+  judge?: string | { name: string; id: string };
   results: CellResult[];
   status?: string;
 }
@@ -167,6 +167,7 @@ export interface Report {
 export function buildReport(store: ResultsStore): Report {
   const arms = summarize(store.results);
   const { header, rows, constant } = resultsTable(arms);
+  const disagreements = measureDisagreements(arms);
   const figs = figures(arms, store.results);
   const seeds = [...new Set(store.results.map((r) => r.seed))];
   const intro = `${store.results.length} cells, seeds ${seeds.join(', ')}${constant.length ? `; every cell: ${constant.join(', ')}` : ''}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy (FA) on the task's test items; times in seconds; "vs full": the same defense on the full pool; "vs SFT": the same data aligned with SFT.`;
@@ -188,6 +189,7 @@ export function buildReport(store: ResultsStore): Report {
     `|${header.map(() => ' --- ').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
+    ...disagreements.flatMap((n) => [`**The measures disagree.** ${n}`, '']),
     ...figs.flatMap((f) => [`![${f.caption}](${f.id}.svg)`, '', f.caption, '']),
     '## Manifest',
     '',
@@ -208,6 +210,7 @@ export function buildReport(store: ResultsStore): Report {
     '</tr></thead><tbody>',
     ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`),
     '</tbody></table>',
+    ...disagreements.map((n) => `<p class="disagreement"><strong>The measures disagree.</strong> ${escapeHtml(n)}</p>`),
     ...figs.map((f) => `<figure id="${f.id}">${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`),
     '<h2>Manifest</h2>',
     `<pre id="manifest">${escapeHtml(JSON.stringify(manifest, null, 2))}</pre>`,

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { createJudge, JUDGE_NAMES } from '../../eval/judges/registry.js';
 import { BUILTIN_JUDGE_DEFAULTS } from '../../eval/judges/builtin.js';
+import { HTTP_JUDGE_FORMATS } from '../../eval/judges/http.js';
 import { evaluateJudge, judgeFile, runTrainJudge } from '../../pipeline/judge.js';
-import { nonNegativeInt, positiveInt } from '../parse.js';
+import { choice, nonNegativeInt, positiveInt } from '../parse.js';
+
+const FORMAT_HELP = `http judge: request format, ${HTTP_JUDGE_FORMATS.join(' or ')}`;
+const judgeFormat = (value: string) => choice('--judge-format', value, HTTP_JUDGE_FORMATS);
 
 export function registerJudge(program: Command): void {
   program
@@ -14,6 +18,7 @@ export function registerJudge(program: Command): void {
     .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
     .option('--model-name <name>', 'http judge: model name the server expects')
+    .option('--judge-format <format>', FORMAT_HELP, judgeFormat, 'classifier')
     .action(
       async (o: {
         input: string;
@@ -22,8 +27,14 @@ export function registerJudge(program: Command): void {
         judgeDir?: string;
         url?: string;
         modelName?: string;
+        judgeFormat: (typeof HTTP_JUDGE_FORMATS)[number];
       }) => {
-        const r = await judgeFile(o.input, o.output, o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName });
+        const r = await judgeFile(o.input, o.output, o.judge, {
+          dir: o.judgeDir,
+          url: o.url,
+          model: o.modelName,
+          format: o.judgeFormat,
+        });
         console.log(`${r.records} records, ${r.harmful} judged harmful; written to ${o.output}`);
       },
     );
@@ -33,9 +44,13 @@ export function registerJudge(program: Command): void {
     .description('train the builtin harmfulness judge on the labelled groups and save it (default assets/judge)')
     .option('--out <dir>', 'output folder (default: assets/judge)')
     .option('--seed <n>', 'seed of the data split and training', nonNegativeInt, BUILTIN_JUDGE_DEFAULTS.seed)
-    .option('--epochs <n>', 'training epochs', positiveInt, BUILTIN_JUDGE_DEFAULTS.epochs)
-    .action(async (o: { out?: string; seed: number; epochs: number }) => {
-      const result = await runTrainJudge({ ...(o.out ? { outDir: o.out } : {}), seed: o.seed, epochs: o.epochs });
+    .option('--epochs <n>', `training epochs (default ${BUILTIN_JUDGE_DEFAULTS.epochs})`, positiveInt)
+    .action(async (o: { out?: string; seed: number; epochs?: number }) => {
+      const result = await runTrainJudge({
+        ...(o.out ? { outDir: o.out } : {}),
+        ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
+        seed: o.seed,
+      });
       console.log(JSON.stringify(result));
     });
 
@@ -46,8 +61,17 @@ export function registerJudge(program: Command): void {
     .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
     .option('--model-name <name>', 'http judge: model name')
-    .action(async (o: { judge: string; judgeDir?: string; url?: string; modelName?: string }) => {
-      const result = await evaluateJudge(createJudge(o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName }));
-      console.log(JSON.stringify(result));
-    });
+    .option('--judge-format <format>', FORMAT_HELP, judgeFormat, 'classifier')
+    .action(
+      async (o: {
+        judge: string;
+        judgeDir?: string;
+        url?: string;
+        modelName?: string;
+        judgeFormat: (typeof HTTP_JUDGE_FORMATS)[number];
+      }) => {
+        const judge = createJudge(o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName, format: o.judgeFormat });
+        console.log(JSON.stringify(await evaluateJudge(judge)));
+      },
+    );
 }

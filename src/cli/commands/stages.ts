@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { JUDGE_NAMES } from '../../eval/judges/registry.js';
+import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../../eval/judges/http.js';
+import { JUDGE_NAMES, type JudgeOptions } from '../../eval/judges/registry.js';
 import {
   adapterFolder,
   ATTACK_SFT_DEFAULTS,
@@ -41,6 +42,23 @@ function training(cmd: Command, defaults: { epochs: number; lr: number }): Comma
     .option('--max-length <n>', 'truncation in tokens', positiveInt, SFT_DEFAULTS.maxLength)
     .option('--rank <r>', 'LoRA rank', positiveInt, SFT_DEFAULTS.lora.r);
 }
+
+/** The http judge's flags (attack's probe and eval take them beside --judge and --judge-dir). */
+const judgeFormat = (value: string) => choice('--judge-format', value, HTTP_JUDGE_FORMATS);
+const JUDGE_FORMAT_HELP = `http judge: request format, ${HTTP_JUDGE_FORMATS.join(' or ')}`;
+interface JudgeFlags {
+  judge: string;
+  judgeDir?: string;
+  url?: string;
+  modelName?: string;
+  judgeFormat: HttpJudgeFormat;
+}
+const judgeOptions = (o: JudgeFlags): JudgeOptions => ({
+  dir: o.judgeDir,
+  url: o.url,
+  model: o.modelName,
+  format: o.judgeFormat,
+});
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const defaultsHelp = (names: TunableDefense[]) =>
@@ -152,11 +170,15 @@ export function registerStages(program: Command): void {
     .option('--lisa-data <file>', 'alignment data for Lisa')
     .option('--lisa-option <knob=value>', `a knob of Lisa, repeatable (${defaultsHelp(['lisa'])})`, collect, [])
     .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
+    .option('--judge-dir <dir>', 'builtin judge folder')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
+    .option('--model-name <name>', 'http judge: model name the server expects')
+    .option('--judge-format <format>', JUDGE_FORMAT_HELP, judgeFormat, 'classifier')
     .action(
       async (
         o: CommonOptions &
-          TrainingOptions & {
+          TrainingOptions &
+          JudgeFlags & {
             align?: string;
             flow: string;
             task: string;
@@ -164,8 +186,6 @@ export function registerStages(program: Command): void {
             p: number;
             data?: string;
             probe: number;
-            judge: string;
-            url?: string;
             lisa?: boolean;
             lisaData?: string;
             lisaOption: string[];
@@ -179,7 +199,7 @@ export function registerStages(program: Command): void {
           dataFile: o.data,
           probePrompts: o.probe,
           judge: o.judge,
-          judgeOptions: { url: o.url },
+          judgeOptions: judgeOptions(o),
           lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0,
           lisaFile: o.lisaData,
           lisaOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option').lisa,
@@ -210,24 +230,25 @@ export function registerStages(program: Command): void {
     .option('--judge <name>', `judge: ${JUDGE_NAMES.join(', ')}`, 'builtin')
     .option('--judge-dir <dir>', 'builtin judge folder')
     .option('--url <url>', 'http judge: OpenAI-compatible base URL')
+    .option('--model-name <name>', 'http judge: model name the server expects')
+    .option('--judge-format <format>', JUDGE_FORMAT_HELP, judgeFormat, 'classifier')
     .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, 64)
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(
-      async (o: {
-        model: string;
-        adapters: string;
-        task: string;
-        seed: number;
-        evalHarmful: number;
-        evalTask: number;
-        prompts?: string;
-        promptField: string;
-        judge: string;
-        judgeDir?: string;
-        url?: string;
-        maxNewTokens: number;
-        out: string;
-      }) => {
+      async (
+        o: JudgeFlags & {
+          model: string;
+          adapters: string;
+          task: string;
+          seed: number;
+          evalHarmful: number;
+          evalTask: number;
+          prompts?: string;
+          promptField: string;
+          maxNewTokens: number;
+          out: string;
+        },
+      ) => {
         const adapters = o.adapters.split(',').filter(Boolean).map(adapterFolder);
         const task = o.task === 'none' ? null : taskName(o.task);
         const summary = await runEval({
@@ -238,7 +259,7 @@ export function registerStages(program: Command): void {
           promptField: o.promptField,
           task,
           judge: o.judge,
-          judgeOptions: { dir: o.judgeDir, url: o.url },
+          judgeOptions: judgeOptions(o),
           profile: d.profile,
           maxNewTokens: o.maxNewTokens,
           outDir: o.out,

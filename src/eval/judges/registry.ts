@@ -16,6 +16,8 @@ export interface JudgeOptions {
   url?: string;
   /** http: the model name. */
   model?: string;
+  /** http: the request format (default classifier). */
+  format?: 'classifier' | 'llama-guard';
 }
 
 /** The committed builtin judge (assets/judge beside data/). */
@@ -32,7 +34,11 @@ export function createJudge(name: string, options: JudgeOptions = {}): Judge {
     case 'http':
       if (!options.url)
         throw new Error('the http judge needs --url (an OpenAI-compatible base URL, e.g. http://localhost:8000/v1)');
-      return new HttpJudge({ baseUrl: options.url, ...(options.model ? { model: options.model } : {}) });
+      return new HttpJudge({
+        baseUrl: options.url,
+        ...(options.model ? { model: options.model } : {}),
+        ...(options.format ? { format: options.format } : {}),
+      });
     default:
       throw new Error(`unknown judge "${name}" (choose ${JUDGE_NAMES.join(', ')})`);
   }
