@@ -5,7 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { studentTCdf, studentTQuantile, tInterval, wilsonInterval } from './statistics.js';
+import {
+  bootstrapInterval,
+  holmAdjust,
+  mcnemarExact,
+  studentTCdf,
+  studentTQuantile,
+  tInterval,
+  wilsonInterval,
+} from './statistics.js';
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -46,4 +54,31 @@ test('t-interval and p-value of a mean match scipy.stats.ttest_1samp', () => {
   close(r.ci[1], 4.730985185225095, 1e-6, 'upper');
   close(r.p, 0.07328765898088409, 1e-7, 'p');
   assert.deepEqual(tInterval([4]).ci, [-Infinity, Infinity], 'one value has no interval');
+});
+
+test('McNemar exact p matches 2 * scipy.stats.binom.cdf(min(b, c), b + c, 0.5), capped at 1', () => {
+  const cases: [number, number, number][] = [
+    [10, 3, 0.09228515625],
+    [0, 0, 1],
+    [5, 5, 1],
+    [20, 8, 0.03569813817739487],
+    [1, 12, 0.00341796875],
+  ];
+  for (const [b, c, p] of cases) close(mcnemarExact(b, c), p, 1e-10, `b ${b} c ${c}`);
+});
+
+test('Holm adjustment: step-down, monotone, in input order (values worked out by hand in Python)', () => {
+  const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.2]);
+  [0.04, 0.09, 0.09, 0.2].forEach((v, i) => close(adjusted[i], v, 1e-12, `p${i}`));
+});
+
+test('bootstrap interval: seeded, brackets the mean of a sample, and narrows with more units', () => {
+  const xs = Array.from({ length: 200 }, (_, i) => Math.sin(i) * 3 + 1);
+  const mean = (idx: readonly number[]) => idx.reduce((a, i) => a + xs[i], 0) / idx.length;
+  const [lo, hi] = bootstrapInterval(xs.length, mean, { seed: 3 });
+  const m = mean(xs.map((_, i) => i));
+  assert.ok(lo < m && m < hi, `${lo} < ${m} < ${hi}`);
+  assert.deepEqual(bootstrapInterval(xs.length, mean, { seed: 3 }), [lo, hi]);
+  const t = tInterval(xs);
+  assert.ok(Math.abs(hi - lo - (t.ci[1] - t.ci[0])) < 0.15 * (t.ci[1] - t.ci[0]), 'close to the t-interval here');
 });

@@ -1,3 +1,5 @@
+import { Rng } from '../engine/index.js';
+
 /**
  * The intervals every table computes the same way (../shared/reference/statistics.md): the Wilson interval
  * of a proportion over prompts, and the t-interval of a mean over independent units (seeds, or prompts for a
@@ -107,4 +109,52 @@ export function tInterval(values: readonly number[]): MeanInterval {
   const half = studentTQuantile(0.975, n - 1) * se;
   const p = se === 0 ? (mean === 0 ? 1 : 0) : 2 * (1 - studentTCdf(Math.abs(mean / se), n - 1));
   return { mean, ci: [mean - half, mean + half], p, n };
+}
+
+/** Exact McNemar test on paired binary outcomes: b = A yes & B no, c = A no & B yes. Two-sided p, capped at 1. */
+export function mcnemarExact(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  const k = Math.min(b, c);
+  let tail = 0;
+  for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
+  return Math.min(1, 2 * tail);
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/** Holm's step-down adjustment: adjusted p-values in the input order. */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const k = ps.length;
+  const order = ps.map((_, i) => i).sort((a, b) => ps[a] - ps[b]);
+  const out = new Array<number>(k);
+  let running = 0;
+  order.forEach((idx, rank) => {
+    running = Math.max(running, Math.min(1, (k - rank) * ps[idx]));
+    out[idx] = running;
+  });
+  return out;
+}
+
+/**
+ * Percentile bootstrap of a statistic over resampled units (seeds or prompts): 95% interval from `resamples`
+ * draws with replacement, seeded so that the same inputs give the same interval.
+ */
+export function bootstrapInterval(
+  units: number,
+  statistic: (indices: readonly number[]) => number,
+  { resamples = 2000, seed = 0 }: { resamples?: number; seed?: number } = {},
+): [number, number] {
+  const rng = new Rng(seed);
+  const values: number[] = [];
+  const idx = new Array<number>(units);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < units; i++) idx[i] = rng.int(units);
+    values.push(statistic(idx));
+  }
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * (values.length - 1))))];
+  return [at(0.025), at(0.975)];
 }

@@ -1,5 +1,6 @@
 /** Selectors by name. */
 import { FullSelector, RandomSelector } from './baselines.js';
+import { RefusalSelector, ShortestSelector } from './controls.js';
 import { DsirSelector } from './dsir.js';
 import { GradientScoreSelector } from './gradient-scores.js';
 import {
@@ -10,7 +11,18 @@ import {
 import { SealSelector } from './seal.js';
 import type { Selector } from './selector.js';
 
-export const SELECTOR_NAMES = ['pharmacist', 'random', 'full', 'loss', 'gradnorm', 'gradsim', 'dsir', 'seal'] as const;
+export const SELECTOR_NAMES = [
+  'pharmacist',
+  'random',
+  'full',
+  'refusal',
+  'shortest',
+  'loss',
+  'gradnorm',
+  'gradsim',
+  'dsir',
+  'seal',
+] as const;
 export type SelectorName = (typeof SELECTOR_NAMES)[number];
 
 export function createSelector(
@@ -24,6 +36,10 @@ export function createSelector(
       return new RandomSelector();
     case 'full':
       return new FullSelector();
+    case 'refusal':
+      return new RefusalSelector();
+    case 'shortest':
+      return new ShortestSelector();
     case 'loss':
     case 'gradnorm':
     case 'gradsim':
