@@ -57,10 +57,15 @@ test('results table: each arm against the full pool under its defense and agains
   const column = (name: string) => rows.map((r) => r[header.indexOf(name)]);
   assert.deepEqual(column('defense'), ['sft', 'sft', 'vaccine', 'vaccine']);
   assert.deepEqual(column('harmful score %'), ['40.5 ± 0.7', '30.5 ± 0.7', '35.5 ± 0.7', '20.5 ± 0.7']);
-  assert.deepEqual(column('HS vs full'), ['—', '−10.0', '—', '−15.0']);
+  assert.deepEqual(column('HS vs full'), [
+    '—',
+    '−10.0 [-10.0, -10.0] over seeds',
+    '—',
+    '−15.0 [-15.0, -15.0] over seeds',
+  ]);
   assert.deepEqual(column('FA vs full'), ['—', '+1.0', '—', '+1.0']);
   assert.deepEqual(column('align time vs full'), ['—', '0.40×', '—', '0.25×']);
-  assert.deepEqual(column('HS vs SFT'), ['—', '—', '−5.0', '−10.0']);
+  assert.deepEqual(column('HS vs SFT'), ['—', '—', '−5.0 [-5.0, -5.0] over seeds', '−10.0 [-10.0, -10.0] over seeds']);
   assert.deepEqual(column('FA vs SFT'), ['—', '—', '−2.0', '−2.0']);
   assert.deepEqual(column('align s'), ['200 ± 0', '80 ± 0', '400 ± 0', '100 ± 0']);
   assert.equal(header.includes('task'), false, 'columns that do not vary are left out');
@@ -91,4 +96,36 @@ test('results: intervals per arm (Wilson for one seed, t over seeds) and a note 
   const table = formatTable(arms);
   assert.match(table, /Note: pharmacist 0.4 \+ sft vs full \+ sft: the harmful score says −10.0 points/);
   assert.equal(formatTable(summarize([cell('full', 1, 'sft', 0, 40, 60, 200)])).includes('Note:'), false);
+});
+
+test('paired differences: over seeds with a t-interval, within one seed by McNemar and a bootstrap over prompts', () => {
+  // Three seeds; Pharmacist - Random = -13.5, +7.0, -18.5 (the issue's numbers): mean -8.33, undecided.
+  const hs: [number, number][] = [
+    [28.0, 41.5],
+    [44.0, 37.0],
+    [45.0, 63.5],
+  ];
+  const results = hs.flatMap(([ph, rnd], seed) => [
+    cell('random', 0.4, 'sft', seed, rnd, 60, 90),
+    cell('pharmacist', 0.4, 'sft', seed, ph, 60, 90),
+  ]);
+  const d = summarize(results)[1].paired.vs_random;
+  // scipy: mean -8.3333, sd 13.5123, t(0.975, 2) 4.302653 -> half-width 33.5665; p 0.3973.
+  assert.equal(d.over, 'seeds');
+  assert.ok(Math.abs(d.diff + 8.3333) < 1e-3 && Math.abs(d.ci[1] - d.ci[0] - 2 * 33.5665) < 1e-2, JSON.stringify(d));
+  assert.ok(Math.abs(d.p - 0.3973) < 1e-3 && d.decided === false);
+  assert.match(formatTable(summarize(results)), /−8\.3 \[-41\.9, 25\.2\] over seeds undecided/);
+
+  // One seed, 40 prompts: the arm is harmful on 12 prompts where the reference is not, the reverse on 2.
+  const a = Array.from({ length: 40 }, (_, i) => (i < 12 || (i >= 20 && i < 25) ? 1 : 0));
+  const b = Array.from({ length: 40 }, (_, i) => ((i >= 12 && i < 14) || (i >= 20 && i < 25) ? 1 : 0));
+  const one = summarize([
+    { ...cell('random', 0.4, 'sft', 0, 17.5, 60, 90), harmful_verdicts: b },
+    { ...cell('pharmacist', 0.4, 'sft', 0, 42.5, 60, 90), harmful_verdicts: a },
+  ])[1].paired.vs_random;
+  assert.equal(one.over, 'prompts');
+  assert.equal(one.diff, 25);
+  // 2 * P(Binomial(14, 1/2) <= 2) = 0.012939453125 (scipy.stats.binom.cdf(2, 14, 0.5) * 2)
+  assert.ok(Math.abs(one.p - 0.012939453125) < 1e-12);
+  assert.ok(one.ci[0] > 0 && one.ci[1] > one.diff && one.decided);
 });

@@ -1,5 +1,5 @@
 /** Results over seeds: means and sample standard deviations per grid setting, and the table printed for them. */
-import { tInterval } from '../eval/statistics.js';
+import { bootstrapInterval, holmAdjust, mcnemarExact, tInterval } from '../eval/statistics.js';
 import type { CellResult, GridSetting } from './grid.js';
 
 export interface ArmSummary extends GridSetting {
@@ -19,6 +19,27 @@ export interface ArmSummary extends GridSetting {
   /** The judge-free harmful margin: one seed, mean and t-interval over prompts; several, over seed means. */
   harmful_margin: { mean: number; ci: [number, number] } | null;
   seeds: number[];
+  /** Each seed's cell (harmful score and per-prompt verdicts), for paired comparisons. */
+  by_seed: { seed: number; harmful_score: number; verdicts: number[] }[];
+  /** Paired harmful-score differences against the reference arms the grid has (see pairedComparisons). */
+  paired: Record<string, PairedDifference>;
+}
+
+/**
+ * One arm minus a reference arm, paired: over seeds (t-interval, t-test p; bootstrap over seeds as a check)
+ * when both have two or more seeds in common, else within the one seed over prompts (exact McNemar p on the
+ * per-prompt verdicts, percentile bootstrap interval over prompts). `p_holm` is Holm-adjusted over every
+ * comparison of the table; `decided` is true when the interval excludes 0.
+ */
+export interface PairedDifference {
+  diff: number;
+  ci: [number, number];
+  p: number;
+  p_holm: number;
+  over: 'seeds' | 'prompts';
+  n: number;
+  decided: boolean;
+  bootstrap_ci?: [number, number];
 }
 
 export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
@@ -34,7 +55,7 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
     const id = JSON.stringify([r.selector, r.ratio, r.defense, r.task, r.n, r.p]);
     groups.set(id, [...(groups.get(id) ?? []), r]);
   }
-  return [...groups.values()].map((rs) => {
+  const arms = [...groups.values()].map((rs): ArmSummary => {
     const hs = meanSd(rs.map((r) => r.harmful_score));
     const accs = rs.map((r) => r.finetune_accuracy).filter((a): a is number => a !== null);
     const fa = accs.length === rs.length ? meanSd(accs) : null;
@@ -71,8 +92,79 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
             ? (({ mean, ci }) => ({ mean, ci }))(tInterval(margins.map((m) => m.mean)))
             : { mean: margins[0].mean, ci: margins[0].ci },
       seeds: rs.map((r) => r.seed),
+      by_seed: rs.map((r) => ({ seed: r.seed, harmful_score: r.harmful_score, verdicts: r.harmful_verdicts ?? [] })),
+      paired: {},
     };
   });
+  return withPairedComparisons(arms);
+}
+
+/** The arms a row is paired against, by comparison name: full, random and the controls, and SFT for defenses. */
+function pairedReferences(arm: ArmSummary, arms: readonly ArmSummary[]): [string, ArmSummary][] {
+  const sameAttack = (b: ArmSummary) => b.task === arm.task && b.n === arm.n && b.p === arm.p && b !== arm;
+  const out: [string, ArmSummary][] = [];
+  for (const ref of ['full', 'random', 'refusal', 'shortest']) {
+    const b = arms.find(
+      (x) =>
+        sameAttack(x) && x.selector === ref && x.defense === arm.defense && (ref === 'full' || x.ratio === arm.ratio),
+    );
+    if (b && arm.selector !== ref) out.push([`vs_${ref}`, b]);
+  }
+  const sft = arm.defense === 'sft' ? undefined : referenceArms(arm, arms).sft;
+  if (sft) out.push(['vs_sft', sft]);
+  return out;
+}
+
+export function pairedDifference(arm: ArmSummary, ref: ArmSummary): Omit<PairedDifference, 'p_holm'> | null {
+  const common = arm.by_seed.filter((a) => ref.by_seed.some((b) => b.seed === a.seed));
+  if (common.length === 0) return null;
+  const refOf = (seed: number) => ref.by_seed.find((b) => b.seed === seed)!;
+  if (common.length >= 2) {
+    const d = common.map((a) => a.harmful_score - refOf(a.seed).harmful_score);
+    const t = tInterval(d);
+    const boot = bootstrapInterval(d.length, (idx) => idx.reduce((s, i) => s + d[i], 0) / idx.length);
+    return {
+      diff: t.mean,
+      ci: t.ci,
+      p: t.p,
+      over: 'seeds',
+      n: d.length,
+      decided: !(t.ci[0] <= 0 && 0 <= t.ci[1]),
+      bootstrap_ci: boot,
+    };
+  }
+  const a = common[0].verdicts,
+    b = refOf(common[0].seed).verdicts;
+  if (a.length === 0 || a.length !== b.length) return null;
+  let yesNo = 0,
+    noYes = 0;
+  a.forEach((v, i) => {
+    if (v && !b[i]) yesNo++;
+    if (!v && b[i]) noYes++;
+  });
+  const m = a.length;
+  const ci = bootstrapInterval(m, (idx) => (100 * idx.reduce((s, i) => s + a[i] - b[i], 0)) / idx.length);
+  return {
+    diff: (100 * (yesNo - noYes)) / m,
+    ci,
+    p: mcnemarExact(yesNo, noYes),
+    over: 'prompts',
+    n: m,
+    decided: !(ci[0] <= 0 && 0 <= ci[1]),
+  };
+}
+
+/** Fill every arm's `paired` entries, with Holm-adjusted p over all the table's comparisons. */
+function withPairedComparisons(arms: ArmSummary[]): ArmSummary[] {
+  const all: { arm: ArmSummary; name: string; d: Omit<PairedDifference, 'p_holm'> }[] = [];
+  for (const arm of arms)
+    for (const [name, ref] of pairedReferences(arm, arms)) {
+      const d = pairedDifference(arm, ref);
+      if (d) all.push({ arm, name, d });
+    }
+  const adjusted = holmAdjust(all.map((c) => c.d.p));
+  all.forEach((c, i) => (c.arm.paired[c.name] = { ...c.d, p_holm: adjusted[i] }));
+  return arms;
 }
 
 /**
@@ -99,6 +191,9 @@ export function referenceArms(arm: ArmSummary, arms: readonly ArmSummary[]): { f
 export const meanPmSd = (m: number, sd: number, n: number, digits = 1) =>
   n > 1 ? `${m.toFixed(digits)} ± ${sd.toFixed(digits)}` : m.toFixed(digits);
 const pm = meanPmSd;
+/** A paired difference as "−10.0 [−15.2, −4.8] (seeds)", marked undecided when its interval holds 0. */
+const pairedCell = (d: PairedDifference | undefined) =>
+  d === undefined ? '—' : `${signed(d.diff)} ${interval(d.ci, d.over)}${d.decided ? '' : ' undecided'}`;
 /** [lo, hi], with what the interval is over when given; an unbounded (one-value) interval says so. */
 const interval = (ci: [number, number] | null, over: string | null, digits = 1) =>
   ci === null
@@ -144,14 +239,19 @@ export function resultsTable(arms: readonly ArmSummary[]): { header: string[]; r
     ['HS by attack epoch', (a) => a.harmful_score_by_attack_epoch.map((h) => h.toFixed(0)).join(' / '), true],
     ['select s', (a) => a.select_seconds.toFixed(0), true],
     ['align s', (a) => pm(a.align_seconds, a.align_seconds_sd, a.seeds.length, 0), true],
-    ['HS vs full', (a, i) => difference(a.harmful_score, refs[i].full?.harmful_score), anyFull],
+    ['HS vs full', (a) => pairedCell(a.paired.vs_full), anyFull],
+    ...(['random', 'refusal', 'shortest'] as const).map((ref): [string, (a: ArmSummary) => string, boolean] => [
+      `HS vs ${ref}`,
+      (a) => pairedCell(a.paired[`vs_${ref}`]),
+      arms.some((a) => a.paired[`vs_${ref}`]),
+    ]),
     ['FA vs full', (a, i) => difference(a.finetune_accuracy, refs[i].full?.finetune_accuracy), anyFull],
     [
       'align time vs full',
       (a, i) => (refs[i].full ? `${(a.align_seconds / refs[i].full!.align_seconds).toFixed(2)}×` : '—'),
       anyFull,
     ],
-    ['HS vs SFT', (a, i) => difference(a.harmful_score, refs[i].sft?.harmful_score), anySft],
+    ['HS vs SFT', (a) => pairedCell(a.paired.vs_sft), anySft],
     ['FA vs SFT', (a, i) => difference(a.finetune_accuracy, refs[i].sft?.finetune_accuracy), anySft],
     ['seeds', (a) => String(a.seeds.length), true],
   ];

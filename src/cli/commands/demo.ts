@@ -71,6 +71,7 @@ export function registerDemo(program: Command): void {
               harmful_score_ci: a.harmful_score_ci,
               harmful_score_ci_over: a.harmful_score_ci_over,
               harmful_margin: a.harmful_margin,
+              paired: a.paired,
               harmful_score_by_attack_epoch: a.harmful_score_by_attack_epoch,
               seeds: a.seeds,
             })),
