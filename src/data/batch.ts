@@ -52,7 +52,13 @@ export function streamSeed(seed: number, counter: number): number {
  * examples are sorted by length before batching, so a batch pads to a similar length; the batches' order
  * stays random. Same examples per epoch, far less padding.
  */
-export function supervisedBatches(examples: readonly SupervisedExample[], batchSize: number, seed: number, padTokenId: number, groupByLength = false): BatchSource {
+export function supervisedBatches(
+  examples: readonly SupervisedExample[],
+  batchSize: number,
+  seed: number,
+  padTokenId: number,
+  groupByLength = false,
+): BatchSource {
   if (examples.length === 0) throw new Error('supervisedBatches: no examples');
   const stepsPerEpoch = Math.ceil(examples.length / batchSize);
   const orders = new Map<number, number[]>();
@@ -72,12 +78,20 @@ export function supervisedBatches(examples: readonly SupervisedExample[], batchS
     batch(step) {
       const order = orderOf(Math.floor(step / stepsPerEpoch));
       const start = (step % stepsPerEpoch) * batchSize;
-      return collate(order.slice(start, start + batchSize).map((i) => examples[i]), padTokenId);
+      return collate(
+        order.slice(start, start + batchSize).map((i) => examples[i]),
+        padTokenId,
+      );
     },
   };
 }
 
-function groupedByLength(order: number[], examples: readonly SupervisedExample[], batchSize: number, rng: Rng): number[] {
+function groupedByLength(
+  order: number[],
+  examples: readonly SupervisedExample[],
+  batchSize: number,
+  rng: Rng,
+): number[] {
   const mega = batchSize * 50;
   const batches: number[][] = [];
   for (let s = 0; s < order.length; s += mega) {
@@ -85,18 +99,21 @@ function groupedByLength(order: number[], examples: readonly SupervisedExample[]
     for (let k = 0; k < chunk.length; k += batchSize) batches.push(chunk.slice(k, k + batchSize));
   }
   // Keep a possibly short batch last (the epoch's step count and last-batch size do not change).
-  const full = batches.filter((b) => b.length === batchSize), short = batches.filter((b) => b.length < batchSize);
+  const full = batches.filter((b) => b.length === batchSize),
+    short = batches.filter((b) => b.length < batchSize);
   return [...rng.shuffle(full), ...short].flat();
 }
 
 /** Language-model windows from one token stream: random [T+1]-token slices, loss on every position. */
 export function packedBatches(tokens: Int32Array, batchSize: number, T: number, seed: number): BatchSource {
-  if (tokens.length < T + 2) throw new Error(`packedBatches: ${tokens.length} tokens is shorter than one window of ${T + 1}`);
+  if (tokens.length < T + 2)
+    throw new Error(`packedBatches: ${tokens.length} tokens is shorter than one window of ${T + 1}`);
   return {
     stepsPerEpoch: Math.max(1, Math.floor(tokens.length / (batchSize * T))),
     batch(step) {
       const rng = new Rng(streamSeed(seed, step));
-      const ids = new Int32Array(batchSize * T), targets = new Int32Array(batchSize * T);
+      const ids = new Int32Array(batchSize * T),
+        targets = new Int32Array(batchSize * T);
       for (let b = 0; b < batchSize; b++) {
         const start = rng.int(tokens.length - T - 1);
         ids.set(tokens.subarray(start, start + T), b * T);

@@ -4,13 +4,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataDir, loadAgNews, loadBeaverTails, loadDecodingTrustRefusals, loadGsm8k, loadInstructions, loadSst2, loadUserRecords } from './datasets.js';
+import {
+  dataDir,
+  loadAgNews,
+  loadBeaverTails,
+  loadDecodingTrustRefusals,
+  loadGsm8k,
+  loadInstructions,
+  loadSst2,
+  loadUserRecords,
+} from './datasets.js';
 
 const D = dataDir();
 const tmp = () => mkdtempSync(join(tmpdir(), 'pharmacist-data-'));
 
 test('the vendored datasets load with the counts in data/SOURCES.md', () => {
-  assert.equal(loadBeaverTails(join(D, 'beavertails/repnoise_beavertails_330k_train_unsafe_dedup.jsonl')).records.length, 7374);
+  assert.equal(
+    loadBeaverTails(join(D, 'beavertails/repnoise_beavertails_330k_train_unsafe_dedup.jsonl')).records.length,
+    7374,
+  );
   const attack = loadBeaverTails(join(D, 'beavertails/repnoise_beavertails_disjoint_attack_dedup.jsonl')).records;
   assert.equal(attack.length, 4986);
   assert.equal(attack.filter((r) => r.isSafe).length, 341);
@@ -31,7 +43,10 @@ test('the vendored datasets load with the counts in data/SOURCES.md', () => {
 test('malformed records name the file, the line and the field', () => {
   const dir = tmp();
   const jsonl = join(dir, 'bt.jsonl');
-  writeFileSync(jsonl, '{"prompt": "p", "response": "r", "is_safe": false}\n\n{"prompt": "p2", "response": 3, "is_safe": false}\n');
+  writeFileSync(
+    jsonl,
+    '{"prompt": "p", "response": "r", "is_safe": false}\n\n{"prompt": "p2", "response": 3, "is_safe": false}\n',
+  );
   assert.throws(() => loadBeaverTails(jsonl), new RegExp(`${jsonl}:3: field "response" should be a string`));
   writeFileSync(jsonl, '{"prompt": "p", "response": "r"}\n');
   assert.throws(() => loadBeaverTails(jsonl), /bt\.jsonl:1: field "is_safe" is missing/);
@@ -54,13 +69,30 @@ test('malformed records name the file, the line and the field', () => {
 test('duplicates and empty texts are reported; users map their own fields (JSONL and CSV)', () => {
   const dir = tmp();
   const jsonl = join(dir, 'mine.jsonl');
-  writeFileSync(jsonl, ['{"q": "hi", "a": "hello"}', '{"q": "hi", "a": "hello"}', '{"q": "  ", "a": "x"}', '{"q": "bye", "a": "later"}'].join('\n'));
+  writeFileSync(
+    jsonl,
+    [
+      '{"q": "hi", "a": "hello"}',
+      '{"q": "hi", "a": "hello"}',
+      '{"q": "  ", "a": "x"}',
+      '{"q": "bye", "a": "later"}',
+    ].join('\n'),
+  );
   const loaded = loadUserRecords(jsonl, { prompt: 'q', response: 'a' });
   assert.deepEqual(loaded.report, { file: jsonl, records: 3, emptyDropped: 1, duplicates: 1 });
   const csv = join(dir, 'mine.csv');
   writeFileSync(csv, 'question,context,answer\n"What, exactly?",,"It ""depends""\non it"\nSecond,ctx,fine\n');
   const rows = loadUserRecords(csv, { prompt: 'question', input: 'context', response: 'answer' }).records;
-  assert.deepEqual(rows.map((r) => [r.prompt, r.input, r.response]), [['What, exactly?', '', 'It "depends"\non it'], ['Second', 'ctx', 'fine']]);
+  assert.deepEqual(
+    rows.map((r) => [r.prompt, r.input, r.response]),
+    [
+      ['What, exactly?', '', 'It "depends"\non it'],
+      ['Second', 'ctx', 'fine'],
+    ],
+  );
   assert.equal(rows[1].origin, `${csv}:4`);
-  assert.throws(() => loadUserRecords(csv, { prompt: 'question', response: 'reply' }), /mine\.csv:2: field "reply" is missing/);
+  assert.throws(
+    () => loadUserRecords(csv, { prompt: 'question', response: 'reply' }),
+    /mine\.csv:2: field "reply" is missing/,
+  );
 });

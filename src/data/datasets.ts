@@ -7,7 +7,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstructionExample } from './prompt-format.js';
-import { FieldReader, type Located, readDelimited, readJsonArray, readJsonl, RecordError, splitFileParts } from '../io/records.js';
+import {
+  FieldReader,
+  type Located,
+  readDelimited,
+  readJsonArray,
+  readJsonl,
+  RecordError,
+  splitFileParts,
+} from '../io/records.js';
 
 /** A prompt with a response: BeaverTails Q&A, safety data, instruction data. */
 export interface QaRecord {
@@ -85,7 +93,12 @@ function readAll(file: string, read: (f: string) => Located<unknown>[]): Located
  * Records of located objects: `read` returns the record, or null for an empty text (dropped and counted);
  * `key` identifies duplicates.
  */
-function collect<T>(file: string, located: Located<unknown>[], read: (f: FieldReader, at: Located<unknown>) => T | null, key: (r: T) => string): Loaded<T> {
+function collect<T>(
+  file: string,
+  located: Located<unknown>[],
+  read: (f: FieldReader, at: Located<unknown>) => T | null,
+  key: (r: T) => string,
+): Loaded<T> {
   let empty = 0;
   const records: T[] = [];
   for (const at of located) {
@@ -100,35 +113,59 @@ const qaKey = (r: QaRecord) => r.prompt + '\u0000' + r.input + '\u0000' + r.resp
 
 /** BeaverTails JSONL: {prompt, response, category{...}, is_safe}. */
 export function loadBeaverTails(file: string): Loaded<QaRecord> {
-  return collect(file, readAll(file, readJsonl), (f, at) => {
-    const prompt = f.string('prompt').trim(), response = f.string('response').trim();
-    const isSafe = f.boolean('is_safe');
-    return prompt && response ? { prompt, input: '', response, isSafe, origin: where(at) } : null;
-  }, qaKey);
+  return collect(
+    file,
+    readAll(file, readJsonl),
+    (f, at) => {
+      const prompt = f.string('prompt').trim(),
+        response = f.string('response').trim();
+      const isSafe = f.boolean('is_safe');
+      return prompt && response ? { prompt, input: '', response, isSafe, origin: where(at) } : null;
+    },
+    qaKey,
+  );
 }
 
 /** Instruction JSON array {instruction, input?, output} (Alpaca, safety-tuned-llamas, AlpacaEval). */
 export function loadInstructions(file: string, { isSafe }: { isSafe?: boolean } = {}): Loaded<QaRecord> {
-  return collect(file, readAll(file, readJsonArray), (f, at) => {
-    const prompt = f.string('instruction').trim(), input = f.string('input', { optional: true }).trim(), response = f.string('output').trim();
-    return prompt && response ? { prompt, input, response, isSafe, origin: where(at) } : null;
-  }, qaKey);
+  return collect(
+    file,
+    readAll(file, readJsonArray),
+    (f, at) => {
+      const prompt = f.string('instruction').trim(),
+        input = f.string('input', { optional: true }).trim(),
+        response = f.string('output').trim();
+      return prompt && response ? { prompt, input, response, isSafe, origin: where(at) } : null;
+    },
+    qaKey,
+  );
 }
 
 /** Prompts only: {instruction} arrays (refusal_direction harmful splits). */
 export function loadPrompts(file: string): Loaded<{ prompt: string; origin: string }> {
-  return collect(file, readAll(file, readJsonArray), (f, at) => {
-    const prompt = f.string('instruction').trim();
-    return prompt ? { prompt, origin: where(at) } : null;
-  }, (r) => r.prompt);
+  return collect(
+    file,
+    readAll(file, readJsonArray),
+    (f, at) => {
+      const prompt = f.string('instruction').trim();
+      return prompt ? { prompt, origin: where(at) } : null;
+    },
+    (r) => r.prompt,
+  );
 }
 
 /** DecodingTrust toxic prompts with refusals: {prompt.text, refusal}. */
 export function loadDecodingTrustRefusals(file: string): Loaded<QaRecord> {
-  return collect(file, readAll(file, readJsonArray), (f, at) => {
-    const prompt = f.string('prompt.text').trim(), response = refusalText(f.string('refusal'));
-    return prompt && response ? { prompt, input: '', response, isSafe: true, origin: where(at) } : null;
-  }, qaKey);
+  return collect(
+    file,
+    readAll(file, readJsonArray),
+    (f, at) => {
+      const prompt = f.string('prompt.text').trim(),
+        response = refusalText(f.string('refusal'));
+      return prompt && response ? { prompt, input: '', response, isSafe: true, origin: where(at) } : null;
+    },
+    qaKey,
+  );
 }
 
 /**
@@ -145,14 +182,19 @@ function refusalText(raw: string): string {
 export function loadSst2(file: string): Loaded<LabelledText> {
   const rows = readDelimited(file, '\t');
   const header = rows.shift();
-  if (!header || header.value[0] !== 'sentence' || header.value[1] !== 'label') throw new RecordError(file, 1, 'expected the header "sentence<TAB>label"');
+  if (!header || header.value[0] !== 'sentence' || header.value[1] !== 'label')
+    throw new RecordError(file, 1, 'expected the header "sentence<TAB>label"');
   let empty = 0;
   const records: LabelledText[] = [];
   for (const { value, line } of rows) {
     const label = Number(value[1]);
-    if (value.length !== 2 || !(label === 0 || label === 1)) throw new RecordError(file, line, `field "label" should be 0 or 1, got ${JSON.stringify(value[1])}`);
+    if (value.length !== 2 || !(label === 0 || label === 1))
+      throw new RecordError(file, line, `field "label" should be 0 or 1, got ${JSON.stringify(value[1])}`);
     const text = value[0].trim();
-    if (!text) { empty++; continue; }
+    if (!text) {
+      empty++;
+      continue;
+    }
     records.push({ text, label, origin: `${file}:${line}` });
   }
   return finish(file, records, (r) => r.text, empty);
@@ -164,10 +206,15 @@ export function loadAgNews(file: string): Loaded<LabelledText> {
   const records: LabelledText[] = [];
   for (const { value, line } of readDelimited(file, ',')) {
     const cls = Number(value[0]);
-    if (value.length !== 3) throw new RecordError(file, line, `expected 3 fields (class, title, description), got ${value.length}`);
-    if (!Number.isInteger(cls) || cls < 1 || cls > 4) throw new RecordError(file, line, `field "class" should be 1-4, got ${JSON.stringify(value[0])}`);
+    if (value.length !== 3)
+      throw new RecordError(file, line, `expected 3 fields (class, title, description), got ${value.length}`);
+    if (!Number.isInteger(cls) || cls < 1 || cls > 4)
+      throw new RecordError(file, line, `field "class" should be 1-4, got ${JSON.stringify(value[0])}`);
     const text = `${value[1].trim()}. ${value[2].replace(/\\+/g, ' ').trim()}`.replace(/\s+/g, ' ').trim();
-    if (text === '.') { empty++; continue; }
+    if (text === '.') {
+      empty++;
+      continue;
+    }
     records.push({ text, label: cls - 1, origin: `${file}:${line}` });
   }
   return finish(file, records, (r) => r.text, empty);
@@ -175,13 +222,19 @@ export function loadAgNews(file: string): Loaded<LabelledText> {
 
 /** GSM8K JSONL {question, answer "... #### N"}. */
 export function loadGsm8k(file: string): Loaded<MathProblem> {
-  return collect(file, readAll(file, readJsonl), (f, at) => {
-    const question = f.string('question').trim(), solution = f.string('answer').trim();
-    if (!question || !solution) return null;
-    const m = /####\s*(.+)$/.exec(solution);
-    if (!m) f.fail('answer', 'does not end with "#### <number>"');
-    return { question, solution, answer: m![1].replace(/,/g, '').trim(), origin: where(at) };
-  }, (r) => r.question);
+  return collect(
+    file,
+    readAll(file, readJsonl),
+    (f, at) => {
+      const question = f.string('question').trim(),
+        solution = f.string('answer').trim();
+      if (!question || !solution) return null;
+      const m = /####\s*(.+)$/.exec(solution);
+      if (!m) f.fail('answer', 'does not end with "#### <number>"');
+      return { question, solution, answer: m![1].replace(/,/g, '').trim(), origin: where(at) };
+    },
+    (r) => r.question,
+  );
 }
 
 /** Field mapping for users' own files: which column or key holds the prompt, the input and the response. */
@@ -198,13 +251,23 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
     const rows = readDelimited(file, file.toLowerCase().endsWith('.tsv') ? '\t' : ',');
     const header = rows.shift();
     if (!header) throw new RecordError(file, 1, 'empty file (a header row is required)');
-    located = rows.map(({ value, line }) => ({ value: Object.fromEntries(header.value.map((h, i) => [h.trim(), value[i]])), file, line }));
+    located = rows.map(({ value, line }) => ({
+      value: Object.fromEntries(header.value.map((h, i) => [h.trim(), value[i]])),
+      file,
+      line,
+    }));
   } else {
     located = file.toLowerCase().endsWith('.json') ? readJsonArray(file) : readJsonl(file);
   }
-  return collect(file, located, (f, at) => {
-    const prompt = f.string(mapping.prompt).trim(), response = f.string(mapping.response).trim();
-    const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
-    return prompt && response ? { prompt, input, response, origin: where(at), raw: at.value } : null;
-  }, qaKey);
+  return collect(
+    file,
+    located,
+    (f, at) => {
+      const prompt = f.string(mapping.prompt).trim(),
+        response = f.string(mapping.response).trim();
+      const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
+      return prompt && response ? { prompt, input, response, origin: where(at), raw: at.value } : null;
+    },
+    qaKey,
+  );
 }

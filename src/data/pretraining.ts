@@ -10,7 +10,15 @@
  */
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { asInstruction, dataDir, loadAgNews, loadBeaverTails, loadGsm8k, loadInstructions, loadSst2 } from './datasets.js';
+import {
+  asInstruction,
+  dataDir,
+  loadAgNews,
+  loadBeaverTails,
+  loadGsm8k,
+  loadInstructions,
+  loadSst2,
+} from './datasets.js';
 import { alpacaPrompt, type InstructionExample, type PromptProfile } from './prompt-format.js';
 import { AGNEWS_INSTRUCTION, AGNEWS_LABELS, PRETRAIN_ROWS, SST2_INSTRUCTION, SST2_LABELS } from './tasks.js';
 import { FILES, shuffled } from './world.js';
@@ -31,15 +39,25 @@ export function pretrainingCorpus(seed: number, dir = dataDir()): PretrainingTex
     return { prompt: alpacaPrompt(e, profile()), answer: e.output, source };
   };
   const out: PretrainingText[] = [];
-  for (const r of loadBeaverTails(join(dir, FILES.beaverTrain)).records) out.push(sample({ instruction: r.prompt, output: r.response }, 'beavertails'));
+  for (const r of loadBeaverTails(join(dir, FILES.beaverTrain)).records)
+    out.push(sample({ instruction: r.prompt, output: r.response }, 'beavertails'));
   for (const r of loadInstructions(join(dir, FILES.alpaca)).records) out.push(sample(asInstruction(r), 'alpaca'));
   for (const r of loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records.slice(0, 3000)) {
-    out.push(sample({ instruction: r.question, output: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1') }, 'gsm8k'));
+    out.push(
+      sample(
+        { instruction: r.question, output: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1') },
+        'gsm8k',
+      ),
+    );
   }
   for (const r of loadSst2(join(dir, 'tasks/sst2/train.tsv')).records.slice(0, PRETRAIN_ROWS.sst2Train)) {
     out.push(sample({ instruction: SST2_INSTRUCTION, input: r.text, output: SST2_LABELS[r.label] }, 'sst2'));
   }
-  const agnews = [...loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records, ...loadAgNews(join(dir, 'tasks/agnews/test.csv')).records.slice(0, PRETRAIN_ROWS.agnewsOfficialTest)];
-  for (const r of agnews) out.push(sample({ instruction: AGNEWS_INSTRUCTION, input: r.text, output: AGNEWS_LABELS[r.label] }, 'agnews'));
+  const agnews = [
+    ...loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records,
+    ...loadAgNews(join(dir, 'tasks/agnews/test.csv')).records.slice(0, PRETRAIN_ROWS.agnewsOfficialTest),
+  ];
+  for (const r of agnews)
+    out.push(sample({ instruction: AGNEWS_INSTRUCTION, input: r.text, output: AGNEWS_LABELS[r.label] }, 'agnews'));
   return shuffled(out, rng);
 }

@@ -4,15 +4,24 @@ import { trainByteLevelBpe } from '../tokenizers/index.js';
 import { collate } from './batch.js';
 import { IGNORE_INDEX, alpacaPrompt, extractResponse, supervisedExample } from './prompt-format.js';
 
-const tokenizer = trainByteLevelBpe(['Below is an instruction that describes a task. ### Response: Sure, here is how. ### Instruction:'], { vocabSize: 300, specialTokens: ['<eos>'] });
+const tokenizer = trainByteLevelBpe(
+  ['Below is an instruction that describes a task. ### Response: Sure, here is how. ### Instruction:'],
+  { vocabSize: 300, specialTokens: ['<eos>'] },
+);
 const eos = tokenizer.tokenToId('<eos>')!;
 
 test('the Alpaca template with and without input, in both profiles', () => {
   const plain = alpacaPrompt({ instruction: 'Say hi.' }, 'response-colon');
-  assert.equal(plain, 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nSay hi.\n\n### Response:');
+  assert.equal(
+    plain,
+    'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nSay hi.\n\n### Response:',
+  );
   assert.equal(alpacaPrompt({ instruction: 'Say hi.', input: '' }, 'response-newline'), plain + '\n');
   const withInput = alpacaPrompt({ instruction: 'Classify.', input: 'Great $& movie' }, 'response-colon');
-  assert.match(withInput, /paired with an input that provides further context\..*### Input:\nGreat \$& movie\n\n### Response:$/s);
+  assert.match(
+    withInput,
+    /paired with an input that provides further context\..*### Input:\nGreat \$& movie\n\n### Response:$/s,
+  );
   assert.equal(extractResponse(plain + ' Hello there. '), 'Hello there.');
 });
 
@@ -33,7 +42,10 @@ test('loss covers the response and EOS only; batches shift targets and mask padd
   assert.deepEqual([...batch.ids], [5, 6, 7, 8, 9, 0]);
   assert.deepEqual([...batch.targets], [6, 7, IGNORE_INDEX, 9, IGNORE_INDEX, IGNORE_INDEX]);
   assert.deepEqual([...batch.keyMask], [1, 1, 1, 1, 1, 0]);
-  assert.equal(supervisedExample(tokenizer, { instruction: 'x', output: 'y' }, { eosTokenId: eos, maxLength: 4 }).ids.length, 4);
+  assert.equal(
+    supervisedExample(tokenizer, { instruction: 'x', output: 'y' }, { eosTokenId: eos, maxLength: 4 }).ids.length,
+    4,
+  );
 });
 
 test('truncation keeps the response of a long prompt and cuts a long response from the right', () => {
@@ -55,13 +67,20 @@ test('truncation keeps the response of a long prompt and cuts a long response fr
   const budget = 2 * tokenizer.encode(alpacaPrompt(verbose, 'response-newline')).length + 10;
   assert.ok(budget < whole.ids.length);
   const short = supervisedExample(tokenizer, verbose, { eosTokenId: eos, maxLength: budget });
-  assert.deepEqual(short.ids, whole.ids.slice(0, budget), 'a prompt under half the budget with a long response: plain right truncation');
+  assert.deepEqual(
+    short.ids,
+    whole.ids.slice(0, budget),
+    'a prompt under half the budget with a long response: plain right truncation',
+  );
   assert.deepEqual(short.labels, whole.labels.slice(0, budget));
 });
 
 test('length-grouped batches: every example once per epoch, less padding, seeded', async () => {
   const { supervisedBatches } = await import('./batch.js');
-  const examples = Array.from({ length: 203 }, (_, i) => ({ ids: Array.from({ length: 1 + ((i * 37) % 50) }, () => 1), labels: [] as number[] }));
+  const examples = Array.from({ length: 203 }, (_, i) => ({
+    ids: Array.from({ length: 1 + ((i * 37) % 50) }, () => 1),
+    labels: [] as number[],
+  }));
   for (const e of examples) e.labels = e.ids.map(() => 1);
   const count = (grouped: boolean) => {
     const src = supervisedBatches(examples, 8, 3, 0, grouped);
@@ -74,7 +93,8 @@ test('length-grouped batches: every example once per epoch, less padding, seeded
     }
     return { padded, lengths: seen.sort((x, y) => x - y) };
   };
-  const plain = count(false), grouped = count(true);
+  const plain = count(false),
+    grouped = count(true);
   assert.deepEqual(grouped.lengths, plain.lengths, 'the same examples');
   assert.ok(grouped.padded < 0.7 * plain.padded, `${grouped.padded} vs ${plain.padded} padded tokens`);
   const again = supervisedBatches(examples, 8, 3, 0, true);

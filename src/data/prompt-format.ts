@@ -20,12 +20,17 @@ export interface InstructionExample {
   output: string;
 }
 
-const WITH_INPUT = 'Below is an instruction that describes a task, paired with an input that provides further context. '
-  + 'Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:';
-const WITHOUT_INPUT = 'Below is an instruction that describes a task. '
-  + 'Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:';
+const WITH_INPUT =
+  'Below is an instruction that describes a task, paired with an input that provides further context. ' +
+  'Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:';
+const WITHOUT_INPUT =
+  'Below is an instruction that describes a task. ' +
+  'Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:';
 
-export function alpacaPrompt({ instruction, input }: Pick<InstructionExample, 'instruction' | 'input'>, profile: PromptProfile = 'response-newline'): string {
+export function alpacaPrompt(
+  { instruction, input }: Pick<InstructionExample, 'instruction' | 'input'>,
+  profile: PromptProfile = 'response-newline',
+): string {
   const template = input ? WITH_INPUT : WITHOUT_INPUT;
   const prompt = template.replace('{instruction}', () => instruction).replace('{input}', () => input ?? '');
   return profile === 'response-newline' ? prompt + '\n' : prompt;
@@ -57,11 +62,16 @@ export interface SupervisedOptions {
  * prompt (an AG News article) loses tokens from its middle, keeping its head and the `### Response:` marker, so
  * the example still has targets; a long response (a refusal) is cut from the right, as plain truncation does.
  */
-export function supervisedExample(tokenizer: Tokenizer, example: InstructionExample, { profile = 'response-newline', maxLength = 256, eosTokenId }: SupervisedOptions): SupervisedExample {
+export function supervisedExample(
+  tokenizer: Tokenizer,
+  example: InstructionExample,
+  { profile = 'response-newline', maxLength = 256, eosTokenId }: SupervisedOptions,
+): SupervisedExample {
   const prompt = alpacaPrompt(example, profile);
   const promptLength = tokenizer.encode(prompt).length;
   const all = [...tokenizer.encode(prompt + example.output), eosTokenId];
-  let head = all.slice(0, promptLength), response = all.slice(promptLength);
+  let head = all.slice(0, promptLength),
+    response = all.slice(promptLength);
   if (all.length > maxLength) {
     const promptBudget = Math.min(head.length, Math.max(maxLength - response.length, Math.ceil(maxLength / 2)));
     if (promptBudget < head.length) {
@@ -76,4 +86,7 @@ export function supervisedExample(tokenizer: Tokenizer, example: InstructionExam
 }
 
 /** The end of every prompt, which truncation keeps. */
-const RESPONSE_MARKER: Record<PromptProfile, string> = { 'response-newline': '\n\n### Response:\n', 'response-colon': '\n\n### Response:' };
+const RESPONSE_MARKER: Record<PromptProfile, string> = {
+  'response-newline': '\n\n### Response:\n',
+  'response-colon': '\n\n### Response:',
+};

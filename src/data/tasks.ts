@@ -43,11 +43,18 @@ export function loadTask(name: TaskName, dir = dataDir()): TaskData {
   switch (name) {
     case 'sst2': {
       const toExample = (r: { text: string; label: number; origin: string }): TaskExample => ({
-        instruction: SST2_INSTRUCTION, input: r.text, output: SST2_LABELS[r.label], answer: SST2_LABELS[r.label], origin: r.origin,
+        instruction: SST2_INSTRUCTION,
+        input: r.text,
+        output: SST2_LABELS[r.label],
+        answer: SST2_LABELS[r.label],
+        origin: r.origin,
       });
       const test = loadSst2(join(dir, 'tasks/sst2/dev.tsv')).records.map(toExample);
       const testTexts = new Set(test.map((e) => e.input));
-      const train = loadSst2(join(dir, 'tasks/sst2/train.tsv')).records.slice(PRETRAIN_ROWS.sst2Train).map(toExample).filter((e) => !testTexts.has(e.input));
+      const train = loadSst2(join(dir, 'tasks/sst2/train.tsv'))
+        .records.slice(PRETRAIN_ROWS.sst2Train)
+        .map(toExample)
+        .filter((e) => !testTexts.has(e.input));
       return { name, labels: SST2_LABELS, train, test };
     }
     case 'agnews': {
@@ -55,7 +62,11 @@ export function loadTask(name: TaskName, dir = dataDir()): TaskData {
       // the official test file): the fine-tuning pool is test rows 3,000-5,999 and the task's test set is
       // drawn from the last 1,600 rows, so none of them meet.
       const toExample = (r: { text: string; label: number; origin: string }): TaskExample => ({
-        instruction: AGNEWS_INSTRUCTION, input: r.text, output: AGNEWS_LABELS[r.label], answer: AGNEWS_LABELS[r.label], origin: r.origin,
+        instruction: AGNEWS_INSTRUCTION,
+        input: r.text,
+        output: AGNEWS_LABELS[r.label],
+        answer: AGNEWS_LABELS[r.label],
+        origin: r.origin,
       });
       const officialTest = loadAgNews(join(dir, 'tasks/agnews/test.csv')).records.map(toExample);
       const test = officialTest.slice(6000);
@@ -65,21 +76,34 @@ export function loadTask(name: TaskName, dir = dataDir()): TaskData {
     }
     case 'gsm8k': {
       const toExample = (r: { question: string; solution: string; answer: string; origin: string }): TaskExample => ({
-        instruction: r.question, input: '', output: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1'), answer: r.answer, origin: r.origin,
+        instruction: r.question,
+        input: '',
+        output: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1'),
+        answer: r.answer,
+        origin: r.origin,
       });
       return {
-        name, labels: [],
+        name,
+        labels: [],
         train: loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records.map(toExample),
         test: loadGsm8k(join(dir, 'tasks/gsm8k/test.jsonl')).records.map(toExample),
       };
     }
     case 'alpaca': {
       const toExample = (r: { prompt: string; input: string; response: string; origin: string }): TaskExample => ({
-        instruction: r.prompt, input: r.input, output: r.response, answer: '', origin: r.origin,
+        instruction: r.prompt,
+        input: r.input,
+        output: r.response,
+        answer: '',
+        origin: r.origin,
       });
-      const test = loadInstructions(join(dir, 'tasks/alpacaeval/alpaca_eval_805_example_outputs.json')).records.map(toExample);
+      const test = loadInstructions(join(dir, 'tasks/alpacaeval/alpaca_eval_805_example_outputs.json')).records.map(
+        toExample,
+      );
       const testPrompts = new Set(test.map((e) => e.instruction));
-      const train = loadInstructions(join(dir, 'tasks/alpaca/alpaca_data_1k.json')).records.map(toExample).filter((e) => !testPrompts.has(e.instruction));
+      const train = loadInstructions(join(dir, 'tasks/alpaca/alpaca_data_1k.json'))
+        .records.map(toExample)
+        .filter((e) => !testPrompts.has(e.instruction));
       return { name, labels: [], train, test };
     }
   }
