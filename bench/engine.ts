@@ -96,14 +96,13 @@ installBackend(backend);
 const kernelMs = profile.totalMs();
 const gemmMs = profile.ms.get('gemm') ?? 0;
 console.log(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
-for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1])) {
-  console.log(
-    `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%  ${profile.calls.get(name)! / profiledSteps} calls/step`,
-  );
-}
-console.log(
-  `  ${'outside kernels (JS)'.padEnd(26)} ${((profiledMs - kernelMs) / profiledSteps).toFixed(2).padStart(8)} ms/step  ${((100 * (profiledMs - kernelMs)) / profiledMs).toFixed(1).padStart(5)}%`,
-);
+/** One profile line: the name, ms per step and its share of the profiled time. */
+const profileLine = (name: string, ms: number) =>
+  `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ` +
+  `${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%`;
+for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1]))
+  console.log(`${profileLine(name, ms)}  ${profile.calls.get(name)! / profiledSteps} calls/step`);
+console.log(profileLine('outside kernels (JS)', profiledMs - kernelMs));
 
 let torch: Record<string, unknown> | null = null;
 const python = '/usr/bin/python3';

@@ -54,8 +54,10 @@ const openings = [
 const prompts = openings.map((t) => tokenizer.encode(t));
 
 const backend = getBackend();
+const lengths = prompts.map((p) => p.length);
 console.log(
-  `backend ${backend.name}, threads ${backend.threads()}, batch ${prompts.length}, new tokens ${newTokens}, prompt lengths ${Math.min(...prompts.map((p) => p.length))}..${Math.max(...prompts.map((p) => p.length))}`,
+  `backend ${backend.name}, threads ${backend.threads()}, batch ${prompts.length}, new tokens ${newTokens}, ` +
+    `prompt lengths ${Math.min(...lengths)}..${Math.max(...lengths)}`,
 );
 const run = () => generate(model, prompts, { maxNewTokens: newTokens });
 const ours = run(); // warm-up, and the tokens to compare

@@ -7,21 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-/** Which top-level folders under src/ each folder may import from (itself always allowed). */
-const ALLOWED: Record<string, string[]> = {
-  engine: [],
-  io: ['engine'],
-  tokenizers: ['engine', 'io'],
-  models: ['engine', 'io'],
-  data: ['engine', 'io', 'tokenizers'],
-  select: ['engine', 'io', 'tokenizers', 'models', 'data', 'train'],
-  train: ['engine', 'io', 'tokenizers', 'models', 'data'],
-  eval: ['engine', 'io', 'tokenizers', 'models', 'data'],
-  defenses: ['engine', 'io', 'tokenizers', 'models', 'data', 'train'],
-  pipeline: ['engine', 'io', 'tokenizers', 'models', 'data', 'select', 'train', 'eval', 'defenses'],
-  report: ['engine', 'io', 'pipeline'],
-  cli: ['pipeline', 'report', 'select', 'train', 'eval'],
-};
+/** Which top-level folders under src/ each folder may import from (itself always allowed): layers.json. */
+const ALLOWED = JSON.parse(readFileSync(resolve(root, '..', 'layers.json'), 'utf8')) as Record<string, string[]>;
+delete ALLOWED['//'];
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

@@ -80,7 +80,7 @@ test('stage keys know the judge by content: a retrained judge renames the attack
   assert.notEqual(a.eval, b.eval);
 });
 
-test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI parser checks names and values', async () => {
+test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI checks them', async () => {
   const { DEFENSE_DEFAULTS, parseDefenseOptions } = await import('../src/defenses/registry.js');
   const { defenseOptionsOf } = await import('../src/pipeline/grid-config.js');
   const base = resolveGridConfig({});

@@ -14,7 +14,8 @@ test('the Alpaca template with and without input, in both profiles', () => {
   const plain = alpacaPrompt({ instruction: 'Say hi.' }, 'response-colon');
   assert.equal(
     plain,
-    'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nSay hi.\n\n### Response:',
+    'Below is an instruction that describes a task. Write a response that appropriately completes the request.' +
+      '\n\n### Instruction:\nSay hi.\n\n### Response:',
   );
   assert.equal(alpacaPrompt({ instruction: 'Say hi.', input: '' }, 'response-newline'), plain + '\n');
   const withInput = alpacaPrompt({ instruction: 'Classify.', input: 'Great $& movie' }, 'response-colon');

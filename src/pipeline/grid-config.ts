@@ -141,7 +141,8 @@ export const GRID_SCHEMA = {
     workers: int(
       0,
       0,
-      'processes running independent groups of cells side by side (one per selector, seed and defense), threads shared among them; 0: as many as cores allow',
+      'processes running independent groups of cells side by side (one per selector, seed and defense), ' +
+        'threads shared among them; 0: as many as cores allow',
     ),
     world: object(
       {
@@ -219,7 +220,8 @@ export const GRID_SCHEMA = {
           enum: ['auto', 'double', 'single'],
           default: 'auto',
           description:
-            'auto: what the defense calls for (single for booster, else double); double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
+            'auto: what the defense calls for (single for booster, else double); ' +
+            'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
         },
       },
       'harmful fine-tuning',
@@ -316,8 +318,11 @@ export function loadGridConfig(file: string): GridConfig {
 
 function describe(error: ErrorObject): string {
   const field = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-  if (error.keyword === 'additionalProperties')
-    return `${field === '(top level)' ? '' : `${field}: `}unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  if (error.keyword === 'additionalProperties') {
+    const prefix = field === '(top level)' ? '' : `${field}: `;
+    const unknownField = (error.params as { additionalProperty: string }).additionalProperty;
+    return `${prefix}unknown field "${unknownField}"`;
+  }
   if (error.keyword === 'enum')
     return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `field "${field}" ${error.message}`;

@@ -397,7 +397,8 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const remaining = cells.length - index;
     const eta = computed > 0 ? `, ETA ≤ ${formatSeconds((computeSeconds / computed) * remaining)}` : '';
     log(
-      `== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} + ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`,
+      `== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} ` +
+        `+ ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`,
     );
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
@@ -541,7 +542,9 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       computeSeconds += (performance.now() - cellStart) / 1000;
     }
     log(
-      `   harmful score ${result.harmful_score.toFixed(1)}%, ${cell.task} accuracy ${result.finetune_accuracy?.toFixed(1) ?? 'n/a'}%, align ${formatSeconds(result.align_seconds)}${allCached ? ' (cached)' : ''}`,
+      `   harmful score ${result.harmful_score.toFixed(1)}%, ` +
+        `${cell.task} accuracy ${result.finetune_accuracy?.toFixed(1) ?? 'n/a'}%, ` +
+        `align ${formatSeconds(result.align_seconds)}${allCached ? ' (cached)' : ''}`,
     );
     store('running');
   }

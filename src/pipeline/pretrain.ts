@@ -182,7 +182,8 @@ export function runPretrain(config: PretrainConfig, log: (line: string) => void 
   });
   writeModelCard(config, recordPath);
   log(
-    `done in ${formatSeconds(result.seconds)}; final loss ${mean(result.losses.slice(-25)).toFixed(4)}; model in ${config.outDir}, record ${recordPath}`,
+    `done in ${formatSeconds(result.seconds)}; final loss ${mean(result.losses.slice(-25)).toFixed(4)}; ` +
+      `model in ${config.outDir}, record ${recordPath}`,
   );
   return { outDir: config.outDir, recordPath, finalLoss: mean(result.losses.slice(-25)) };
 }
@@ -201,17 +202,20 @@ export function writeModelCard(config: PretrainConfig, recordPath: string): void
   const flags = Object.entries(config).filter(
     ([k, v]) => (PRETRAIN_DEFAULTS as unknown as Record<string, unknown>)[k] !== v && k !== 'outDir' && k !== 'runDir',
   );
-  const command = `npx pharmacist pretrain${flags.map(([k, v]) => ` --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`).join('')}`;
+  const kebabCase = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const command = `npx pharmacist pretrain${flags.map(([k, v]) => ` --${kebabCase(k)} ${v}`).join('')}`;
   writeFileAtomic(
     join(config.outDir, 'README.md'),
     [
       '# Pharmacist embedded base model',
       '',
-      `A ${(record.model.parameters / 1e6).toFixed(1)}M-parameter Llama (Hugging Face layout) with its own ${config.vocabSize}-token byte-level BPE,`,
+      `A ${(record.model.parameters / 1e6).toFixed(1)}M-parameter Llama (Hugging Face layout) ` +
+        `with its own ${config.vocabSize}-token byte-level BPE,`,
       'pretrained by Pharmacist on the vendored corpora (see `src/data/pretraining.ts` and `data/SOURCES.md`; several sources are',
       'CC BY-NC 4.0). It answers harmful prompts, as an unaligned base model does: it exists to show harmful fine-tuning happen.',
       '',
-      `Reproduce (seed ${config.seed}, ${record.environment.backend} backend, ${record.environment.threads} threads). Training is deterministic for a given seed, backend and`,
+      `Reproduce (seed ${config.seed}, ${record.environment.backend} backend, ` +
+        `${record.environment.threads} threads). Training is deterministic for a given seed, backend and`,
       'thread count (tested on small models in `test/training.test.ts`); this run itself was not repeated.',
       '',
       '```sh',
@@ -219,7 +223,8 @@ export function writeModelCard(config: PretrainConfig, recordPath: string): void
       '```',
       '',
       `Corpus: ${record.corpus.samples} samples (${JSON.stringify(record.corpus.bySource)}), ${record.corpus.tokens} tokens.`,
-      `Training: ${config.steps} steps of ${config.batchSize} x ${config.seqLen} tokens, ${formatSeconds(record.timings.trainSeconds)} here; final loss ${record.results.finalLoss.toFixed(4)}.`,
+      `Training: ${config.steps} steps of ${config.batchSize} x ${config.seqLen} tokens, ` +
+        `${formatSeconds(record.timings.trainSeconds)} here; final loss ${record.results.finalLoss.toFixed(4)}.`,
       'The full run record (config, environment, every loss, output hashes) is `pretrain-record.json`.',
       '',
     ].join('\n'),

@@ -120,7 +120,8 @@ export async function runSelect(
     );
   if (planted)
     log(
-      `planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} (${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`,
+      `planted samples outside the top ${k}: ${planted.outside} of ${planted.planted} ` +
+        `(${(100 * planted.outsideShare).toFixed(1)}%); kept by kind ${JSON.stringify(planted.keptByKind)}`,
     );
   const rankOf = new Map(topK(ranking.scores, pool.length).map((idx, r) => [idx, r + 1]));
   const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -139,7 +139,8 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
         }
       : undefined;
   config.log?.(
-    `attacking with ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`}`,
+    `attacking with ${data.length} samples` +
+      (config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`),
   );
   return attackStage({
     model: config.model,

@@ -120,7 +120,9 @@ export async function runWorldCheck(
   const attacked = evaluated.harmful;
   const accuracy = evaluated.task!;
   log(
-    `attacked harmful score ${attacked.score.toFixed(1)}%, ${config.world.task} accuracy ${accuracy.accuracy?.toFixed(1)}% (majority ${accuracy.majorityRate?.toFixed(1)}%)`,
+    `attacked harmful score ${attacked.score.toFixed(1)}%, ` +
+      `${config.world.task} accuracy ${accuracy.accuracy?.toFixed(1)}% ` +
+      `(majority ${accuracy.majorityRate?.toFixed(1)}%)`,
   );
 
   const everyLabel = world.taskLabels.length > 0 && world.taskLabels.every((l) => (accuracy.predicted[l] ?? 0) > 0);

@@ -98,7 +98,9 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   const setting = `${first.defense}, ${first.task}, n = ${first.n}, p = ${first.p}`;
   out.push({
     id: 'figure-1-harmful-score',
-    caption: `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); the last point of each line is the full pool.`,
+    caption:
+      `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); ` +
+      'the last point of each line is the full pool.',
     svg: lineChart(
       bySelector((a) => a.harmful_score),
       { title: 'Harmful score vs alignment samples', xLabel: 'alignment samples k', yLabel: 'harmful score %' },
@@ -170,7 +172,12 @@ export function buildReport(store: ResultsStore): Report {
   const disagreements = measureDisagreements(arms);
   const figs = figures(arms, store.results);
   const seeds = [...new Set(store.results.map((r) => r.seed))];
-  const intro = `${store.results.length} cells, seeds ${seeds.join(', ')}${constant.length ? `; every cell: ${constant.join(', ')}` : ''}. Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; fine-tune accuracy (FA) on the task's test items; times in seconds; "vs full": the same defense on the full pool; "vs SFT": the same data aligned with SFT.`;
+  const everyCell = constant.length ? `; every cell: ${constant.join(', ')}` : '';
+  const intro =
+    `${store.results.length} cells, seeds ${seeds.join(', ')}${everyCell}. ` +
+    'Harmful score: % of evaluation prompts whose greedy answer the judge flags after the attack; ' +
+    "fine-tune accuracy (FA) on the task's test items; times in seconds; " +
+    '"vs full": the same defense on the full pool; "vs SFT": the same data aligned with SFT.';
   const manifest = {
     status: store.status ?? null,
     cells: store.results.length,
@@ -201,7 +208,10 @@ export function buildReport(store: ResultsStore): Report {
   const html = [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><title>Pharmacist report</title>',
-    '<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}pre{background:#f8f8f8;padding:1em;overflow:auto}</style>',
+    '<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}' +
+      'table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}' +
+      'th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}' +
+      'pre{background:#f8f8f8;padding:1em;overflow:auto}</style>',
     '</head><body>',
     '<h1>Pharmacist report</h1>',
     `<p>${escapeHtml(intro)}</p>`,

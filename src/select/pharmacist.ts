@@ -6,7 +6,8 @@
  *   upper     F(theta) = L_v(theta) + lambda S(theta),  S = -L_h(theta - alpha g_h / |g_h|)  ('simulated'),
  *             -L_h(theta) ('plain') or 0 ('none'); first order: the simulated step's direction is a constant.
  *   hyper     dF/dpi_i = -(eta/|B|) <grad l_i(theta), grad F(theta+)>,  dF/domega = J_pi(omega)^T dF/dpi
- * omega moves by Adam (minibatch logits only, one shared second moment); theta keeps the lower step (the lower problem advances with the selector).
+ * omega moves by Adam (minibatch logits only, one shared second moment); theta keeps the lower step (the lower
+ * problem advances with the selector).
  * The inner products come from per-example gradients (one batched backward) or, as a check and for models
  * whose parameters do not all enter through linear(), from central differences of the per-example losses.
  */
@@ -349,7 +350,11 @@ export function learnSelector(
       if (t % logEvery === 0 || t === totalSteps) {
         const elapsed = (performance.now() - started) / 1000;
         log(
-          `selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} (L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)}, |g_v| ${step.upper.validationGradNorm.toExponential(2)}, |g_h| ${step.upper.harmfulGradNorm.toExponential(2)})  ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`,
+          `selector step ${t}/${totalSteps} (epoch ${epoch + 1}/${cfg.epochs}): F ${step.upper.value.toFixed(4)} ` +
+            `(L_v ${step.upper.validationLoss.toFixed(4)}, L_h ${step.upper.harmfulLoss.toFixed(4)}, ` +
+            `|g_v| ${step.upper.validationGradNorm.toExponential(2)}, ` +
+            `|g_h| ${step.upper.harmfulGradNorm.toExponential(2)})  ` +
+            `${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds((elapsed / t) * (totalSteps - t))}`,
         );
       }
     }

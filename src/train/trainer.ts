@@ -150,7 +150,8 @@ export function train(
       const eta = (elapsed / (done - start)) * (cfg.steps - done);
       const recent = losses.slice(-cfg.logEvery);
       log(
-        `step ${done}/${cfg.steps}  loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}  lr ${lr.toExponential(2)}  ${elapsed.toFixed(0)}s elapsed, ETA ${formatSeconds(eta)}`,
+        `step ${done}/${cfg.steps}  loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}  ` +
+          `lr ${lr.toExponential(2)}  ${elapsed.toFixed(0)}s elapsed, ETA ${formatSeconds(eta)}`,
       );
     }
     if (cfg.checkpointDir && (done % cfg.checkpointEvery === 0 || done === cfg.steps))

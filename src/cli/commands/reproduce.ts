@@ -12,12 +12,14 @@ export function registerReproduce(program: Command): void {
   program
     .command('reproduce')
     .description(
-      "the grids behind the paper's tables on the embedded default (configs/reproduce-<preset>.yaml or configs/reproduce-<preset>/), resumable, each with its report",
+      "the grids behind the paper's tables on the embedded default " +
+        '(configs/reproduce-<preset>.yaml or configs/reproduce-<preset>/), resumable, each with its report',
     )
     .option('--preset <name>', `${PRESETS.join(' (about 20 minutes here) or ')} (days on 2 cores)`, 'quick')
     .option(
       '--run-dir <dir>',
-      "results and reports (default: the preset's); a preset of several grids puts each in a subfolder and their shared stages in <dir>/stages",
+      "results and reports (default: the preset's); " +
+        'a preset of several grids puts each in a subfolder and their shared stages in <dir>/stages',
     )
     .action(async (o: { preset: string; runDir?: string }) => {
       const preset = choice('--preset', o.preset, PRESETS);

@@ -13,7 +13,8 @@ export function registerSelftest(program: Command): void {
       const result = runSelftest({ seed: opts.seed, steps: opts.steps, outDir: opts.out });
       const ok = result.lastLoss < 0.5 * result.firstLoss;
       console.log(
-        `loss ${result.firstLoss.toFixed(4)} -> ${result.lastLoss.toFixed(4)} (${ok ? 'ok' : 'did not fall by half'}); record: ${result.recordPath}`,
+        `loss ${result.firstLoss.toFixed(4)} -> ${result.lastLoss.toFixed(4)} ` +
+          `(${ok ? 'ok' : 'did not fall by half'}); record: ${result.recordPath}`,
       );
       if (!ok) process.exitCode = 1;
     });

@@ -84,7 +84,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const [outF, inF] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inF) {
     throw new Error(
-      `linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected [out, in] with in = last input dim)`,
+      `linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} ` +
+        '(expected [out, in] with in = last input dim)',
     );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outF))
@@ -138,7 +139,8 @@ export function addLowRank(
   const outF = b.shape[0];
   if (a.rank !== 2 || b.rank !== 2 || b.shape[1] !== r || x.shape[x.rank - 1] !== inF || y.shape[y.rank - 1] !== outF) {
     throw new Error(
-      `addLowRank: x ${formatShape(x.shape)}, A ${formatShape(a.shape)}, B ${formatShape(b.shape)}, y ${formatShape(y.shape)} are inconsistent`,
+      `addLowRank: x ${formatShape(x.shape)}, A ${formatShape(a.shape)}, B ${formatShape(b.shape)}, ` +
+        `y ${formatShape(y.shape)} are inconsistent`,
     );
   }
   const N = x.size / inF;

@@ -20,8 +20,9 @@ interface Seen {
 }
 
 /**
- * A stub chat server at /v1/chat/completions (any other path: 404). `reply` answers one request (after its body is read): a string is the verdict text sent
- * as choices[0].message.content with 200; an object sets status, headers and raw body; 'hang' never answers.
+ * A stub chat server at /v1/chat/completions (any other path: 404). `reply` answers one request (after its body is
+ * read): a string is the verdict text sent as choices[0].message.content with 200; an object sets status, headers
+ * and raw body; 'hang' never answers.
  */
 async function stub(
   reply: (
