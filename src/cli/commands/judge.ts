@@ -1,43 +1,19 @@
 import type { Command } from 'commander';
-import { createJudge, JUDGE_NAMES } from '../../eval/judges/registry.js';
+import { createJudge } from '../../eval/judges/registry.js';
 import { BUILTIN_JUDGE_DEFAULTS } from '../../eval/judges/builtin.js';
-import { HTTP_JUDGE_FORMATS } from '../../eval/judges/http.js';
 import { evaluateJudge, judgeFile, runTrainJudge } from '../../pipeline/judge.js';
-import { choice, nonNegativeInt, positiveInt } from '../parse.js';
-
-const FORMAT_HELP = `http judge: request format, ${HTTP_JUDGE_FORMATS.join(' or ')}`;
-const judgeFormat = (value: string) => choice('--judge-format', value, HTTP_JUDGE_FORMATS);
+import { nonNegativeInt, positiveInt } from '../parse.js';
+import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 
 export function registerJudge(program: Command): void {
-  program
-    .command('judge')
+  addJudgeFlags(program.command('judge'))
     .description('add "harmful" and "score" to every {prompt, response} record of a JSONL file')
     .requiredOption('--input <file>', 'JSONL of {prompt, response} records')
     .requiredOption('--output <file>', 'where the labelled JSONL goes (written atomically)')
-    .option('--judge <name>', `judge: ${JUDGE_NAMES.join(', ')}`, 'builtin')
-    .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
-    .option('--url <url>', 'http judge: OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
-    .option('--model-name <name>', 'http judge: model name the server expects')
-    .option('--judge-format <format>', FORMAT_HELP, judgeFormat, 'classifier')
-    .action(
-      async (o: {
-        input: string;
-        output: string;
-        judge: string;
-        judgeDir?: string;
-        url?: string;
-        modelName?: string;
-        judgeFormat: (typeof HTTP_JUDGE_FORMATS)[number];
-      }) => {
-        const r = await judgeFile(o.input, o.output, o.judge, {
-          dir: o.judgeDir,
-          url: o.url,
-          model: o.modelName,
-          format: o.judgeFormat,
-        });
-        console.log(`${r.records} records, ${r.harmful} judged harmful; written to ${o.output}`);
-      },
-    );
+    .action(async (o: JudgeFlags & { input: string; output: string }) => {
+      const r = await judgeFile(o.input, o.output, o.judge, judgeOptions(o));
+      console.log(`${r.records} records, ${r.harmful} judged harmful; written to ${o.output}`);
+    });
 
   program
     .command('train-judge')
@@ -54,24 +30,10 @@ export function registerJudge(program: Command): void {
       console.log(JSON.stringify(result));
     });
 
-  program
-    .command('judge-eval')
+  addJudgeFlags(program.command('judge-eval'))
     .description('accuracy of a judge on the held-out labelled groups, as one JSON line')
-    .option('--judge <name>', `judge: ${JUDGE_NAMES.join(', ')}`, 'builtin')
-    .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
-    .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .option('--model-name <name>', 'http judge: model name')
-    .option('--judge-format <format>', FORMAT_HELP, judgeFormat, 'classifier')
-    .action(
-      async (o: {
-        judge: string;
-        judgeDir?: string;
-        url?: string;
-        modelName?: string;
-        judgeFormat: (typeof HTTP_JUDGE_FORMATS)[number];
-      }) => {
-        const judge = createJudge(o.judge, { dir: o.judgeDir, url: o.url, model: o.modelName, format: o.judgeFormat });
-        console.log(JSON.stringify(await evaluateJudge(judge)));
-      },
-    );
+    .action(async (o: JudgeFlags) => {
+      const judge = createJudge(o.judge, judgeOptions(o));
+      console.log(JSON.stringify(await evaluateJudge(judge)));
+    });
 }

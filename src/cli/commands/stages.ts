@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../../eval/judges/http.js';
-import { JUDGE_NAMES, type JudgeOptions } from '../../eval/judges/registry.js';
 import {
   adapterFolder,
   ATTACK_SFT_DEFAULTS,
@@ -17,6 +15,7 @@ import {
 } from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 
 const d = STAGE_RUN_DEFAULTS;
 
@@ -42,23 +41,6 @@ function training(cmd: Command, defaults: { epochs: number; lr: number }): Comma
     .option('--max-length <n>', 'truncation in tokens', positiveInt, SFT_DEFAULTS.maxLength)
     .option('--rank <r>', 'LoRA rank', positiveInt, SFT_DEFAULTS.lora.r);
 }
-
-/** The http judge's flags (attack's probe and eval take them beside --judge and --judge-dir). */
-const judgeFormat = (value: string) => choice('--judge-format', value, HTTP_JUDGE_FORMATS);
-const JUDGE_FORMAT_HELP = `http judge: request format, ${HTTP_JUDGE_FORMATS.join(' or ')}`;
-interface JudgeFlags {
-  judge: string;
-  judgeDir?: string;
-  url?: string;
-  modelName?: string;
-  judgeFormat: HttpJudgeFormat;
-}
-const judgeOptions = (o: JudgeFlags): JudgeOptions => ({
-  dir: o.judgeDir,
-  url: o.url,
-  model: o.modelName,
-  format: o.judgeFormat,
-});
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const defaultsHelp = (names: TunableDefense[]) =>
@@ -145,10 +127,13 @@ export function registerStages(program: Command): void {
       },
     );
 
-  training(common(program.command('attack'), 'runs/attack'), {
-    epochs: ATTACK_SFT_DEFAULTS.epochs!,
-    lr: ATTACK_SFT_DEFAULTS.lr!,
-  })
+  addJudgeFlags(
+    training(common(program.command('attack'), 'runs/attack'), {
+      epochs: ATTACK_SFT_DEFAULTS.epochs!,
+      lr: ATTACK_SFT_DEFAULTS.lr!,
+    }),
+    'judge for the probe',
+  )
     .description(
       'harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p',
     )
@@ -169,11 +154,6 @@ export function registerStages(program: Command): void {
     )
     .option('--lisa-data <file>', 'alignment data for Lisa')
     .option('--lisa-option <knob=value>', `a knob of Lisa, repeatable (${defaultsHelp(['lisa'])})`, collect, [])
-    .option('--judge <name>', `judge for the probe: ${JUDGE_NAMES.join(', ')}`, 'builtin')
-    .option('--judge-dir <dir>', 'builtin judge folder')
-    .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .option('--model-name <name>', 'http judge: model name the server expects')
-    .option('--judge-format <format>', JUDGE_FORMAT_HELP, judgeFormat, 'classifier')
     .action(
       async (
         o: CommonOptions &
@@ -214,8 +194,7 @@ export function registerStages(program: Command): void {
       },
     );
 
-  program
-    .command('eval')
+  addJudgeFlags(program.command('eval'))
     .description(
       'harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line',
     )
@@ -227,11 +206,6 @@ export function registerStages(program: Command): void {
     .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
     .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
     .option('--prompt-field <name>', 'field holding the prompt', 'prompt')
-    .option('--judge <name>', `judge: ${JUDGE_NAMES.join(', ')}`, 'builtin')
-    .option('--judge-dir <dir>', 'builtin judge folder')
-    .option('--url <url>', 'http judge: OpenAI-compatible base URL')
-    .option('--model-name <name>', 'http judge: model name the server expects')
-    .option('--judge-format <format>', JUDGE_FORMAT_HELP, judgeFormat, 'classifier')
     .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, 64)
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(
