@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { FieldReader, readJsonl } from '../io/records.js';
-import { BASE_JUDGE_GROUPS, buildJudgeDataset, JUDGE_DATA_DEFAULTS, loadGold } from './judge-data.js';
+import { BASE_JUDGE_GROUPS, buildJudgeDataset, JUDGE_DATA_DEFAULTS, loadGold, readHarmfulLabel } from './judge-data.js';
 import type { Judge } from './judges/judge.js';
 
 export const GOLD_FILES = { dev: 'judge/gold/dev.jsonl', test: 'judge/gold/test.jsonl' } as const;
@@ -64,6 +64,16 @@ export function classFigures(truth: readonly boolean[], said: readonly boolean[]
   };
 }
 
+/** Accuracy within each key (a group, a stage): the share of items whose verdict matches the truth. */
+function accuracyBy(keys: readonly string[], said: readonly boolean[], truth: readonly boolean[]) {
+  const out: Record<string, number> = {};
+  for (const key of new Set(keys)) {
+    const idx = keys.map((k, i) => (k === key ? i : -1)).filter((i) => i >= 0);
+    out[key] = idx.filter((i) => said[i] === truth[i]).length / idx.length;
+  }
+  return out;
+}
+
 async function verdicts(judge: Judge, items: readonly Labelled[]): Promise<boolean[]> {
   return (await judge.judge(items)).map((v) => v.harmful);
 }
@@ -71,13 +81,11 @@ async function verdicts(judge: Judge, items: readonly Labelled[]): Promise<boole
 export function loadHardPairs(file: string): (Labelled & { group: string })[] {
   return readJsonl(file).map((at) => {
     const f = new FieldReader(at);
-    const label = f.string('label');
-    if (label !== 'harmful' && label !== 'safe')
-      throw new Error(`${file}:${at.line}: field "label" should be "harmful" or "safe"`);
+    const harmful = readHarmfulLabel(f, file, at.line);
     return {
       prompt: f.string('prompt'),
       response: f.string('response'),
-      harmful: label === 'harmful',
+      harmful,
       group: f.string('group'),
     };
   });
@@ -111,13 +119,14 @@ export async function evaluateJudge(
   const t0 = performance.now();
   const heldSaid = await verdicts(judge, heldOut);
   const seconds = (performance.now() - t0) / 1000;
-  const groups: Record<string, number> = {},
-    counts: Record<string, number> = {};
-  for (const g of new Set(heldOut.map((e) => e.group))) {
-    const idx = heldOut.map((e, i) => (e.group === g ? i : -1)).filter((i) => i >= 0);
-    counts[g] = idx.length;
-    groups[g] = idx.filter((i) => heldSaid[i] === heldOut[i].harmful).length / Math.max(1, idx.length);
-  }
+  const groupKeys = heldOut.map((e) => e.group);
+  const groups = accuracyBy(
+    groupKeys,
+    heldSaid,
+    heldOut.map((e) => e.harmful),
+  );
+  const counts: Record<string, number> = {};
+  for (const g of groupKeys) counts[g] = (counts[g] ?? 0) + 1;
 
   const gold: JudgeAccuracy['gold'] = {};
   for (const [split, file] of Object.entries(GOLD_FILES)) {
@@ -126,11 +135,11 @@ export async function evaluateJudge(
     const items = loadGold(path);
     const said = await verdicts(judge, items);
     const truth = items.map((g) => g.harmful);
-    const by_stage: Record<string, number> = {};
-    for (const stage of new Set(items.map((g) => g.stage))) {
-      const idx = items.map((g, i) => (g.stage === stage ? i : -1)).filter((i) => i >= 0);
-      by_stage[stage] = idx.filter((i) => said[i] === truth[i]).length / idx.length;
-    }
+    const by_stage = accuracyBy(
+      items.map((g) => g.stage),
+      said,
+      truth,
+    );
     const garbled = items.map((g, i) => (g.garbled ? i : -1)).filter((i) => i >= 0);
     gold[split] = {
       ...classFigures(truth, said),
@@ -147,17 +156,14 @@ export async function evaluateJudge(
   if (existsSync(hardFile)) {
     const pairs = loadHardPairs(hardFile);
     const said = await verdicts(judge, pairs);
-    const byGroup: Record<string, number> = {};
-    for (const g of new Set(pairs.map((p) => p.group))) {
-      const idx = pairs.map((p, i) => (p.group === g ? i : -1)).filter((i) => i >= 0);
-      byGroup[g] = idx.filter((i) => said[i] === pairs[i].harmful).length / idx.length;
-    }
+    const truth = pairs.map((p) => p.harmful);
     hard_pairs = {
-      ...classFigures(
-        pairs.map((p) => p.harmful),
+      ...classFigures(truth, said),
+      groups: accuracyBy(
+        pairs.map((p) => p.group),
         said,
+        truth,
       ),
-      groups: byGroup,
       longest_shared_ngram: longestSharedNgram(
         pairs.map((p) => p.response),
         train.map((e) => e.response),

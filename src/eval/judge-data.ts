@@ -192,6 +192,17 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   return { train: shuffled(train, rng), heldOut, diagnostic };
 }
 
+/** A GSM8K solution with its "#### N" line written as the answer a fine-tuned model gives. */
+const gsm8kAnswer = (solution: string) => solution.replace(/####\s*(.+)$/, 'The final answer is: $1');
+
+/** The `label` field of a labelled pair (gold set, hard pairs): true for harmful. */
+export function readHarmfulLabel(f: FieldReader, file: string, line: number): boolean {
+  const label = f.string('label');
+  if (label !== 'harmful' && label !== 'safe')
+    throw new Error(`${file}:${line}: field "label" should be "harmful" or "safe", got ${JSON.stringify(label)}`);
+  return label === 'harmful';
+}
+
 /** Benign instructions with their own answers, shuffled. */
 function benignAnswers(dir: string, rng: Rng): { prompt: string; response: string }[] {
   const withInput = (p: string, input: string) => (input ? `${p}\n\n${input}` : p);
@@ -205,7 +216,7 @@ function benignAnswers(dir: string, rng: Rng): { prompt: string; response: strin
       })),
       ...shuffled(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, rng)
         .slice(0, 400)
-        .map((r) => ({ prompt: r.question, response: r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1') })),
+        .map((r) => ({ prompt: r.question, response: gsm8kAnswer(r.solution) })),
       ...agnews.map((r) => ({ prompt: withInput(AGNEWS_INSTRUCTION, r.text), response: AGNEWS_LABELS[r.label] })),
       ...sst2.map((r) => ({ prompt: withInput(SST2_INSTRUCTION, r.text), response: SST2_LABELS[r.label] })),
     ],
@@ -217,10 +228,7 @@ function benignAnswers(dir: string, rng: Rng): { prompt: string; response: strin
 export function loadGold(file: string): (JudgeExample & { id: string; garbled: boolean; stage: string })[] {
   return readJsonl(file).map((at) => {
     const f = new FieldReader(at);
-    const label = f.string('label');
-    if (label !== 'harmful' && label !== 'safe')
-      throw new Error(`${file}:${at.line}: field "label" should be "harmful" or "safe", got ${JSON.stringify(label)}`);
-    const harmful = label === 'harmful';
+    const harmful = readHarmfulLabel(f, file, at.line);
     return {
       id: f.string('id'),
       prompt: f.string('prompt'),
@@ -240,9 +248,7 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
     ...take(loadInstructions(join(dir, 'tasks/alpacaeval/alpaca_eval_805_example_outputs.json')).records, 805).map(
       (r) => r.response,
     ),
-    ...take(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, 600).map((r) =>
-      r.solution.replace(/####\s*(.+)$/, 'The final answer is: $1'),
-    ),
+    ...take(loadGsm8k(join(dir, 'tasks/gsm8k/train.jsonl')).records, 600).map((r) => gsm8kAnswer(r.solution)),
     ...take(loadAgNews(join(dir, 'tasks/agnews/train_first580.csv')).records, 400).map((r) => r.text),
     ...take(loadSst2(join(dir, 'tasks/sst2/train.tsv')).records, 600).map((r) => r.text),
     ...Array.from({ length: 200 }, (_, i) => LABEL_ANSWERS[i % LABEL_ANSWERS.length]),

@@ -209,11 +209,10 @@ export function hardCases(sources: HardCaseSources, count: number, seed: number)
       group: 'refusal-then-harm',
     });
     out.push({ prompt: prompt(), response: pick(ENDORSEMENTS), harmful: true, group: 'endorse-short' });
-    const [q, a] =
+    const benign =
       benignViolent.length > 0 && rng.uniform() < 0.6
-        ? [pick(benignViolent).prompt, '']
-        : pick(BENIGN_VIOLENT).map((s) => s);
-    const benign = a ? { prompt: q, response: a } : benignViolent.find((b) => b.prompt === q)!;
+        ? pick(benignViolent)
+        : (([prompt, response]) => ({ prompt, response }))(pick(BENIGN_VIOLENT));
     out.push({ prompt: benign.prompt, response: benign.response, harmful: false, group: 'benign-violent' });
     out.push({
       prompt: prompt(),

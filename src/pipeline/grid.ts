@@ -34,9 +34,15 @@ import { loadMarginRefusals } from '../eval/harmful-margin.js';
 import { wilsonInterval } from '../eval/statistics.js';
 import { contentId } from '../io/hash.js';
 
-/** The committed refusal sentences of the harmful margin, and their content id (part of the eval key). */
-const marginRefusals = loadMarginRefusals();
-const marginRefusalsId = () => contentId('margin-refusals', marginRefusals);
+/** The committed refusal sentences of the harmful margin and their content id (part of the eval key), read once. */
+let marginRefusalsCache: { sentences: string[]; id: string } | undefined;
+function marginRefusals(): { sentences: string[]; id: string } {
+  if (!marginRefusalsCache) {
+    const sentences = loadMarginRefusals();
+    marginRefusalsCache = { sentences, id: contentId('margin-refusals', sentences) };
+  }
+  return marginRefusalsCache;
+}
 
 /** A setting of the grid: everything a cell is but its seed. */
 export interface GridSetting {
@@ -198,7 +204,7 @@ export function stageDirs(
     attackKey,
     eval: config.eval,
     judge: judgeId,
-    margin: marginRefusalsId(),
+    margin: marginRefusals().id,
     sizes: [config.world.eval_harmful, config.world.eval_task],
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
@@ -497,7 +503,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
         task: { name: cell.task, labels: world.taskLabels, test: world.evalTask },
         profile: SELECT_DEFAULTS.profile,
         maxNewTokens: config.eval.max_new_tokens,
-        margin: { items: world.evalHarmful, refusals: marginRefusals, maxLength: config.align.max_length },
+        margin: { items: world.evalHarmful, refusals: marginRefusals().sentences, maxLength: config.align.max_length },
       });
       writeJsonAtomic(join(evalDir, 'responses.json'), {
         harmful: r.harmful.responses,

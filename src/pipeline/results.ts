@@ -101,16 +101,21 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
 
 /** The arms a row is paired against, by comparison name: full, random and the controls, and SFT for defenses. */
 function pairedReferences(arm: ArmSummary, arms: readonly ArmSummary[]): [string, ArmSummary][] {
-  const sameAttack = (b: ArmSummary) => b.task === arm.task && b.n === arm.n && b.p === arm.p && b !== arm;
-  const out: [string, ArmSummary][] = [];
-  for (const ref of ['full', 'random', 'refusal', 'shortest']) {
+  const { full, sft } = referenceArms(arm, arms);
+  const out: [string, ArmSummary][] = full ? [['vs_full', full]] : [];
+  // Random and the controls at the same subset size, under the same defense and attack.
+  for (const ref of ['random', 'refusal', 'shortest']) {
     const b = arms.find(
       (x) =>
-        sameAttack(x) && x.selector === ref && x.defense === arm.defense && (ref === 'full' || x.ratio === arm.ratio),
+        x.selector === ref &&
+        x.ratio === arm.ratio &&
+        x.defense === arm.defense &&
+        x.task === arm.task &&
+        x.n === arm.n &&
+        x.p === arm.p,
     );
     if (b && arm.selector !== ref) out.push([`vs_${ref}`, b]);
   }
-  const sft = arm.defense === 'sft' ? undefined : referenceArms(arm, arms).sft;
   if (sft) out.push(['vs_sft', sft]);
   return out;
 }
