@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildWorld } from '../src/data/world.js';
 import { loadGridConfig, presetConfigs, resolveGridConfig, stagesDir } from '../src/pipeline/grid-config.js';
 import { stageDirs } from '../src/pipeline/grid.js';
+import { stageSeeds } from '../src/pipeline/seeds.js';
 
 const configs = join(import.meta.dirname, '..', '..', 'configs');
 
@@ -43,7 +44,16 @@ test('every committed config validates and builds the worlds of its grid', () =>
 });
 
 test('stages_dir: grids that share it name the same stage folders for the same cell', () => {
-  const cell = { selector: 'random', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const cell = {
+    selector: 'random',
+    ratio: 0.4,
+    defense: 'sft',
+    task: 'agnews',
+    n: 10,
+    p: 0.1,
+    seed: 0,
+    seeds: stageSeeds(0),
+  };
   const a = resolveGridConfig({ run_dir: 'runs/a', stages_dir: 'runs/shared' }),
     b = resolveGridConfig({ run_dir: 'runs/b', stages_dir: 'runs/shared', grid: { p: [0.1, 0.2] } });
   assert.equal(stageDirs(a, cell, 'hash', 'builtin').select, stageDirs(b, cell, 'hash', 'builtin').select);
@@ -61,7 +71,16 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
     stageKey({ b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 }),
   );
   assert.notEqual(stageKey({ a: [1, 2] }), stageKey({ a: [2, 1] }), 'lists keep their order');
-  const cell = { selector: 'pharmacist', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const cell = {
+    selector: 'pharmacist',
+    ratio: 0.4,
+    defense: 'sft',
+    task: 'agnews',
+    n: 10,
+    p: 0.1,
+    seed: 0,
+    seeds: stageSeeds(0),
+  };
   const viaOverrides = resolveGridConfig({ select: { pharmacist: { epochs: 1, warmup_epochs: 0, safety: 'plain' } } });
   assert.equal(
     stageDirs(viaOverrides, cell, 'h', 'builtin').select,
@@ -70,7 +89,16 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
 });
 
 test('stage keys know the judge by content: a retrained judge renames the attack and eval stages only', () => {
-  const cell = { selector: 'random', ratio: 0.4, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0 };
+  const cell = {
+    selector: 'random',
+    ratio: 0.4,
+    defense: 'sft',
+    task: 'agnews',
+    n: 10,
+    p: 0.1,
+    seed: 0,
+    seeds: stageSeeds(0),
+  };
   const config = resolveGridConfig({ attack: { flow: 'double' } });
   const a = stageDirs(config, cell, 'h', 'builtin-0000000000000001'),
     b = stageDirs(config, cell, 'h', 'builtin-0000000000000002');
@@ -78,6 +106,50 @@ test('stage keys know the judge by content: a retrained judge renames the attack
   assert.equal(a.align, b.align);
   assert.notEqual(a.attack, b.attack, 'the attack probes with the judge');
   assert.notEqual(a.eval, b.eval);
+});
+
+test('stage keys follow the stage seeds: each seed renames its stage and the stages downstream only', () => {
+  const config = resolveGridConfig({ attack: { flow: 'double' }, eval: { probe_prompts: 0 } });
+  const cell = (seeds = {}) => ({
+    selector: 'random',
+    ratio: 0.4,
+    defense: 'sft',
+    task: 'agnews',
+    n: 10,
+    p: 0.1,
+    seed: 0,
+    seeds: stageSeeds(0, seeds),
+  });
+  const dirs = (seeds = {}) => stageDirs(config, cell(seeds), 'h', 'builtin');
+  const base = dirs();
+  const changed = (seeds: object) =>
+    (['select', 'align', 'attack', 'eval'] as const).filter((s) => dirs(seeds)[s] !== base[s]);
+  assert.deepEqual(changed({ world: 7 }), ['select', 'align', 'attack', 'eval']);
+  assert.deepEqual(changed({ select: 7 }), ['select', 'align', 'attack', 'eval']);
+  assert.deepEqual(changed({ align: 7 }), ['align', 'attack', 'eval']);
+  assert.deepEqual(changed({ attack: 7 }), ['attack', 'eval']);
+  assert.deepEqual(changed({ eval: 7 }), ['eval']);
+  const probing = resolveGridConfig({ attack: { flow: 'double' }, eval: { probe_prompts: 10 } });
+  assert.notEqual(
+    stageDirs(probing, cell({ eval: 7 }), 'h', 'builtin').attack,
+    stageDirs(probing, cell(), 'h', 'builtin').attack,
+    "the attack's probe draws its prompts with the evaluation seed",
+  );
+});
+
+test("the step-matched Full arm: Full's selection, its own alignment, the subset's steps", () => {
+  const config = resolveGridConfig({ attack: { flow: 'double' }, world: { pool_size: 800 } });
+  const at = (selector: string, ratio: number) =>
+    stageDirs(
+      config,
+      { selector, ratio, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0, seeds: stageSeeds(0) },
+      'h',
+      'builtin',
+    );
+  assert.equal(at('full-steps', 0.4).select, at('full', 1).select);
+  assert.notEqual(at('full-steps', 0.4).align, at('full', 1).align);
+  assert.notEqual(at('full-steps', 0.4).align, at('full-steps', 0.2).align);
+  assert.throws(() => resolveGridConfig({ grid: { selector: ['full-stepz'] } }), /grid.selector\/0|must be one of/);
 });
 
 test('defense knobs: the grid fills every default, keys the stages that use a knob by it, and the CLI checks them', async () => {
@@ -88,7 +160,16 @@ test('defense knobs: the grid fills every default, keys the stages that use a kn
   assert.deepEqual(defenseOptionsOf(base, 'sft'), {});
   const tuned = resolveGridConfig({ defenses: { tvaccine: { active_layers: 3 }, lisa: { rho: 0.5 } } });
   assert.equal(defenseOptionsOf(tuned, 'tvaccine').tvaccine!.activeLayers, 3);
-  const cell = (defense: string) => ({ selector: 'full', ratio: 1, defense, task: 'agnews', n: 10, p: 0.1, seed: 0 });
+  const cell = (defense: string) => ({
+    selector: 'full',
+    ratio: 1,
+    defense,
+    task: 'agnews',
+    n: 10,
+    p: 0.1,
+    seed: 0,
+    seeds: stageSeeds(0),
+  });
   const dirs = (c: ReturnType<typeof resolveGridConfig>, defense: string) =>
     stageDirs(c, cell(defense), 'h', 'builtin');
   assert.notEqual(dirs(base, 'tvaccine').align, dirs(tuned, 'tvaccine').align, 'a T-Vaccine knob keys its alignment');
@@ -113,4 +194,40 @@ test('defense knobs: the grid fills every default, keys the stages that use a kn
   );
   assert.throws(() => parseDefenseOptions('repnoise', ['beta=']), /"beta" takes a number/);
   assert.throws(() => parseDefenseOptions('sft', ['rho=1']), /sft has no options/);
+});
+
+test('the decide preset: the issue arms over ten seeds, sharing the demo stage cache stage for stage', async () => {
+  const { demoConfig } = await import('../src/pipeline/demo.js');
+  const { gridCells } = await import('../src/pipeline/grid.js');
+  const [file] = presetConfigs('decide');
+  const decide = loadGridConfig(file);
+  assert.deepEqual(decide.grid.selector, ['full', 'full-steps', 'random', 'refusal', 'shortest', 'dsir', 'pharmacist']);
+  assert.equal(decide.grid.seed.length, 10);
+  const demo = demoConfig({ seeds: 1, firstSeed: 0 });
+  for (const cell of gridCells(demo.grid)) {
+    const a = stageDirs(demo, cell, 'h', 'j'),
+      b = stageDirs(decide, cell, 'h', 'j');
+    assert.deepEqual([a.select, a.align], [b.select, b.align], `${cell.selector}: the same stages`);
+  }
+});
+
+test('the variance config: one world, a balanced 3 x 3 x 3 nest of seeds per arm', async () => {
+  const { gridCells } = await import('../src/pipeline/grid.js');
+  const { varianceByArm } = await import('../src/pipeline/variance-run.js');
+  const config = loadGridConfig(join(configs, 'variance.yaml'));
+  const cells = gridCells(config.grid).map((c, i) => ({
+    ...c,
+    harmful_score: i % 7,
+    harmful_verdicts: new Array(config.world.eval_harmful).fill(0),
+  }));
+  const arms = varianceByArm(cells as never);
+  assert.deepEqual(
+    arms.map((a) => [a.arm, a.components.design.selections * a.components.design.alignmentsPerSelection]),
+    [
+      ['pharmacist 0.4 + sft', 9],
+      ['random 0.4 + sft', 9],
+      ['refusal 0.4 + sft', 9],
+    ],
+  );
+  assert.ok(arms.every((a) => a.cells === 27));
 });

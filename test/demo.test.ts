@@ -1,4 +1,4 @@
-/** pharmacist demo's grid end to end on a tiny model at toy scale: three arms, a table, the summary fields. */
+/** pharmacist demo's grid end to end on a tiny model at toy scale: five arms, a table, the summary fields. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { demoConfig, runDemo } from '../src/pipeline/demo.js';
 import { writeTinyModel } from './tiny-model.js';
 
-test('the demo config: Full, Random and Pharmacist at 40%, SFT, AG News, seeds from --first-seed', () => {
+test('the demo config: Full, Random, Pharmacist and the controls at 40%, SFT, AG News, seeds from --first-seed', () => {
   const c = demoConfig({ seeds: 3, firstSeed: 2 });
-  assert.deepEqual(c.grid.selector, ['full', 'random', 'pharmacist']);
+  assert.deepEqual(c.grid.selector, ['full', 'random', 'pharmacist', 'refusal', 'shortest']);
   assert.deepEqual(c.grid.ratio, [0.4]);
   assert.deepEqual(c.grid.defense, ['sft']);
   assert.deepEqual(c.grid.task, ['agnews']);
@@ -45,8 +45,13 @@ test('runDemo prints a table and returns one summary per arm', async () => {
       ['full', 10],
       ['random', 4],
       ['pharmacist', 4],
+      ['refusal', 4],
+      ['shortest', 4],
     ],
   );
+  const pharmacist = arms.find((a) => a.selector === 'pharmacist')!;
+  assert.deepEqual(Object.keys(pharmacist.paired).sort(), ['vs_full', 'vs_random', 'vs_refusal', 'vs_shortest']);
+  assert.equal(pharmacist.paired.vs_refusal.over, 'prompts', 'one seed: over prompts');
   for (const a of arms) {
     for (const key of ['harmful_score', 'finetune_accuracy', 'select_seconds', 'align_seconds'] as const)
       assert.equal(typeof a[key], 'number', `${a.selector}.${key}`);

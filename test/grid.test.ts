@@ -12,7 +12,10 @@ import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.j
 import { gridCells, independentGroups, nextGroup, runGrid, workerPlan } from '../src/pipeline/grid.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
 import { reportAfterRun } from '../src/report/report.js';
+import { stageSeeds } from '../src/pipeline/seeds.js';
 import { writeTinyModel } from './tiny-model.js';
+
+const NO_SEED_LISTS = { world_seed: null, select_seed: null, align_seed: null, attack_seed: null, eval_seed: null };
 
 test('grid cells: every combination, full once per setting, seeds outermost', () => {
   const grid = {
@@ -23,6 +26,7 @@ test('grid cells: every combination, full once per setting, seeds outermost', ()
     n: [10],
     p: [0.1],
     seed: [0, 1],
+    ...NO_SEED_LISTS,
   };
   const cells = gridCells(grid);
   assert.equal(cells.length, 2 * 2 * (1 + 2));
@@ -31,6 +35,40 @@ test('grid cells: every combination, full once per setting, seeds outermost', ()
     [1, 1, 1, 1],
   );
   assert.ok(cells.slice(0, 6).every((c) => c.seed === 0));
+});
+
+test('grid cells: stage seed lists cross within a replicate seed; by default each stage seed derives from it', () => {
+  const grid = {
+    selector: ['random'],
+    ratio: [0.4],
+    defense: ['sft'],
+    task: ['agnews'],
+    n: [10],
+    p: [0.1],
+    seed: [3],
+    ...NO_SEED_LISTS,
+    select_seed: [1, 2],
+    attack_seed: [5, 6, 7],
+  };
+  const cells = gridCells(grid);
+  assert.deepEqual(
+    cells.map((c) => [c.seeds.select, c.seeds.attack]),
+    [
+      [1, 5],
+      [1, 6],
+      [1, 7],
+      [2, 5],
+      [2, 6],
+      [2, 7],
+    ],
+  );
+  const derived = stageSeeds(3);
+  assert.ok(cells.every((c) => c.seed === 3 && c.seeds.world === 3 && c.seeds.align === derived.align));
+  const plain = gridCells({ ...grid, select_seed: null, attack_seed: null });
+  assert.equal(plain.length, 1);
+  assert.deepEqual(plain[0].seeds, derived);
+  assert.equal(new Set(Object.values(derived)).size, 5, 'no two stages share a seed; the selector not the world');
+  assert.deepEqual(stageSeeds(3, { eval: 9 }), { ...derived, eval: 9 });
 });
 
 test('grid config: defaults filled in; a bad field is named with its line', () => {
@@ -133,10 +171,10 @@ test('grid run: results for every cell, shared stages computed once, resume afte
     'same seed, same results',
   );
 
-  // The report beside the results: tables, five figures, the manifest.
+  // The report beside the results: tables, six figures (the last the paired differences), the manifest.
   reportAfterRun(config, () => {});
   const html = readFileSync(join(dir, 'run', 'report.html'), 'utf8');
-  assert.equal((html.match(/<svg /g) ?? []).length, 5);
+  assert.equal((html.match(/<svg /g) ?? []).length, 6);
   assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 6, 'header and one row per setting');
   assert.match(html, /<pre id="manifest">/);
   assert.ok(
@@ -197,6 +235,23 @@ test('grid workers: independent groups run in child processes; the assembly afte
     ],
     'one group per selector, seed and defense; the later defenses wait for the selection',
   );
+  const crossed = independentGroups(
+    resolveGridConfig({
+      ...base,
+      grid: { ...base.grid, selector: ['random'], select_seed: [1, 2], align_seed: [3, 4], attack_seed: [5, 6] },
+    }).grid,
+  );
+  assert.deepEqual(
+    crossed.map((g) => [g.grid.select_seed, g.grid.align_seed, g.grid.attack_seed, g.after]),
+    [
+      [[1], [3], [5, 6], null],
+      [[1], [4], [5, 6], 0],
+      [[2], [3], [5, 6], null],
+      [[2], [4], [5, 6], 2],
+    ],
+    'crossed seeds: a group per selection and alignment seed; the attacks of an alignment stay together',
+  );
+  assert.equal(crossed.flatMap((g) => gridCells(g.grid)).length, 8, 'the groups hold every cell once');
   // Two workers busy with full's first groups: the next free one takes random's selection group before full's third.
   const pending = new Set([1, 2, 3, 5, 6, 7]);
   assert.equal(

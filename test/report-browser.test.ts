@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../src/io/atomic.js';
 import type { CellResult } from '../src/pipeline/grid.js';
+import { stageSeeds } from '../src/pipeline/seeds.js';
 import { writeReport } from '../src/report/report.js';
 
 const chromium = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find(existsSync);
@@ -39,6 +40,7 @@ function syntheticStore(dir: string) {
         n: 500,
         p: 0.1,
         seed,
+        seeds: stageSeeds(seed),
         k,
         harmful_score: 40 - k / 5 + seed,
         harmful_score_ci: [35 - k / 5 + seed, 45 - k / 5 + seed],
@@ -94,6 +96,7 @@ test(
         'figure-3-harmful-score-during-fine-tuning',
         'figure-3-validation-loss-during-alignment',
         'figure-3-harmful-loss-during-fine-tuning',
+        'figure-paired-differences',
       ],
     );
     for (const [, id, body] of figures) {

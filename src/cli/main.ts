@@ -13,6 +13,7 @@ import { registerRun } from './commands/run.js';
 import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
 import { registerStages } from './commands/stages.js';
+import { registerVariance } from './commands/variance.js';
 import { registerWorldCheck } from './commands/world-check.js';
 
 const program = new Command();
@@ -31,6 +32,7 @@ registerStages(program);
 registerDemo(program);
 registerRun(program);
 registerReport(program);
+registerVariance(program);
 registerReproduce(program);
 
 try {

@@ -2,15 +2,17 @@
  * The datasets of one experiment, built from the vendored data with a seed:
  * - pool: alignment candidates, harmful prompt -> safe or refusal answer (safety-tuned-llamas), as they
  *   are, optionally with planted, labelled low-quality or non-safety-critical samples;
- * - validation: refusal-style safety samples disjoint from the pool;
+ * - validation: safety samples disjoint from the pool, drawn at random (default) or by the refusal cue list;
  * - harmful: harmful prompt -> harmful answer (BeaverTails unsafe), for the selector;
  * - finetune: the user's data, n task samples with a fraction p of BeaverTails unsafe samples mixed in;
  * - evalHarmful: unique BeaverTails test prompts; evalTask: the task's test items.
+ * The pool is a uniform sample of the safety source minus the validation set, whatever its size. The evaluation
+ * splits are drawn with their own seed (`evalSeed`), so changing it changes which prompts are scored and nothing else.
  * No prompt of an evaluation split appears in any training split (filtered, then verified by the overlap
  * report, which also counts overlaps between training splits).
  */
 import { join } from 'node:path';
-import { Rng } from '../engine/index.js';
+import { deriveSeed, Rng } from '../engine/index.js';
 import { sha256Files } from '../io/hash.js';
 import { splitFileParts } from '../io/records.js';
 import { dataDir, loadBeaverTails, loadInstructions, type QaRecord } from './datasets.js';
@@ -25,9 +27,24 @@ export interface PlantConfig {
   benign: number;
 }
 
+/**
+ * How the selector's validation set is drawn from the safety source:
+ * - 'random' (default): uniformly, like the pool. "High quality" then means what the source means by it, not a
+ *   rule of ours, and the refusal cue list that the diagnostics and the `refusal` control use plays no part in
+ *   the selector's inputs, so a selector cannot score well merely by matching it.
+ * - 'refusal-cues': only samples whose answer contains a refusal cue (REFUSAL_CUES); the world of earlier
+ *   versions, kept to measure what that choice does.
+ */
+export const VALIDATION_RULES = ['random', 'refusal-cues'] as const;
+export type ValidationRule = (typeof VALIDATION_RULES)[number];
+
 export interface WorldConfig {
-  /** Seed of every draw. Default 0. */
+  /** Seed of the training-side draws (pool, validation, harmful set, fine-tuning data). Default 0. */
   seed: number;
+  /** Seed of the evaluation draws (which harmful prompts and task items); null: deriveSeed(seed, 'eval'). */
+  evalSeed: number | null;
+  /** How the validation set is drawn. Default 'random'. */
+  validation: ValidationRule;
   /** Alignment pool size. Default 2000. */
   poolSize: number;
   /** Validation set size. Default 200. */
@@ -53,6 +70,8 @@ export interface WorldConfig {
 
 export const WORLD_DEFAULTS: WorldConfig = {
   seed: 0,
+  evalSeed: null,
+  validation: 'random',
   poolSize: 2000,
   validationSize: 200,
   harmfulSize: 1000,
@@ -116,7 +135,10 @@ export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
   return rng.shuffle([...items]);
 }
 
-/** Refusal cues used to pick high-quality validation samples (and by the keyword judge). */
+/**
+ * Refusal cues: the refusal-share diagnostic, the `refusal` and `shortest` controls, the keyword judge, and the
+ * validation set only under `validation: 'refusal-cues'`.
+ */
 export const REFUSAL_CUES = [
   "i'm sorry",
   'i am sorry',
@@ -150,12 +172,13 @@ function take<T>(items: T[], n: number, what: string): T[] {
 export function buildWorld(options: Partial<WorldConfig> = {}, dir = dataDir()): World {
   const config: WorldConfig = { ...WORLD_DEFAULTS, ...options, plant: { ...WORLD_DEFAULTS.plant, ...options.plant } };
   const rng = new Rng(config.seed);
+  const evalRng = new Rng(config.evalSeed ?? deriveSeed(config.seed, 'eval'));
   const path = (f: string) => join(dir, f);
 
-  // Evaluation first: everything else is filtered against it.
+  // Evaluation first: everything else is filtered against all of its source's prompts, drawn or not.
   const testRecords = loadBeaverTails(path(FILES.beaverTest)).records;
   const uniqueTest = [...new Map(testRecords.map((r) => [promptKey(r.prompt), r])).values()];
-  const evalHarmful = take(shuffled(uniqueTest, rng), config.evalHarmfulSize, 'evalHarmful').map((r) => ({
+  const evalHarmful = take(shuffled(uniqueTest, evalRng), config.evalHarmfulSize, 'evalHarmful').map((r) => ({
     prompt: r.prompt,
     origin: r.origin,
     reference: r.response,
@@ -164,10 +187,16 @@ export function buildWorld(options: Partial<WorldConfig> = {}, dir = dataDir()):
   const usable = (r: { prompt: string }) => !heldOut.has(promptKey(r.prompt));
 
   const safety = shuffled(loadInstructions(path(FILES.safety), { isSafe: true }).records.filter(usable), rng);
-  const validationPool = safety.filter((r) => looksLikeRefusal(r.response));
-  const validation = take(validationPool, config.validationSize, 'validation');
+  const validationSource =
+    config.validation === 'refusal-cues' ? safety.filter((r) => looksLikeRefusal(r.response)) : safety;
+  const validation = take(validationSource, config.validationSize, 'validation');
   const validationKeys = new Set(validation.map((r) => promptKey(r.prompt)));
-  const poolSource = safety.filter((r) => !validationKeys.has(promptKey(r.prompt)));
+  // A fresh shuffle, so that what the validation rule skipped at the head of `safety` does not enter small pools
+  // first: the pool is a uniform sample of what the validation set leaves, at every size.
+  const poolSource = shuffled(
+    safety.filter((r) => !validationKeys.has(promptKey(r.prompt))),
+    rng,
+  );
   const pool = plantPool(take(poolSource, config.poolSize, 'pool'), config.plant, path(FILES.alpaca), rng);
 
   const attackUnsafe = shuffled(
@@ -207,7 +236,7 @@ export function buildWorld(options: Partial<WorldConfig> = {}, dir = dataDir()):
     rng,
   );
   const evalTask = take(
-    shuffled(task.test, rng),
+    shuffled(task.test, evalRng),
     Math.min(config.evalTaskSize, task.test.length),
     `evalTask (${config.task})`,
   );

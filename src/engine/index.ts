@@ -2,7 +2,7 @@
 export * from './tensor.js';
 export { backward, noGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export * from './ops/index.js';
-export { Rng } from './rng.js';
+export { deriveSeed, Rng } from './rng.js';
 export { ActivationTaps } from './grad/hooks.js';
 export { perExampleGradients, PerExampleGrads } from './grad/per-example.js';
 export { directionalDerivative, type DirectionalOptions } from './grad/directional.js';

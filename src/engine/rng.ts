@@ -2,6 +2,17 @@
  * Seeded random numbers: xoshiro128** (32-bit state words, exact in JS integer math), seeded through
  * SplitMix32 so nearby seeds give unrelated streams. Same seed, same sequence, on every machine.
  */
+import { createHash } from 'node:crypto';
+
+/**
+ * A seed for a named sub-stream of `seed` (e.g. the alignment's seed of replicate 3): the first 31 bits of
+ * sha256("label:seed"). Stages seeded this way draw unrelated streams, so varying one stage's seed leaves the
+ * others' draws unchanged; the same (seed, label) gives the same value on every machine.
+ */
+export function deriveSeed(seed: number, label: string): number {
+  return parseInt(createHash('sha256').update(`${label}:${seed}`).digest('hex').slice(0, 8), 16) >>> 1;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;

@@ -1,8 +1,8 @@
 /**
- * `pharmacist demo`: the whole method on the embedded default, in minutes. A fixed grid (Full, Random and
- * Pharmacist at k = 40%, SFT alignment, the default attack, S seeds) run by the grid runner, so the demo
- * caches and resumes like `pharmacist run`; it prints a table and, last, one JSON line {"arms":[...]} with
- * the means over seeds.
+ * `pharmacist demo`: the whole method on the embedded default, in minutes. A fixed grid (Full, Random,
+ * Pharmacist and the two controls, refusal and shortest, at k = 40%; SFT alignment, the default attack, S
+ * seeds) run by the grid runner, so the demo caches and resumes like `pharmacist run`; it prints a table and,
+ * last, one JSON line {"arms":[...]} with the means over seeds and the paired comparisons.
  */
 import { formatSeconds } from '../train/trainer.js';
 import { resolveGridConfig, type GridConfig } from './grid-config.js';
@@ -21,27 +21,28 @@ type DeepPartial<T> = {
 };
 
 /**
- * The demo's scale, chosen so that three arms fit in 15 minutes on 2 cores: an 800-sample pool, 128-token
- * truncation, an attack of 500 samples at 7e-4 (Full+SFT ends at 38.5% over three seeds, inside the 30-85%
- * band where the attack separates the arms; at 1e-3 every arm ends near the same score: README), the harmful
- * score on 100 prompts after every attack epoch and on 200 at the end, 200 test items. Same data sources and
- * methods as the full-size world.
+ * The demo's scale, chosen so that five arms fit in 15 minutes on 2 cores: a 500-sample pool, 128-token
+ * truncation, an attack of 300 samples (30 harmful) for 3 epochs at 2e-3, the harmful score on 50 prompts
+ * after every attack epoch and on 200 at the end, 200 test items. The attack was calibrated on the faithful
+ * world so that Full+SFT lands inside the 30-85% band where the attack neither floors nor saturates: 36.5 and
+ * 34.5% on seeds 0 and 1 (Random 44.0 and 38.5; `pharmacist demo --seeds 2 --selectors full,random`; README).
+ * Same data sources and methods as the full-size world.
  */
 export const DEMO_GRID: DeepPartial<GridConfig> = {
   run_dir: 'runs/demo',
-  world: { pool_size: 800, eval_harmful: 200, eval_task: 200 },
+  world: { pool_size: 500, eval_harmful: 200, eval_task: 200 },
   grid: {
-    selector: ['full', 'random', 'pharmacist'],
+    selector: ['full', 'random', 'pharmacist', 'refusal', 'shortest'],
     ratio: [0.4],
     defense: ['sft'],
     task: ['agnews'],
-    n: [500],
+    n: [300],
     p: [0.1],
   },
   select: { max_length: 128 },
   align: { max_length: 128 },
-  attack: { max_length: 128, lr: 7e-4 },
-  eval: { probe_prompts: 100 },
+  attack: { max_length: 128, lr: 2e-3 },
+  eval: { probe_prompts: 50 },
 };
 
 function merge<T>(base: T, over: unknown): T {

@@ -9,7 +9,7 @@ import { dataDir } from '../data/datasets.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
-import { WORLD_DEFAULTS } from '../data/world.js';
+import { VALIDATION_RULES, WORLD_DEFAULTS, type ValidationRule } from '../data/world.js';
 import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
 import { JUDGE_NAMES } from '../eval/judges/registry.js';
 import { PHARMACIST_DEFAULTS } from '../select/pharmacist.js';
@@ -40,6 +40,7 @@ export interface GridConfig {
     harmful_size: number;
     eval_harmful: number;
     eval_task: number;
+    validation: ValidationRule;
     plant: { corrupted: number; mismatched: number; benign: number };
   };
   grid: {
@@ -50,6 +51,11 @@ export interface GridConfig {
     n: number[];
     p: number[];
     seed: number[];
+    world_seed: number[] | null;
+    select_seed: number[] | null;
+    align_seed: number[] | null;
+    attack_seed: number[] | null;
+    eval_seed: number[] | null;
   };
   select: {
     max_length: number;
@@ -81,6 +87,25 @@ export interface GridConfig {
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
   defenses: Record<TunableDefense, Record<string, number>>;
 }
+
+/**
+ * The arm that keeps the whole pool but trains for the optimizer steps of the k-sample subset (alignment
+ * epochs x ceil(k / batch size)): Full with the subset's training length, which separates what the data
+ * choice does from what a shorter training does. It appears once per ratio, like a selector.
+ */
+export const STEP_MATCHED_FULL = 'full-steps';
+/** What `grid.selector` takes: every selector, and the step-matched Full arm. */
+export const GRID_ARMS = [...SELECTOR_NAMES, STEP_MATCHED_FULL] as const;
+
+const seedList = (stage: string) => ({
+  type: ['array', 'null'],
+  items: { type: 'integer', minimum: 0 },
+  minItems: 1,
+  default: null,
+  description:
+    `${stage} seeds, crossed with every other list; null: each replicate's own (src/pipeline/seeds.ts). ` +
+    'Crossed seeds are for the variance decomposition (`pharmacist variance`): they are not independent replicates',
+});
 
 const int = (min: number, def: number, description: string) => ({
   type: 'integer',
@@ -151,6 +176,13 @@ export const GRID_SCHEMA = {
         harmful_size: int(1, W.harmfulSize, 'harmful set size (selector, harmful-loss curve)'),
         eval_harmful: int(1, W.evalHarmfulSize, 'harmful evaluation prompts'),
         eval_task: int(1, W.evalTaskSize, 'task test items'),
+        validation: {
+          enum: [...VALIDATION_RULES],
+          default: W.validation,
+          description:
+            "how the selector's validation set is drawn from the safety source: random (uniform, like the pool) or " +
+            'refusal-cues (only answers with a refusal cue: the world of earlier versions); src/data/world.ts',
+        },
         plant: object(
           {
             corrupted: num(0, 'fraction of the pool replaced by word-shuffled answers', { minimum: 0, maximum: 1 }),
@@ -160,11 +192,15 @@ export const GRID_SCHEMA = {
           'planted low-quality samples, for scoring rankings against known labels',
         ),
       },
-      'the embedded world (its seed comes from grid.seed)',
+      'the embedded world (its seeds come from grid.seed, or grid.world_seed and grid.eval_seed)',
     ),
     grid: object(
       {
-        selector: list({ enum: [...SELECTOR_NAMES] }, ['full', 'random', 'pharmacist'], 'selectors'),
+        selector: list(
+          { enum: [...GRID_ARMS] },
+          ['full', 'random', 'pharmacist'],
+          `selectors, and ${STEP_MATCHED_FULL} (the whole pool trained for the steps of the subset)`,
+        ),
         ratio: list(
           { type: 'number', exclusiveMinimum: 0, maximum: 1 },
           [0.4],
@@ -174,7 +210,16 @@ export const GRID_SCHEMA = {
         task: list({ enum: [...TASK_NAMES] }, [W.task], 'fine-tuning tasks'),
         n: list({ type: 'integer', minimum: 1 }, [W.finetuneSize], 'fine-tuning samples'),
         p: list({ type: 'number', minimum: 0, maximum: 1 }, [W.harmfulRatio], 'harmful ratios'),
-        seed: list({ type: 'integer', minimum: 0 }, [0], 'seeds (world draw and training)'),
+        seed: list(
+          { type: 'integer', minimum: 0 },
+          [0],
+          'replicate seeds: each sets every stage seed (world = seed, the others derived from it: src/pipeline/seeds.ts)',
+        ),
+        world_seed: seedList('world (training-side draws)'),
+        select_seed: seedList('selection'),
+        align_seed: seedList('alignment'),
+        attack_seed: seedList('attack'),
+        eval_seed: seedList('evaluation (which prompts and test items)'),
       },
       'every combination of these lists is one cell',
     ),

@@ -23,10 +23,11 @@ import type { Judge } from '../eval/judges/judge.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
-import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { SFT_DEFAULTS, stepsFor, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
 import { describeEnvironment } from './environment.js';
-import { defenseOptionsOf, stagesDir, type GridConfig, type TrainingKnobs } from './grid-config.js';
+import { defenseOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig, type TrainingKnobs } from './grid-config.js';
+import { describeSeedOverrides, SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
 import { topK, subsetSize } from '../select/selector.js';
 import { plantedReport, refusalShare, runSelect, SELECT_DEFAULTS } from './select.js';
 import { alignStage, attackStage, evaluateStage } from './stages.js';
@@ -55,7 +56,10 @@ export interface GridSetting {
 }
 
 export interface GridCell extends GridSetting {
+  /** The replicate seed, from grid.seed. */
   seed: number;
+  /** Every stage's seed: derived from `seed` unless the grid crosses a stage's seed list (src/pipeline/seeds.ts). */
+  seeds: StageSeeds;
 }
 
 export interface CellResult extends GridCell {
@@ -81,20 +85,45 @@ export interface CellResult extends GridCell {
   stages: { select: string; align: string; attack: string; eval: string };
 }
 
-/** Every combination, seeds outermost (a finished seed is a complete comparison); full appears once per ratio list. */
+/**
+ * Every combination, seeds outermost (a finished seed is a complete comparison); full appears once per ratio
+ * list. Each replicate seed expands to the crossing of the stage seed lists the grid sets (one cell otherwise).
+ */
 export function gridCells(grid: GridConfig['grid']): GridCell[] {
   const cells: GridCell[] = [];
   for (const seed of grid.seed)
-    for (const task of grid.task)
-      for (const n of grid.n)
-        for (const p of grid.p) {
-          for (const defense of grid.defense)
-            for (const selector of grid.selector) {
-              for (const ratio of selector === 'full' ? [1] : grid.ratio)
-                cells.push({ selector, ratio, defense, task, n, p, seed });
-            }
-        }
+    for (const seeds of crossedSeeds(seed, grid))
+      for (const task of grid.task)
+        for (const n of grid.n)
+          for (const p of grid.p) {
+            for (const defense of grid.defense)
+              for (const selector of grid.selector) {
+                for (const ratio of selector === 'full' ? [1] : grid.ratio)
+                  cells.push({ selector, ratio, defense, task, n, p, seed, seeds });
+              }
+          }
   return cells;
+}
+
+function crossedSeeds(seed: number, grid: GridConfig['grid']): StageSeeds[] {
+  let overrides: Partial<StageSeeds>[] = [{}];
+  for (const stage of SEED_STAGES) {
+    const list = grid[`${stage}_seed`];
+    if (list) overrides = overrides.flatMap((o) => list.map((value) => ({ ...o, [stage]: value })));
+  }
+  return overrides.map((o) => stageSeeds(seed, o));
+}
+
+/** The selector whose ranking a grid arm uses (the step-matched Full arm uses Full's). */
+function selectorOf(arm: string): string {
+  return arm === STEP_MATCHED_FULL ? 'full' : arm;
+}
+
+/** The step-matched Full arm's optimizer steps: those of the arm's k-sample subset (null for every other arm). */
+function matchedSteps(config: GridConfig, cell: GridCell): number | null {
+  if (cell.selector !== STEP_MATCHED_FULL) return null;
+  const k = subsetSize(config.world.pool_size, { ratio: cell.ratio });
+  return stepsFor(k, config.align.batch_size, config.align.epochs);
 }
 
 /** Objects with their keys sorted, so that equal configs hash alike however they were assembled. */
@@ -115,9 +144,10 @@ export function stageKey(parts: unknown): string {
     .slice(0, 16);
 }
 
-function sft(knobs: TrainingKnobs, seed: number): Partial<SftConfig> {
+function sft(knobs: TrainingKnobs, seed: number, steps: number | null = null): Partial<SftConfig> {
   return {
     epochs: knobs.epochs,
+    steps,
     lr: knobs.lr,
     batchSize: knobs.batch_size,
     maxLength: knobs.max_length,
@@ -154,18 +184,20 @@ export function stageDirs(
   judgeId: string,
 ): { select: string; align: string; flow: 'double' | 'single' | null; attack: string | null; eval: string | null } {
   const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
+  const seeds = cell.seeds;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
   const selectKey = stageKey({
     stage: 'select',
     modelHash,
-    selector: cell.selector,
-    seed: cell.seed,
+    selector: selectorOf(cell.selector),
+    seeds: { world: seeds.world, select: seeds.select },
     world: config.world,
     maxLength: config.select.max_length,
     pharmacist,
   });
   // Lisa aligns with plain SFT and defends during the attack, so its knobs belong to the attack's key.
   const lisa = cell.defense === 'lisa' ? defenseOptionsOf(config, 'lisa') : null;
+  const steps = matchedSteps(config, cell);
   const alignKey = stageKey({
     stage: 'align',
     selectKey,
@@ -173,7 +205,8 @@ export function stageDirs(
     defense: cell.defense,
     defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense),
     align: config.align,
-    seed: cell.seed,
+    seed: seeds.align,
+    ...(steps === null ? {} : { arm: STEP_MATCHED_FULL, steps }),
   });
   const dir = stagesDir(config);
   const select = join(dir, `select-${selectKey}`),
@@ -195,7 +228,10 @@ export function stageDirs(
     n: cell.n,
     p: cell.p,
     attack: config.attack,
+    seed: seeds.attack,
     probe: config.eval.probe_prompts,
+    // The probe's prompts are the head of the evaluation draw.
+    probeSeed: config.eval.probe_prompts > 0 ? seeds.eval : null,
     judge: judgeId,
     evalHarmful: config.world.eval_harmful,
   });
@@ -205,6 +241,7 @@ export function stageDirs(
     eval: config.eval,
     judge: judgeId,
     margin: marginRefusals().id,
+    seed: seeds.eval,
     sizes: [config.world.eval_harmful, config.world.eval_task],
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
@@ -232,22 +269,35 @@ export interface WorkGroup {
 }
 
 /**
- * Groups of cells that share no stage but their selection: one per selector, seed and defense (an alignment
- * serves its attacks). The selection is computed by the selector and seed's first group; the groups of the
- * other defenses wait for it (`after`), then run side by side. The stage cache makes the final assembly free.
+ * Groups of cells that share no stage but their selection: one per selector, replicate seed, defense and, where
+ * the grid crosses them, world, selection and alignment seed (an alignment serves its attacks, which stay in
+ * its group). The selection is computed by its first group; the groups of the other defenses and alignment
+ * seeds wait for it (`after`), then run side by side. The stage cache makes the final assembly free.
  */
 export function independentGroups(grid: GridConfig['grid']): WorkGroup[] {
   const groups: WorkGroup[] = [];
+  // Each listed value of these stage seeds makes groups of its own; null keeps the derived seed (one group).
+  const values = (list: number[] | null) => (list ? list.map((v) => [v]) : [null]);
   for (const seed of grid.seed)
-    for (const selector of grid.selector) {
-      const first = groups.length;
-      grid.defense.forEach((defense, d) =>
-        groups.push({
-          grid: { ...grid, seed: [seed], selector: [selector], defense: [defense] },
-          after: d === 0 ? null : first,
-        }),
-      );
-    }
+    for (const selector of grid.selector)
+      for (const world of values(grid.world_seed))
+        for (const select of values(grid.select_seed)) {
+          const first = groups.length;
+          for (const align of values(grid.align_seed))
+            for (const defense of grid.defense)
+              groups.push({
+                grid: {
+                  ...grid,
+                  seed: [seed],
+                  selector: [selector],
+                  defense: [defense],
+                  world_seed: world,
+                  select_seed: select,
+                  align_seed: align,
+                },
+                after: groups.length === first ? null : first,
+              });
+        }
   return groups;
 }
 
@@ -367,7 +417,9 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
   const worlds = new Map<string, World>();
   const worldFor = (cell: GridCell): World => {
     const w: WorldConfig = {
-      seed: cell.seed,
+      seed: cell.seeds.world,
+      evalSeed: cell.seeds.eval,
+      validation: config.world.validation,
       poolSize: config.world.pool_size,
       validationSize: config.world.validation_size,
       harmfulSize: config.world.harmful_size,
@@ -402,9 +454,11 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
     const cellStart = performance.now();
     const remaining = cells.length - index;
     const eta = computed > 0 ? `, ETA ≤ ${formatSeconds((computeSeconds / computed) * remaining)}` : '';
+    const overrides = describeSeedOverrides(cell.seed, cell.seeds);
     log(
       `== cell ${index + 1}/${cells.length}: ${cell.selector}${cell.selector === 'full' ? '' : ` k=${cell.ratio}`} ` +
-        `+ ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}${eta}`,
+        `+ ${cell.defense}, ${cell.task} n=${cell.n} p=${cell.p}, seed ${cell.seed}` +
+        `${overrides ? ` (${overrides})` : ''}${eta}`,
     );
     const stageLog = (line: string) => log(`   ${line}`);
     const world = worldFor(cell);
@@ -414,13 +468,16 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       const r = await runSelect(
         {
           ...SELECT_DEFAULTS,
-          method: cell.selector,
+          method: selectorOf(cell.selector),
           ratio: 1,
           model: config.model,
-          seed: cell.seed,
+          seed: cell.seeds.select,
           maxLength: config.select.max_length,
           outDir: selectDir,
           world: {
+            seed: cell.seeds.world,
+            evalSeed: cell.seeds.eval,
+            validation: config.world.validation,
             poolSize: config.world.pool_size,
             validationSize: config.world.validation_size,
             harmfulSize: config.world.harmful_size,
@@ -432,7 +489,12 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       );
       return { scores: r.scores, seconds: r.seconds };
     });
-    const kept = topK(selected.value.scores, subsetSize(world.pool.length, { ratio: cell.ratio }));
+    const steps = matchedSteps(config, cell);
+    // The step-matched Full arm keeps the whole pool; its ratio sets only its training length.
+    const kept = topK(
+      selected.value.scores,
+      steps === null ? subsetSize(world.pool.length, { ratio: cell.ratio }) : world.pool.length,
+    );
     const subset = kept.map((i) => asInstruction(world.pool[i]));
     const planted = plantedReport(world.pool, kept);
     const refusals = refusalShare(world.pool, kept);
@@ -451,7 +513,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
       const r = alignStage({
         model: config.model,
         outDir: alignDir,
-        sft: sft(config.align, cell.seed),
+        sft: sft(config.align, cell.seeds.align, steps),
         records: subset,
         validation: world.validation.map(asInstruction),
         defense: cell.defense,
@@ -482,7 +544,7 @@ export async function runGrid(config: GridConfig, log: (line: string) => void = 
         outDir: attackDir,
         alignAdapter: join(alignDir, 'adapter'),
         flow,
-        sft: sft(config.attack, cell.seed + 1),
+        sft: sft(config.attack, cell.seeds.attack),
         records: world.finetune,
         harmful: world.harmful.slice(0, 200).map(asInstruction),
         probe,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellResult } from './grid.js';
+import { stageSeeds } from './seeds.js';
 import { formatTable, referenceArms, resultsTable, summarize } from './results.js';
 
 function cell(
@@ -20,6 +21,7 @@ function cell(
     n: 500,
     p: 0.1,
     seed,
+    seeds: stageSeeds(seed),
     k: Math.round(100 * ratio),
     harmful_score: hs,
     harmful_score_ci: [hs - 5, hs + 5],

@@ -1,6 +1,8 @@
 /** Results over seeds: means and sample standard deviations per grid setting, and the table printed for them. */
 import { bootstrapInterval, holmAdjust, mcnemarExact, tInterval } from '../eval/statistics.js';
 import type { CellResult, GridSetting } from './grid.js';
+import { STEP_MATCHED_FULL } from './grid-config.js';
+import type { StageSeeds } from './seeds.js';
 
 export interface ArmSummary extends GridSetting {
   k: number;
@@ -19,8 +21,8 @@ export interface ArmSummary extends GridSetting {
   /** The judge-free harmful margin: one seed, mean and t-interval over prompts; several, over seed means. */
   harmful_margin: { mean: number; ci: [number, number] } | null;
   seeds: number[];
-  /** Each seed's cell (harmful score and per-prompt verdicts), for paired comparisons. */
-  by_seed: { seed: number; harmful_score: number; verdicts: number[] }[];
+  /** Each replicate's cell (seeds, harmful score, per-prompt verdicts), for paired comparisons. */
+  by_seed: { seed: number; seeds?: StageSeeds; harmful_score: number; verdicts: number[] }[];
   /** Paired harmful-score differences against the reference arms the grid has (see pairedComparisons). */
   paired: Record<string, PairedDifference>;
 }
@@ -92,7 +94,12 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
             ? (({ mean, ci }) => ({ mean, ci }))(tInterval(margins.map((m) => m.mean)))
             : { mean: margins[0].mean, ci: margins[0].ci },
       seeds: rs.map((r) => r.seed),
-      by_seed: rs.map((r) => ({ seed: r.seed, harmful_score: r.harmful_score, verdicts: r.harmful_verdicts ?? [] })),
+      by_seed: rs.map((r) => ({
+        seed: r.seed,
+        seeds: r.seeds,
+        harmful_score: r.harmful_score,
+        verdicts: r.harmful_verdicts ?? [],
+      })),
       paired: {},
     };
   });
@@ -103,8 +110,8 @@ export function summarize(results: readonly CellResult[]): ArmSummary[] {
 function pairedReferences(arm: ArmSummary, arms: readonly ArmSummary[]): [string, ArmSummary][] {
   const { full, sft } = referenceArms(arm, arms);
   const out: [string, ArmSummary][] = full ? [['vs_full', full]] : [];
-  // Random and the controls at the same subset size, under the same defense and attack.
-  for (const ref of ['random', 'refusal', 'shortest']) {
+  // Random, the controls and the step-matched Full arm at the same subset size, under the same defense and attack.
+  for (const ref of PAIRED_REFERENCES) {
     const b = arms.find(
       (x) =>
         x.selector === ref &&
@@ -114,18 +121,26 @@ function pairedReferences(arm: ArmSummary, arms: readonly ArmSummary[]): [string
         x.n === arm.n &&
         x.p === arm.p,
     );
-    if (b && arm.selector !== ref) out.push([`vs_${ref}`, b]);
+    if (b && arm.selector !== ref) out.push([pairedName(ref), b]);
   }
   if (sft) out.push(['vs_sft', sft]);
   return out;
 }
 
+/** The arms besides Full that every arm is paired against when the grid has them (at the same ratio). */
+const PAIRED_REFERENCES = ['random', 'refusal', 'shortest', STEP_MATCHED_FULL] as const;
+const pairedName = (ref: string) => `vs_${ref.replaceAll('-', '_')}`;
+
+/** What pairs two arms' cells: the same replicate, i.e. the same stage seeds (the seed alone for older records). */
+const replicateKey = (r: ArmSummary['by_seed'][number]) => JSON.stringify(r.seeds ?? r.seed);
+
 export function pairedDifference(arm: ArmSummary, ref: ArmSummary): Omit<PairedDifference, 'p_holm'> | null {
-  const common = arm.by_seed.filter((a) => ref.by_seed.some((b) => b.seed === a.seed));
+  const refs = new Map(ref.by_seed.map((b) => [replicateKey(b), b]));
+  const common = arm.by_seed.filter((a) => refs.has(replicateKey(a)));
   if (common.length === 0) return null;
-  const refOf = (seed: number) => ref.by_seed.find((b) => b.seed === seed)!;
+  const refOf = (a: ArmSummary['by_seed'][number]) => refs.get(replicateKey(a))!;
   if (common.length >= 2) {
-    const d = common.map((a) => a.harmful_score - refOf(a.seed).harmful_score);
+    const d = common.map((a) => a.harmful_score - refOf(a).harmful_score);
     const t = tInterval(d);
     const boot = bootstrapInterval(d.length, (idx) => idx.reduce((s, i) => s + d[i], 0) / idx.length);
     return {
@@ -139,7 +154,7 @@ export function pairedDifference(arm: ArmSummary, ref: ArmSummary): Omit<PairedD
     };
   }
   const a = common[0].verdicts,
-    b = refOf(common[0].seed).verdicts;
+    b = refOf(common[0]).verdicts;
   if (a.length === 0 || a.length !== b.length) return null;
   let yesNo = 0,
     noYes = 0;
@@ -245,10 +260,10 @@ export function resultsTable(arms: readonly ArmSummary[]): { header: string[]; r
     ['select s', (a) => a.select_seconds.toFixed(0), true],
     ['align s', (a) => pm(a.align_seconds, a.align_seconds_sd, a.seeds.length, 0), true],
     ['HS vs full', (a) => pairedCell(a.paired.vs_full), anyFull],
-    ...(['random', 'refusal', 'shortest'] as const).map((ref): [string, (a: ArmSummary) => string, boolean] => [
+    ...PAIRED_REFERENCES.map((ref): [string, (a: ArmSummary) => string, boolean] => [
       `HS vs ${ref}`,
-      (a) => pairedCell(a.paired[`vs_${ref}`]),
-      arms.some((a) => a.paired[`vs_${ref}`]),
+      (a) => pairedCell(a.paired[pairedName(ref)]),
+      arms.some((a) => a.paired[pairedName(ref)]),
     ]),
     ['FA vs full', (a, i) => difference(a.finetune_accuracy, refs[i].full?.finetune_accuracy), anyFull],
     [
@@ -301,11 +316,25 @@ export function measureDisagreements(arms: readonly ArmSummary[]): string[] {
   return out;
 }
 
+/**
+ * When a grid crosses stage seed lists (one world, several selection, alignment or attack seeds), its
+ * replicates share stages and are not independent: intervals over them are too narrow. Say so.
+ */
+export function crossedSeedsNote(arms: readonly ArmSummary[]): string[] {
+  const crossed = arms.some((a) => new Set(a.by_seed.map((r) => r.seed)).size < a.by_seed.length);
+  return crossed
+    ? [
+        'replicates share a seed with crossed stage seeds (a variance-decomposition grid); the intervals over ' +
+          'them treat them as independent and are too narrow: use `pharmacist variance` on this run.',
+      ]
+    : [];
+}
+
 /** The results table as padded Markdown (see resultsTable). */
 export function formatTable(arms: readonly ArmSummary[]): string {
   const { header, rows } = resultsTable(arms);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
-  const notes = measureDisagreements(arms).map((n) => `Note: ${n}`);
+  const notes = [...measureDisagreements(arms), ...crossedSeedsNote(arms)].map((n) => `Note: ${n}`);
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ...notes].join('\n');
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { asInstruction, loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
 import type { PromptProfile } from '../data/prompt-format.js';
-import { buildWorld, looksLikeRefusal, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
+import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
@@ -17,7 +17,7 @@ import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js'
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
 
-export { SELECTOR_NAMES };
+export { SELECTOR_NAMES, VALIDATION_RULES, WORLD_DEFAULTS };
 
 export interface SelectConfig {
   method: string;
@@ -34,10 +34,11 @@ export interface SelectConfig {
   mapping: FieldMapping;
   /** Planted samples in the embedded pool (fractions), for scoring a selector against known labels. */
   plant?: { corrupted: number; mismatched: number; benign: number };
-  /** Other settings of the embedded world (sizes, task); its seed is `seed`. */
+  /** Other settings of the embedded world (sizes, task, seeds); its seed defaults to `seed`. */
   world?: Partial<WorldConfig>;
   profile: PromptProfile;
   maxLength: number;
+  /** The selector's seed (and the world's, unless world.seed is set). */
   seed: number;
   outDir: string;
   pharmacist?: Partial<PharmacistSelectorConfig>;
@@ -70,8 +71,8 @@ export async function runSelect(
     !config.poolFile || !config.validationFile || !config.harmfulFile
       ? buildWorld({
           ...WORLD_DEFAULTS,
-          ...config.world,
           seed: config.seed,
+          ...config.world,
           plant: config.plant ?? config.world?.plant ?? WORLD_DEFAULTS.plant,
         })
       : null;

@@ -4,9 +4,11 @@
  * report.html (inline SVG, no scripts, no network).
  * - Table: harmful score, fine-tune accuracy, selection and alignment time per selector x k x defense x task
  *   x n x p, mean ± sd over seeds.
- * - Figure 1: harmful score and alignment time against the number of alignment samples, per selector.
+ * - Figure 1: harmful score (with 95% error bars) and alignment time against the number of alignment samples,
+ *   per selector; the step-matched Full arm (its k is the pool) is left out.
  * - Figure 3: harmful score after each attack epoch, validation loss during alignment, harmful-set loss
  *   during fine-tuning, per selector.
+ * - Paired differences: each arm minus its reference arms (ArmSummary.paired) with 95% intervals, a forest plot.
  * - The manifest: versions, seeds, config, model and data hashes.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -14,7 +16,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/grid.js';
 import { meanSd, measureDisagreements, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
-import { COLORS, DASHES, lineChart, type Series } from './svg.js';
+import { STEP_MATCHED_FULL } from '../pipeline/grid-config.js';
+import { COLORS, DASHES, forestPlot, lineChart, type Series } from './svg.js';
 
 export interface ResultsStore {
   config: Record<string, unknown>;
@@ -81,28 +84,37 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   if (!first) return out;
   const same = (a: { defense: string; task: string; n: number; p: number }) =>
     a.defense === first.defense && a.task === first.task && a.n === first.n && a.p === first.p;
-  const selectors = [...new Set(arms.filter(same).map((a) => a.selector))];
-  const bySelector = (value: (a: ArmSummary) => number): Series[] => {
-    const full = arms.find((a) => same(a) && a.selector === 'full');
-    return selectors
-      .filter((s) => s !== 'full')
-      .map((s) => ({
-        name: s,
-        color: palette.get(s),
-        points: [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])].map((a) => ({
-          x: a.k,
-          y: value(a),
-        })),
-      }));
-  };
+  // The step-matched Full arm keeps the whole pool (its k is the pool's): it has no place on a k axis.
+  const selectors = [...new Set(arms.filter(same).map((a) => a.selector))].filter(
+    (s) => s !== 'full' && s !== STEP_MATCHED_FULL,
+  );
+  const full = arms.find((a) => same(a) && a.selector === 'full');
+  const onKAxis = (s: string) => [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])];
+  const bySelector = (point: (a: ArmSummary) => { y: number; lo?: number; hi?: number }): Series[] =>
+    selectors.map((s) => ({
+      name: s,
+      color: palette.get(s),
+      points: onKAxis(s).map((a) => ({ x: a.k, ...point(a) })),
+    }));
   const setting = `${first.defense}, ${first.task}, n = ${first.n}, p = ${first.p}`;
+  const overs = new Set(
+    selectors.flatMap(onKAxis).flatMap((a) => (a.harmful_score_ci ? [a.harmful_score_ci_over] : [])),
+  );
+  const bars =
+    overs.size === 0
+      ? ''
+      : overs.size === 2
+        ? ' Bars: 95% intervals (t over seeds, or Wilson over prompts with one seed).'
+        : overs.has('seeds')
+          ? ' Bars: 95% t-intervals over seeds.'
+          : ' Bars: 95% Wilson intervals over the evaluation prompts (one seed).';
   out.push({
     id: 'figure-1-harmful-score',
     caption:
       `Figure 1a. Harmful score after the attack against the number of alignment samples (${setting}); ` +
-      'the last point of each line is the full pool.',
+      `the last point of each line is the full pool.${bars}`,
     svg: lineChart(
-      bySelector((a) => a.harmful_score),
+      bySelector((a) => ({ y: a.harmful_score, lo: a.harmful_score_ci?.[0], hi: a.harmful_score_ci?.[1] })),
       { title: 'Harmful score vs alignment samples', xLabel: 'alignment samples k', yLabel: 'harmful score %' },
     ),
   });
@@ -110,7 +122,7 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
     id: 'figure-1-alignment-time',
     caption: `Figure 1b. Alignment time against the number of alignment samples (${setting}).`,
     svg: lineChart(
-      bySelector((a) => a.align_seconds),
+      bySelector((a) => ({ y: a.align_seconds })),
       { title: 'Alignment time vs alignment samples', xLabel: 'alignment samples k', yLabel: 'seconds' },
     ),
   });
@@ -153,7 +165,45 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
       { title: 'Harmful loss during fine-tuning', xLabel: 'attack step', yLabel: 'loss', yFromZero: false },
     ),
   });
+  const paired = pairedDifferences(armsOfSetting, name, setting);
+  if (paired) out.push(paired);
   return out;
+}
+
+/** The reference arm a comparison name stands for, as a label: vs_random -> random, vs_full_steps -> full-steps. */
+const referenceLabel = (comparison: string) =>
+  comparison === 'vs_sft' ? 'same arm under SFT' : comparison.replace(/^vs_/, '').replaceAll('_', '-');
+
+/** Every arm's paired harmful-score differences (ArmSummary.paired) as a forest plot; null when there are none. */
+function pairedDifferences(
+  arms: readonly ArmSummary[],
+  name: (a: ArmSummary) => string,
+  setting: string,
+): Figure | null {
+  const rows = arms.flatMap((a) =>
+    Object.entries(a.paired).map(([comparison, d]) => ({
+      label: `${name(a)} − ${referenceLabel(comparison)} (${d.over}, n=${d.n})`,
+      diff: d.diff,
+      lo: d.ci[0],
+      hi: d.ci[1],
+      decided: d.decided,
+      note: `Holm p ${d.p_holm < 0.001 ? '< 0.001' : `= ${d.p_holm.toFixed(3)}`}`,
+    })),
+  );
+  if (rows.length === 0) return null;
+  return {
+    id: 'figure-paired-differences',
+    caption:
+      `Paired differences. Harmful score of each arm minus its reference arm, in points (${setting}), paired ` +
+      'within seed (the same stage seeds): dot the mean difference, bar its 95% interval, a t-interval over ' +
+      'seeds (or, with one seed, a percentile bootstrap over the evaluation prompts). Hollow grey rows are ' +
+      'undecided: their interval contains 0. At the right, the p-value Holm-adjusted over every comparison of ' +
+      'the table (t-test over seeds, exact McNemar over prompts).',
+    svg: forestPlot(rows, {
+      title: 'Paired differences in harmful score',
+      xLabel: 'difference in harmful score (points)',
+    }),
+  };
 }
 
 function escapeHtml(text: string): string {

@@ -20,6 +20,11 @@ export interface SftConfig {
   lora: LoraConfig;
   /** Default 3. */
   epochs: number;
+  /**
+   * Optimizer steps; null (default): epochs x steps per epoch. Set it to train on more data for no more steps,
+   * e.g. the step-matched Full arm: the whole pool for the steps a k-sample subset gets (stepsFor).
+   */
+  steps: number | null;
   /** Default 16. */
   batchSize: number;
   /** Default 2e-3 (LoRA). */
@@ -37,6 +42,7 @@ export interface SftConfig {
 export const SFT_DEFAULTS: SftConfig = {
   lora: LORA_DEFAULTS,
   epochs: 3,
+  steps: null,
   batchSize: 16,
   lr: 2e-3,
   profile: 'response-newline',
@@ -82,7 +88,7 @@ export function sftLora(
   const lora = existing ?? attachLora(model, cfg.lora, cfg.seed);
   lora.training = true;
   const source = supervisedBatches(supervised, cfg.batchSize, cfg.seed, padTokenId, cfg.groupByLength);
-  const steps = source.stepsPerEpoch * cfg.epochs;
+  const steps = cfg.steps ?? source.stepsPerEpoch * cfg.epochs;
   const every = monitor.every ?? source.stepsPerEpoch;
   const lossSets = Object.entries(monitor.lossSets ?? {}).map(
     ([name, xs]) =>
@@ -126,6 +132,11 @@ export function sftLora(
   );
   lora.training = false;
   return { ...result, lora, steps, curves };
+}
+
+/** The optimizer steps `epochs` passes over `samples` take at `batchSize` (the last batch may be short). */
+export function stepsFor(samples: number, batchSize: number, epochs: number): number {
+  return Math.ceil(samples / batchSize) * epochs;
 }
 
 /** Mean over examples of each example's mean response-token loss, in batches of 32, without gradients. */

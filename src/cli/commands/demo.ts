@@ -8,8 +8,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'Full vs Random vs Pharmacist (k = 40%) with SFT alignment, the default attack and evaluation, ' +
-        'on the embedded default; the last line is JSON',
+      'Full vs Random vs Pharmacist vs the refusal and shortest controls (k = 40%) with SFT alignment, the ' +
+        "demo's attack and evaluation, on the embedded default; the last line is JSON",
     )
     .option('--seeds <n>', 'number of seeds to average over', positiveInt, 1)
     .option('--first-seed <n>', 'first seed', nonNegativeInt, 0)

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { runSelect, SELECT_DEFAULTS, SELECTOR_NAMES } from '../../pipeline/select.js';
+import { runSelect, SELECT_DEFAULTS, SELECTOR_NAMES, VALIDATION_RULES, WORLD_DEFAULTS } from '../../pipeline/select.js';
 import { PHARMACIST_DEFAULTS } from '../../select/pharmacist.js';
 import { PHARMACIST_SELECTOR_DEFAULTS } from '../../select/pharmacist-selector.js';
+import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../parse.js';
 
-interface SelectOptions {
+interface SelectOptions extends SeedFlags {
   method: string;
   ratio?: number;
   count?: number;
@@ -18,10 +19,10 @@ interface SelectOptions {
   plantCorrupted: number;
   plantMismatched: number;
   plantBenign: number;
-  seed: number;
   out: string;
   maxLength: number;
   poolSize: number;
+  validationRule: string;
   epochs: number;
   safety: string;
   lambda: number;
@@ -42,8 +43,7 @@ export function registerSelect(program: Command): void {
   const d = SELECT_DEFAULTS;
   const p = PHARMACIST_DEFAULTS,
     ps = PHARMACIST_SELECTOR_DEFAULTS;
-  program
-    .command('select')
+  addSeedFlags(program.command('select'), ['world', 'select'])
     .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
     .option('--method <name>', `selector: ${SELECTOR_NAMES.join(', ')}`, d.method)
     .option('--ratio <r>', 'keep this fraction of the pool (default 0.4)', probability)
@@ -56,6 +56,11 @@ export function registerSelect(program: Command): void {
     .option('--response-field <name>', 'field holding the response', d.mapping.response)
     .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
     .option('--pool-size <n>', 'embedded pool size', positiveInt, 2000)
+    .option(
+      '--validation-rule <rule>',
+      `embedded validation set: ${VALIDATION_RULES.join(' or ')} (src/data/world.ts)`,
+      WORLD_DEFAULTS.validation,
+    )
     .option('--plant-corrupted <f>', 'embedded pool: fraction replaced by word-shuffled answers', fraction, 0)
     .option('--plant-mismatched <f>', 'embedded pool: fraction replaced by answers to other prompts', fraction, 0)
     .option('--plant-benign <f>', 'embedded pool: fraction replaced by benign Alpaca Q&A', fraction, 0)
@@ -82,7 +87,6 @@ export function registerSelect(program: Command): void {
       ps.warmupEpochs,
     )
     .option('--warmup-lr <x>', 'pharmacist: warm-up learning rate', positiveNumber, ps.warmupLr)
-    .option('--seed <n>', 'seed', nonNegativeInt, d.seed)
     .option('--out <dir>', 'output folder', d.outDir)
     .action(async (o: SelectOptions) => {
       await runSelect({
@@ -96,10 +100,14 @@ export function registerSelect(program: Command): void {
         harmfulFile: o.harmful,
         mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
         plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign },
-        seed: o.seed,
+        seed: seedsOf(o).select,
         outDir: o.out,
         maxLength: o.maxLength,
-        world: { poolSize: o.poolSize },
+        world: {
+          poolSize: o.poolSize,
+          seed: seedsOf(o).world,
+          validation: choice('--validation-rule', o.validationRule, VALIDATION_RULES),
+        },
         pharmacist: {
           epochs: o.epochs,
           safety: choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const),

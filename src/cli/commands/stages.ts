@@ -16,16 +16,17 @@ import {
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
+import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
+import type { SeedStage } from '../../pipeline/seeds.js';
 
 const d = STAGE_RUN_DEFAULTS;
 
 const taskName = (value: string): TaskName => choice('--task', value, TASK_NAMES);
 
-/** Options every stage shares: model, world seed, field mapping, output folder. */
-function common(cmd: Command, out: string): Command {
-  return cmd
+/** Options every training stage shares: model, seeds (world, its own, and `also`), field mapping, output folder. */
+function common(cmd: Command, out: string, stage: SeedStage, also: SeedStage[] = []): Command {
+  return addSeedFlags(cmd, ['world', stage, ...also])
     .option('--model <dir>', 'base model folder', d.model)
-    .option('--seed <n>', 'seed of the embedded world and of training', nonNegativeInt, 0)
     .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
     .option('--response-field <name>', 'field holding the response', d.mapping.response)
     .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
@@ -53,9 +54,8 @@ const defaultsHelp = (names: TunableDefense[]) =>
     )
     .join('; ');
 
-interface CommonOptions {
+interface CommonOptions extends SeedFlags {
   model: string;
-  seed: number;
   promptField: string;
   responseField: string;
   inputField: string;
@@ -69,10 +69,11 @@ interface TrainingOptions {
   rank: number;
 }
 
-function stageCommon(o: CommonOptions & TrainingOptions, world = d.world) {
+function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attack', world = d.world) {
+  const seeds = seedsOf(o);
   return {
     model: o.model,
-    world: { ...world, seed: o.seed },
+    world: { ...world, seed: seeds.world, evalSeed: seeds.eval },
     mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
     profile: d.profile,
     sft: {
@@ -80,7 +81,7 @@ function stageCommon(o: CommonOptions & TrainingOptions, world = d.world) {
       lr: o.lr,
       batchSize: o.batchSize,
       maxLength: o.maxLength,
-      seed: o.seed,
+      seed: seeds[stage],
       lora: { ...SFT_DEFAULTS.lora, r: o.rank, alpha: 2 * o.rank },
     },
     outDir: o.out,
@@ -89,11 +90,20 @@ function stageCommon(o: CommonOptions & TrainingOptions, world = d.world) {
 }
 
 export function registerStages(program: Command): void {
-  training(common(program.command('align'), 'runs/align'), { epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr })
+  training(common(program.command('align'), 'runs/align', 'align'), {
+    epochs: SFT_DEFAULTS.epochs,
+    lr: SFT_DEFAULTS.lr,
+  })
     .description(
       'align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json',
     )
     .option('--defense <name>', `defense: ${DEFENSE_NAMES.join(', ')}`, 'sft')
+    .option(
+      '--steps <n>',
+      'optimizer steps instead of epochs x steps per epoch (step-matched Full: the whole pool for the steps a ' +
+        'k-sample subset gets, epochs x ceil(k / batch size))',
+      positiveInt,
+    )
     .option('--data <file>', "alignment data, e.g. a selection's subset.jsonl (default: the embedded pool)")
     .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
     .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
@@ -108,6 +118,7 @@ export function registerStages(program: Command): void {
         o: CommonOptions &
           TrainingOptions & {
             defense: string;
+            steps?: number;
             data?: string;
             validation?: string;
             harmful?: string;
@@ -115,8 +126,10 @@ export function registerStages(program: Command): void {
           },
       ) => {
         const defense = choice('--defense', o.defense, DEFENSE_NAMES);
+        const common = stageCommon(o, 'align');
         const r = runAlign({
-          ...stageCommon(o),
+          ...common,
+          sft: { ...common.sft, steps: o.steps ?? null },
           defense,
           defenseOptions: parseDefenseOptions(defense, o.defenseOption),
           dataFile: o.data,
@@ -128,7 +141,7 @@ export function registerStages(program: Command): void {
     );
 
   addJudgeFlags(
-    training(common(program.command('attack'), 'runs/attack'), {
+    training(common(program.command('attack'), 'runs/attack', 'attack', ['eval']), {
       epochs: ATTACK_SFT_DEFAULTS.epochs!,
       lr: ATTACK_SFT_DEFAULTS.lr!,
     }),
@@ -173,7 +186,7 @@ export function registerStages(program: Command): void {
       ) => {
         const world = { ...d.world, task: taskName(o.task), finetuneSize: o.n, harmfulRatio: o.p };
         const r = await runAttack({
-          ...stageCommon(o, world),
+          ...stageCommon(o, 'attack', world),
           alignAdapter: o.align ? adapterFolder(o.align) : undefined,
           flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const),
           dataFile: o.data,
@@ -194,14 +207,13 @@ export function registerStages(program: Command): void {
       },
     );
 
-  addJudgeFlags(program.command('eval'))
+  addSeedFlags(addJudgeFlags(program.command('eval')), ['eval'])
     .description(
       'harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line',
     )
     .option('--model <dir>', 'base model folder', d.model)
     .option('--adapters <dirs>', 'comma-separated adapter folders, merged in order (alignment, then attack)', '')
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')} or none`, d.world.task)
-    .option('--seed <n>', 'seed of the embedded world (which test items)', nonNegativeInt, 0)
     .option('--eval-harmful <n>', 'harmful evaluation prompts', positiveInt, d.world.evalHarmfulSize)
     .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
     .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
@@ -210,25 +222,31 @@ export function registerStages(program: Command): void {
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(
       async (
-        o: JudgeFlags & {
-          model: string;
-          adapters: string;
-          task: string;
-          seed: number;
-          evalHarmful: number;
-          evalTask: number;
-          prompts?: string;
-          promptField: string;
-          maxNewTokens: number;
-          out: string;
-        },
+        o: JudgeFlags &
+          SeedFlags & {
+            model: string;
+            adapters: string;
+            task: string;
+            evalHarmful: number;
+            evalTask: number;
+            prompts?: string;
+            promptField: string;
+            maxNewTokens: number;
+            out: string;
+          },
       ) => {
         const adapters = o.adapters.split(',').filter(Boolean).map(adapterFolder);
         const task = o.task === 'none' ? null : taskName(o.task);
         const summary = await runEval({
           model: o.model,
           adapters,
-          world: { ...d.world, seed: o.seed, evalHarmfulSize: o.evalHarmful, evalTaskSize: o.evalTask },
+          world: {
+            ...d.world,
+            seed: o.seed,
+            evalSeed: seedsOf(o).eval,
+            evalHarmfulSize: o.evalHarmful,
+            evalTaskSize: o.evalTask,
+          },
           promptsFile: o.prompts,
           promptField: o.promptField,
           task,
