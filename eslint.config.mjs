@@ -7,19 +7,31 @@ import tseslint from 'typescript-eslint';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const src = resolve(root, 'src');
-const allowed = JSON.parse(readFileSync(resolve(root, 'layers.json'), 'utf8'));
+// Top-level folders under src/ -> the folders each may import; a key "folder/" holds the same table for that
+// folder's subfolders (its own top-level files always allowed; tests exempt from these inner tables).
+const layers = JSON.parse(readFileSync(resolve(root, 'layers.json'), 'utf8'));
+
+// 'engine/ops/matmul.ts' -> ['engine', 'ops']; a folder's own files ('engine/tensor.ts') have no subfolder.
+const placeOf = (path) => {
+  const parts = relative(src, path).split('/');
+  return [parts[0], parts.length > 2 ? parts[1] : null];
+};
 
 const layering = {
   meta: { type: 'problem', messages: { wrongWay: '{{from}} may not import {{to}} (layers.json): {{path}}' } },
   create(context) {
     const file = context.filename;
-    const layer = relative(src, file).split('/')[0];
+    const [layer, sub] = placeOf(file);
+    const inner = file.endsWith('.test.ts') || !sub ? null : layers[`${layer}/`];
     const check = (node) => {
       const path = node.source?.value;
       if (typeof path !== 'string' || !path.startsWith('.')) return;
-      const target = relative(src, resolve(dirname(file), path)).split('/')[0];
-      if (target !== layer && !(allowed[layer] ?? []).includes(target))
-        context.report({ node: node.source, messageId: 'wrongWay', data: { from: layer, to: target, path } });
+      const [target, targetSub] = placeOf(resolve(dirname(file), path));
+      const report = (from, to) =>
+        context.report({ node: node.source, messageId: 'wrongWay', data: { from, to, path } });
+      if (target !== layer && !(layers[layer] ?? []).includes(target)) report(layer, target);
+      else if (target === layer && inner && targetSub && targetSub !== sub && !(inner[sub] ?? []).includes(targetSub))
+        report(`${layer}/${sub}`, `${layer}/${targetSub}`);
     };
     return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check };
   },

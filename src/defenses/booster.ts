@@ -4,8 +4,7 @@
  * g_align + lambda (g_h - g_h') (first order: no differentiation through the simulated step). Fine-tuning
  * after Booster continues the same adapter (single LoRA).
  */
-import { restoreParameters, snapshotParameters } from '../engine/index.js';
-import { addScaled, gradientOf, norm } from '../train/model-losses.js';
+import { gradNorm, gradientOf, restoreParameters, snapshotParameters, stepAlong } from '../engine/index.js';
 import { backwardValue, batchLoss, type Defense, type DefenseContext, type StepGradient } from './defense.js';
 
 export interface BoosterConfig {
@@ -30,7 +29,7 @@ export class BoosterDefense implements Defense {
       const harmful = harmfulBatch(step);
       const gh = gradientOf(params, () => batchLoss(model, harmful)).grad;
       const saved = snapshotParameters(params);
-      addScaled(params, gh, -alpha / (norm(gh) + 1e-7));
+      stepAlong(params, gh, -alpha / (gradNorm(gh) + 1e-7));
       const ghAfter = gradientOf(params, () => batchLoss(model, harmful)).grad;
       restoreParameters(saved);
       const value = backwardValue(batchLoss(model, batch));

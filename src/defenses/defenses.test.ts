@@ -7,6 +7,7 @@ import {
   Tensor,
   backward,
   gradcheck,
+  gradientOf,
   withBackend,
   withDType,
   type FloatArray,
@@ -14,7 +15,6 @@ import {
 import { collate, type TokenBatch } from '../data/batch.js';
 import { LlamaModel } from '../models/llama.js';
 import { attachLora } from '../models/lora.js';
-import { gradientOf } from '../train/model-losses.js';
 import { BoosterDefense } from './booster.js';
 import { batchLoss, type DefenseContext } from './defense.js';
 import { lisaState, lisaStepGradient } from './lisa.js';

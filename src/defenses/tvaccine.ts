@@ -5,7 +5,7 @@
  * to the scores; Vaccine's two passes then perturb the active layers only (the norm taken over them), and only
  * the active layers' attention adapters train (the MLP adapters train throughout, as in the reference code).
  */
-import { ActivationTaps, Rng, type Tensor } from '../engine/index.js';
+import { ActivationTaps, Rng, gradNorm, type Tensor } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
 import type { LoraLayers } from '../models/lora.js';
 import {
@@ -50,12 +50,7 @@ export function layerScores(model: DefendableLm, params: readonly Tensor[], batc
   const taps = new ActivationTaps().capture((n) => names.includes(n));
   backwardValue(batchLoss(model, one, taps));
   for (const p of params) p.grad = null;
-  return names.map((n) => {
-    const g = taps.gradOf(n);
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-    return Math.sqrt(s);
-  });
+  return names.map((n) => gradNorm(taps.gradOf(n)));
 }
 
 /** k distinct indices drawn one at a time with probability proportional to the remaining weights. */

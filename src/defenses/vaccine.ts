@@ -4,7 +4,7 @@
  * the output projection, [B, T, d]); one global norm G over the layers; eps_l = rho g_l / (G + 1e-7); pass 2
  * adds eps_l as a constant to those outputs; only pass 2's gradients update the weights (pass 1's are dropped).
  */
-import { ActivationTaps, Tensor, allocate } from '../engine/index.js';
+import { ActivationTaps, Tensor, gradNorm, type GradMap } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
 import {
   backwardValue,
@@ -46,23 +46,15 @@ export function perturbedStep(
   const wanted = new Set(names);
   const taps = new ActivationTaps().capture((n) => wanted.has(n));
   backwardValue(batchLoss(model, batch, taps));
-  const grads = names.map((n) => ({ name: n, grad: taps.gradOf(n), shape: taps.activation(n).shape }));
+  const grads: GradMap<string> = new Map(names.map((n) => [n, taps.gradOf(n)]));
+  const shapes = names.map((n) => taps.activation(n).shape); // read before capture(null) forgets them
   for (const p of params) p.grad = null; // pass 1's weight gradients are discarded
-  let total = 0;
-  for (const { grad } of grads) for (let i = 0; i < grad.length; i++) total += grad[i] * grad[i];
-  const factor = rho / (Math.sqrt(total) + 1e-7);
+  const factor = rho / (gradNorm(grads) + 1e-7);
   taps.capture(null);
-  let norm2 = 0;
-  for (const { name, grad, shape } of grads) {
-    const eps = allocate(grad.length, grad);
-    for (let i = 0; i < eps.length; i++) {
-      eps[i] = factor * grad[i];
-      norm2 += eps[i] * eps[i];
-    }
-    taps.perturb(name, new Tensor(eps, shape));
-  }
+  const eps: GradMap<string> = new Map(names.map((n) => [n, grads.get(n)!.map((g) => factor * g)]));
+  names.forEach((n, l) => taps.perturb(n, new Tensor(eps.get(n)!, shapes[l])));
   if (record) {
-    record.norm = Math.sqrt(norm2);
+    record.norm = gradNorm(eps);
     record.layers = names;
   }
   return backwardValue(batchLoss(model, batch, taps));

@@ -7,6 +7,7 @@ export { ActivationTaps } from './grad/hooks.js';
 export { perExampleGradients, PerExampleGrads } from './grad/per-example.js';
 export { directionalDerivative, type DirectionalOptions } from './grad/directional.js';
 export { snapshotParameters, restoreParameters, type ParameterSnapshot } from './grad/snapshot.js';
+export { gradientOf, gradNorm, addScaled, stepAlong, type GradMap, type ReadonlyGradMap } from './grad/grad-map.js';
 export { AdamW, type AdamWConfig } from './optim/adamw.js';
 export { Sgd, type SgdConfig } from './optim/sgd.js';
 export { clipGradNorm, globalGradNorm } from './optim/clip.js';

@@ -1,11 +1,11 @@
 /** Each baseline selector on a constructed case whose right ranking is known. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, withBackend } from '../engine/index.js';
+import { gradNorm, gradientOf, stepAlong, withBackend } from '../engine/index.js';
 import type { InstructionExample } from '../data/prompt-format.js';
 import { DsirSelector, dsirLogWeights } from './dsir.js';
 import { scoreByGradNorm, scoreByGradSim, scoreByLoss } from './gradient-scores.js';
-import { gradientOf, meanLoss, norm } from '../train/model-losses.js';
+import { meanLoss } from '../train/model-losses.js';
 import { learnSeal } from './seal.js';
 import { cleanInTop, cleanNoiseProblem } from './testing.js';
 import { RandomSelector } from './baselines.js';
@@ -74,8 +74,8 @@ test("gradnorm is the norm of each sample's own gradient; loss is its own loss",
     pool.forEach((x, i) => {
       const alone = gradientOf(params, () => meanLoss(model, [x], padTokenId));
       assert.ok(
-        Math.abs(norms[i] - norm(alone.grad)) <= 1e-4 * norm(alone.grad),
-        `norm ${i}: ${norms[i]} vs ${norm(alone.grad)}`,
+        Math.abs(norms[i] - gradNorm(alone.grad)) <= 1e-4 * gradNorm(alone.grad),
+        `norm ${i}: ${norms[i]} vs ${gradNorm(alone.grad)}`,
       );
       assert.ok(Math.abs(losses[i] - alone.value) <= 1e-5 * alone.value, `loss ${i}`);
     });
@@ -87,11 +87,7 @@ test('loss ranks the samples a pool-trained model finds hardest first (EL2N keep
     const { model, params, pool, isClean, padTokenId } = cleanNoiseProblem(2);
     // Fit the adapter to the pool: the shared clean reply becomes easy, random replies stay hard.
     for (let s = 0; s < 60; s++) {
-      const { grad } = gradientOf(params, () => meanLoss(model, pool, padTokenId));
-      for (const p of params as Tensor[]) {
-        const g = grad.get(p)!;
-        for (let i = 0; i < g.length; i++) p.data[i] -= 0.5 * g[i];
-      }
+      stepAlong(params, gradientOf(params, () => meanLoss(model, pool, padTokenId)).grad, -0.5);
     }
     const losses = scoreByLoss(model, pool, padTokenId);
     assert.equal(cleanInTop(losses, isClean, 16), 0, 'the 16 highest losses are the noisy samples');

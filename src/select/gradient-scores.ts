@@ -6,10 +6,10 @@
  * - `gradsim` (LESS / TracIn-style): the cosine between the sample's LoRA gradient and the mean validation
  *   gradient; higher = kept (training on it lowers the validation loss the most per unit step).
  */
-import { noGrad, type Tensor, type FloatArray, perExampleGradients } from '../engine/index.js';
+import { gradNorm, gradientOf, noGrad, perExampleGradients, type GradMap, type Tensor } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
-import { gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
+import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import {
   selectionAdapter,
   withSelectionAdapter,
@@ -70,19 +70,18 @@ export function scoreByGradSim(
   padTokenId: number,
   batchSize = 16,
 ): number[] {
-  const direction = new Map<Tensor, FloatArray>(params.map((p) => [p, new Float64Array(p.size)]));
+  const direction: GradMap = new Map(params.map((p) => [p, new Float64Array(p.size)]));
   const parts = batches(validation, batchSize);
   for (const part of parts) {
     const { grad } = gradientOf(params, () => meanLoss(model, part, padTokenId));
+    // (g n) / N, not addScaled's g (n / N): that rounds differently, and the scores stay bit for bit.
     for (const p of params) {
       const d = direction.get(p)!,
         g = grad.get(p)!;
       for (let i = 0; i < d.length; i++) d[i] += (g[i] * part.length) / validation.length;
     }
   }
-  let dn = 0;
-  for (const d of direction.values()) for (let i = 0; i < d.length; i++) dn += d[i] * d[i];
-  dn = Math.sqrt(dn) || 1;
+  const dn = gradNorm(direction) || 1;
   return batches(pool, batchSize).flatMap((b) => {
     const grads = perExampleGradients(params, b.length, () => perExampleLoss(model, b, padTokenId));
     const dots = grads.dot(direction),

@@ -16,17 +16,21 @@ import {
   PerExampleGrads,
   Rng,
   Tensor,
+  addScaled,
   allocate,
   directionalDerivative,
+  gradNorm,
+  gradientOf,
   mul,
   perExampleGradients,
   restoreParameters,
   scale,
   snapshotParameters,
+  stepAlong,
   sum,
-  type FloatArray,
+  type GradMap,
 } from '../engine/index.js';
-import { addScaled, gradientOf, meanLoss, norm, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
+import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
@@ -114,7 +118,7 @@ export interface UpperGradient {
   /** |grad L_v| and |grad L_h| (at the simulated point for 'simulated'): how lambda weighs the two terms. */
   validationGradNorm: number;
   harmfulGradNorm: number;
-  grad: Map<Tensor, FloatArray>;
+  grad: GradMap;
 }
 
 /** F and grad F at the current parameters; the parameters are unchanged afterwards (bit-exact). */
@@ -131,24 +135,20 @@ export function upperGradient(
   let harmfulLoss = Number.NaN,
     harmfulGradNorm = Number.NaN,
     value = v.value;
-  const validationGradNorm = norm(grad);
+  const validationGradNorm = gradNorm(grad);
   if (cfg.safety !== 'none' && cfg.lambda !== 0) {
     const h = gradientOf(params, () => meanLoss(model, harm, padTokenId));
     harmfulLoss = h.value;
     let hg = h;
     if (cfg.safety === 'simulated') {
-      const n = norm(h.grad);
+      const n = gradNorm(h.grad);
       const saved = snapshotParameters(params);
-      if (n > 0) addScaled(params, h.grad, -cfg.alpha / n);
+      if (n > 0) stepAlong(params, h.grad, -cfg.alpha / n);
       hg = gradientOf(params, () => meanLoss(model, harm, padTokenId));
       restoreParameters(saved);
     }
-    harmfulGradNorm = norm(hg.grad);
-    for (const p of params) {
-      const g = grad.get(p)!,
-        d = hg.grad.get(p)!;
-      for (let i = 0; i < g.length; i++) g[i] -= cfg.lambda * d[i];
-    }
+    harmfulGradNorm = gradNorm(hg.grad);
+    addScaled(grad, hg.grad, -cfg.lambda); // g + (-l) d rounds exactly as g - l d
     value -= cfg.lambda * hg.value;
   }
   return { value, validationLoss: v.value, harmfulLoss, validationGradNorm, harmfulGradNorm, grad };
@@ -206,7 +206,7 @@ export function hyperStep(
           1 / B,
         );
       }).grad;
-  addScaled(params, weighted, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
+  stepAlong(params, weighted, -cfg.innerLr); // theta+ = theta - eta grad (1/B) sum pi_i l_i
   const upper = reuse ?? upperGradient(model, params, val, harm, data.padTokenId, cfg);
   let dots: Float64Array;
   if (perExample) {
@@ -224,12 +224,8 @@ export function hyperStep(
   return { dOmega: weightsVjp(omega, pi, dPi, cfg.weightForm), upper, innerProducts: dots };
 }
 
-function weightedSum(
-  params: readonly Tensor[],
-  grads: PerExampleGrads,
-  coefficients: readonly number[],
-): Map<Tensor, FloatArray> {
-  const out = new Map<Tensor, FloatArray>();
+function weightedSum(params: readonly Tensor[], grads: PerExampleGrads, coefficients: readonly number[]): GradMap {
+  const out: GradMap = new Map();
   for (const p of params) {
     const acc = allocate(p.size, p.data);
     coefficients.forEach((c, b) => {

@@ -8,9 +8,9 @@
  * on the lower-level objective grows. Samples that stay costly while the model is pulled toward the
  * validation data lose weight. Rank by omega.
  */
-import { Rng, Tensor, add, allocate, mul, noGrad, scale, sum } from '../engine/index.js';
+import { Rng, Tensor, add, allocate, gradientOf, mul, noGrad, scale, stepAlong, sum } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
-import { addScaled, gradientOf, meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
+import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
 import {
   selectionAdapter,
@@ -86,7 +86,7 @@ export function learnSeal(
         const v = scale(meanLoss(model, val, data.padTokenId), c);
         return add(sum(mul(perExampleLoss(model, examples, data.padTokenId), weights)), v);
       });
-      addScaled(params, lower.grad, -cfg.innerLr);
+      stepAlong(params, lower.grad, -cfg.innerLr);
       // d/dpi_i of (1/|B|) sum pi_i l_i(theta) is l_i / |B|: costly samples lose weight.
       const per = noGrad(() => perExampleLoss(model, examples, data.padTokenId).data);
       const dPi = new Float64Array(N);

@@ -4,7 +4,8 @@
  * The step is relative: h = relativeStep / ||v||, so theta moves by relativeStep in norm.
  */
 import { noGrad } from '../autograd.js';
-import type { Tensor, FloatArray } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { gradNorm, stepAlong, type ReadonlyGradMap } from './grad-map.js';
 import { restoreParameters, snapshotParameters } from './snapshot.js';
 
 export interface DirectionalOptions {
@@ -13,23 +14,19 @@ export interface DirectionalOptions {
 }
 
 export function directionalDerivative(
-  direction: ReadonlyMap<Tensor, FloatArray>,
+  direction: ReadonlyGradMap,
   perExampleLoss: () => Tensor,
   { relativeStep = 1e-2 }: DirectionalOptions = {},
 ): Float64Array {
-  let norm2 = 0;
-  for (const d of direction.values()) for (let i = 0; i < d.length; i++) norm2 += d[i] * d[i];
-  const norm = Math.sqrt(norm2);
+  const norm = gradNorm(direction);
   const params = [...direction.keys()];
   if (norm === 0) return new Float64Array(perExampleLossSize(perExampleLoss));
   const h = relativeStep / norm;
   const snapshot = snapshotParameters(params);
   const evaluate = (sign: number): Float64Array =>
     noGrad(() => {
-      for (const [p, d] of direction) {
-        const base = snapshot.get(p)!;
-        for (let i = 0; i < d.length; i++) p.data[i] = base[i] + sign * h * d[i];
-      }
+      restoreParameters(snapshot); // theta exactly, then + (sign h) d: the same sums as base + sign * h * d
+      stepAlong(params, direction, sign * h);
       return Float64Array.from(perExampleLoss().data);
     });
   try {

@@ -1,7 +1,7 @@
 /**
  * Per-example gradients of chosen parameters, from one batched backward pass (no batch-1 loops).
  * For a linear layer y = x W^T the gradient of example b is dY_b^T X_b, a GEMM over that example's rows;
- * linear() reports its inputs and output gradient here while a capture is active. From the captured
+ * linear() reports its inputs and output gradient to the observer a capture sets (ops/matmul.ts). From the captured
  * [B, ...shape] gradients come dot products with any direction, norms and the Gram matrix.
  *
  * Exact when examples do not interact inside the model (true for transformers: attention and norms act
@@ -9,7 +9,9 @@
  */
 import { backward } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
+import { observeLinearBackward } from '../ops/matmul.js';
 import { Tensor, allocate, formatShape, type FloatArray } from '../tensor.js';
+import type { ReadonlyGradMap } from './grad-map.js';
 
 interface Capture {
   readonly batch: number;
@@ -28,8 +30,8 @@ function slotFor(capture: Capture, p: Tensor, like: FloatArray): FloatArray {
   return g;
 }
 
-/** Called by linear()'s backward: x [N, in], dy [N, out] with N = batch * rowsPerExample. */
-export function recordLinearPerExample(
+/** linear()'s backward observer during a capture: x [N, in], dy [N, out] with N = batch * rowsPerExample. */
+function recordLinearPerExample(
   weight: Tensor,
   bias: Tensor | null,
   x: FloatArray,
@@ -85,7 +87,7 @@ export class PerExampleGrads {
   ) {}
 
   /** <g_b, direction> for each example b; direction maps each captured parameter to a same-shape array. */
-  dot(direction: ReadonlyMap<Tensor, FloatArray>): Float64Array {
+  dot(direction: ReadonlyGradMap): Float64Array {
     const out = new Float64Array(this.batch);
     for (const [p, g] of this.grads) {
       const d = direction.get(p);
@@ -147,6 +149,7 @@ export function perExampleGradients(
   const saved = params.map((p) => (p.grad ? p.grad.slice() : null));
   const capture: Capture = { batch, params: new Set(params), grads: new Map() };
   active = capture;
+  observeLinearBackward(recordLinearPerExample);
   try {
     const losses = perExampleLoss();
     if (losses.size !== batch)
@@ -155,6 +158,7 @@ export function perExampleGradients(
     backward(losses, { gradient: ones });
   } finally {
     active = null;
+    observeLinearBackward(null);
     params.forEach((p, i) => {
       p.grad = saved[i];
     });

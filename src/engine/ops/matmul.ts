@@ -5,7 +5,26 @@
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
 import { Tensor, allocate, formatShape, sizeOf, type FloatArray } from '../tensor.js';
-import { recordLinearPerExample } from '../grad/per-example.js';
+
+/**
+ * Sees each linear weight's input rows x [N, in] and output-gradient rows dy [N, out] in backward, while set.
+ * Per-example gradients (engine/grad/per-example.ts) set it during a capture; ops stay unaware of grad tools.
+ */
+export type LinearBackwardObserver = (
+  weight: Tensor,
+  bias: Tensor | null,
+  x: FloatArray,
+  dy: FloatArray,
+  N: number,
+  inF: number,
+  outF: number,
+) => void;
+
+let linearObserver: LinearBackwardObserver | null = null;
+
+export function observeLinearBackward(observer: LinearBackwardObserver | null): void {
+  linearObserver = observer;
+}
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -113,7 +132,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       db = allocate(outF, dy);
       be.sumRows(dy, db, N, outF);
     }
-    recordLinearPerExample(weight, bias ?? null, x.data, dy, N, inF, outF);
+    linearObserver?.(weight, bias ?? null, x.data, dy, N, inF, outF);
     return [dx, dW, db];
   });
 }
@@ -178,8 +197,8 @@ export function addLowRank(
       be.gemm(false, false, N, inF, r, 1, dh, 0, r, a.data, 0, inF, 0, dx, 0, inF);
       if (drop) be.dropoutMultiply(dx, dx, drop.p, drop.keep, drop.seed);
     }
-    recordLinearPerExample(b, null, h, dOut, N, r, outF);
-    recordLinearPerExample(a, null, xd, dh, N, inF, r);
+    linearObserver?.(b, null, h, dOut, N, r, outF);
+    linearObserver?.(a, null, xd, dh, N, inF, r);
     return [y.requiresGrad ? dOut : null, dx, dA, dB];
   });
 }
