@@ -10,6 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
 import { gridCells, independentGroups, nextGroup, runGrid, workerPlan } from '../src/pipeline/grid.js';
+import {
+  cellSubset,
+  runAlignStage,
+  runAttackStage,
+  runCell,
+  runEvalStage,
+  runSelectStage,
+} from '../src/pipeline/grid-cell.js';
+import { planGrid } from '../src/pipeline/grid-plan.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
 import { reportAfterRun } from '../src/report/report.js';
 import { stageSeeds } from '../src/pipeline/seeds.js';
@@ -146,6 +155,26 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   const store = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
   assert.equal(store.status, 'done');
   assert.equal(store.results.length, 6);
+  // The records keep their fields and order: runs in progress read their done.json back, reports their results.
+  const keys = (file: string) => Object.keys(JSON.parse(readFileSync(file, 'utf8')));
+  const done = (stage: keyof (typeof first.results)[0]['stages']) =>
+    keys(join(first.results[1].stages[stage], 'done.json'));
+  assert.deepEqual(done('select'), ['scores', 'seconds']);
+  assert.deepEqual(done('align'), ['seconds', 'flow']);
+  assert.deepEqual(done('attack'), ['seconds', 'harmfulScoreByEpoch']);
+  assert.deepEqual(done('eval'), [
+    ...['harmfulScore', 'harmfulFlagged', 'harmfulTotal', 'verdicts', 'verdictScores', 'margin'],
+    ...['accuracy', 'majorityRate', 'predicted'],
+  ]);
+  assert.deepEqual(keys(join(first.results[1].stages.eval, 'responses.json')), ['harmful', 'task', 'harmfulMargin']);
+  const storeFields = ['kind', 'status', 'config', 'environment', 'model', 'judge', 'cells', 'results', 'seconds'];
+  assert.deepEqual(Object.keys(store), storeFields);
+  assert.deepEqual(Object.keys(store.results[1]), [
+    ...['selector', 'ratio', 'defense', 'task', 'n', 'p', 'seed', 'seeds', 'k', 'harmful_score', 'harmful_score_ci'],
+    ...['harmful_margin', 'harmful_verdicts', 'harmful_verdict_scores', 'finetune_accuracy', 'majority_rate'],
+    ...['select_seconds', 'align_seconds', 'attack_seconds', 'harmful_score_by_attack_epoch', 'planted_outside'],
+    ...['refusal_share', 'stages'],
+  ]);
 
   // Rerun: everything cached, identical results.
   const again: string[] = [];
@@ -155,6 +184,24 @@ test('grid run: results for every cell, shared stages computed once, resume afte
     second.results.map((r) => r.harmful_score),
     first.results.map((r) => r.harmful_score),
   );
+
+  // One cell alone, and each of its stage steps alone (a queue's units of work): all from the cache here.
+  const plan = planGrid(config);
+  const alone = await runCell(plan, plan.cells[2], () => {});
+  assert.ok(alone.cached);
+  assert.deepEqual(alone.result, first.results[2]);
+  const selection = await runSelectStage(plan, plan.cells[2], () => {});
+  const subset = cellSubset(plan, plan.cells[2], selection.value);
+  assert.equal(subset.records.length, first.results[2].k);
+  const steps = [
+    selection,
+    await runAlignStage(plan, plan.cells[2], subset, () => {}),
+    await runAttackStage(plan, plan.cells[2], subset, () => {}),
+    await runEvalStage(plan, plan.cells[2]),
+  ];
+  assert.ok(steps.every((s) => s.cached));
+  const unaligned = { ...plan.cells[2], seeds: { ...plan.cells[2].seeds, align: 99 } };
+  await assert.rejects(runEvalStage(plan, unaligned), /align-[0-9a-f]{16}: the cell's alignment is not done/);
 
   // Kill simulation: the last cell's attack never finished (no done.json) and its eval never ran.
   const last = first.results[5];
@@ -266,6 +313,15 @@ test('grid workers: independent groups run in child processes; the assembly afte
   const lines: string[] = [];
   const parallel = await runGrid(resolveGridConfig({ ...base, workers: 2 }), (l) => lines.push(l));
   assert.equal(parallel.results.length, 2);
+  // Each worker keeps its own results store; the run's is the assembly of both, never one worker's share.
+  const workerStores = [0, 1].map(
+    (i) => JSON.parse(readFileSync(join(base.run_dir, 'workers', `group-${i}`, 'results.json'), 'utf8')).results,
+  );
+  assert.deepEqual(
+    workerStores.map((rs: { selector: string }[]) => rs.map((r) => r.selector)),
+    [['full'], ['random']],
+  );
+  assert.equal(JSON.parse(readFileSync(join(base.run_dir, 'results.json'), 'utf8')).results.length, 2);
   assert.ok(
     lines.some((l) => /^\[full\/seed 0\] started/.test(l)) && lines.some((l) => /^\[random\/seed 0\] started/.test(l)),
   );

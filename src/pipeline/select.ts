@@ -16,6 +16,7 @@ import { subsetSize, topK } from '../select/selector.js';
 import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
+import type { SelectManifest } from './records.js';
 
 export { SELECTOR_NAMES, VALIDATION_RULES, WORLD_DEFAULTS };
 
@@ -101,20 +102,10 @@ export async function runSelect(
     log,
   });
   const k = subsetSize(pool.length, { ratio: config.ratio, count: config.count });
-  const kept = topK(ranking.scores, k);
   const seconds = (performance.now() - t0) / 1000;
-
-  const planted = plantedReport(pool, kept);
-  // On the embedded pool: how much of the kept data is plain refusal, against the pool (a quality diagnostic).
-  const refusals = world
-    ? {
-        kept: refusalShare(pool, kept),
-        pool: refusalShare(
-          pool,
-          pool.map((_, i) => i),
-        ),
-      }
-    : null;
+  const { kept, planted, refusals: shares } = summarizeSelection(pool, ranking.scores, k);
+  // Refusal shares are a diagnostic of the embedded pool; users' data has no such expectation.
+  const refusals = world ? shares : null;
   if (refusals && k < pool.length)
     log(
       `refusals: ${(100 * refusals.kept).toFixed(1)}% of the kept samples, ${(100 * refusals.pool).toFixed(1)}% of the pool`,
@@ -146,7 +137,7 @@ export async function runSelect(
     ),
   );
   const hash = (f?: string) => (f && existsSync(f) ? sha256Files(f) : null);
-  writeJsonAtomic(join(config.outDir, 'manifest.json'), {
+  const manifest: SelectManifest = {
     kind: 'select',
     config,
     seed: config.seed,
@@ -161,11 +152,37 @@ export async function runSelect(
     planted,
     refusals,
     trace: ranking.trace ?? null,
-  });
+  };
+  writeJsonAtomic(join(config.outDir, 'manifest.json'), manifest);
   log(
     `kept ${k} of ${pool.length} in ${seconds.toFixed(1)}s; wrote ${config.outDir}/ranking.jsonl, subset.jsonl, manifest.json`,
   );
   return { scores: ranking.scores, kept, seconds, pool, planted };
+}
+
+/** What a selection keeps of a pool (its top k), the planted samples it leaves out and the refusals it keeps. */
+export interface SelectionSummary {
+  kept: number[];
+  planted: PlantedReport | null;
+  /** Share of plain refusals among the kept samples and in the whole pool. */
+  refusals: { kept: number; pool: number };
+}
+
+/** The top k of a ranking and what it keeps: one computation for `pharmacist select` and the grid's cells. */
+export function summarizeSelection(
+  pool: readonly (QaRecord & { kind?: string })[],
+  scores: readonly number[],
+  k: number,
+): SelectionSummary {
+  const kept = topK(scores, k);
+  const refusals = {
+    kept: refusalShare(pool, kept),
+    pool: refusalShare(
+      pool,
+      pool.map((_, i) => i),
+    ),
+  };
+  return { kept, planted: plantedReport(pool, kept), refusals };
 }
 
 export function refusalShare(pool: readonly (QaRecord & { kind?: string })[], idx: readonly number[]): number {

@@ -2,7 +2,7 @@
  * The stages as commands: each resolves its data (a user's file with a field mapping, or the embedded
  * world for `seed`) and calls the stage. `pharmacist align`, `attack` and `eval` are thin parsers over these.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { asInstruction, loadUserRecords, type FieldMapping } from '../data/datasets.js';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
@@ -10,6 +10,7 @@ import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
 import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { readRecord } from '../io/json-record.js';
 import type { SftConfig } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
 import {
@@ -20,6 +21,7 @@ import {
   type TunableDefense,
 } from '../defenses/registry.js';
 import type { LisaConfig } from '../defenses/lisa.js';
+import type { AlignRecord, EvalRecord, EvalSummary } from './records.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
 export { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, TASK_NAMES, type TaskName, type TunableDefense };
@@ -58,7 +60,7 @@ export function adapterFolder(dir: string): string {
 export function alignmentFlow(adapterDir: string | undefined): 'double' | 'single' {
   const record = adapterDir ? join(dirname(adapterDir), 'record.json') : null;
   if (!record || !existsSync(record)) return 'double';
-  return JSON.parse(readFileSync(record, 'utf8')).flow === 'single' ? 'single' : 'double';
+  return readRecord<AlignRecord>(record, { kind: 'align', fields: [] }).flow === 'single' ? 'single' : 'double';
 }
 
 function lazyWorld(config: WorldConfig): () => World {
@@ -177,7 +179,7 @@ export interface EvalRunConfig {
   outDir: string;
 }
 
-export async function runEval(config: EvalRunConfig): Promise<Record<string, unknown>> {
+export async function runEval(config: EvalRunConfig): Promise<EvalSummary> {
   const world = lazyWorld({ ...config.world, task: config.task ?? config.world.task });
   const prompts = config.promptsFile
     ? loadUserRecords(config.promptsFile, { prompt: config.promptField, response: config.promptField }).records.map(
@@ -195,7 +197,7 @@ export async function runEval(config: EvalRunConfig): Promise<Record<string, unk
     profile: config.profile,
     maxNewTokens: config.maxNewTokens,
   });
-  const summary = {
+  const summary: EvalSummary = {
     harmful_score: result.harmful.score,
     harmful_prompts: prompts.length,
     judge: judge.name,
@@ -205,12 +207,13 @@ export async function runEval(config: EvalRunConfig): Promise<Record<string, unk
     majority_rate: result.task?.majorityRate ?? null,
     predicted: result.task?.predicted ?? null,
   };
-  writeJsonAtomic(join(config.outDir, 'record.json'), {
+  const record: EvalRecord = {
     kind: 'eval',
     config,
     environment: describeEnvironment(),
     results: summary,
     samples: { harmful: result.harmful.responses.slice(0, 20), task: result.task?.responses.slice(0, 20) ?? [] },
-  });
+  };
+  writeJsonAtomic(join(config.outDir, 'record.json'), record);
   return summary;
 }

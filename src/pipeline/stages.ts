@@ -31,6 +31,7 @@ import type { DefenseContext } from '../defenses/defense.js';
 import { createDefense, type DefenseOptions } from '../defenses/registry.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle, type ModelBundle } from './model-bundle.js';
+import type { AlignRecord, AttackRecord } from './records.js';
 
 export interface StageCommon {
   /** Base model folder (or llama2.c .bin). */
@@ -108,7 +109,7 @@ export function alignStage(config: AlignStageConfig): {
   const seconds = (performance.now() - t0) / 1000;
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
-  writeJsonAtomic(join(config.outDir, 'record.json'), {
+  const record: AlignRecord = {
     kind: 'align',
     defense: defense.name,
     defenseConfig: (defense as { config?: unknown }).config ?? null,
@@ -124,7 +125,8 @@ export function alignStage(config: AlignStageConfig): {
     timings: { alignSeconds: seconds, steps: result.steps },
     losses: result.losses,
     curves: result.curves,
-  });
+  };
+  writeJsonAtomic(join(config.outDir, 'record.json'), record);
   return { adapterDir, seconds, flow: defense.flow };
 }
 
@@ -205,7 +207,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
     );
   const adapterDir = join(config.outDir, 'adapter');
   saveLoraAdapter(adapterDir, result.lora, { baseModel: config.model });
-  writeJsonAtomic(join(config.outDir, 'record.json'), {
+  const record: AttackRecord = {
     kind: 'attack',
     flow,
     lisa: config.lisa ? { ...LISA_DEFAULTS, ...config.lisa.config } : null,
@@ -224,7 +226,8 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
     harmfulScoreByEpoch,
     // The probe's responses after each epoch, so that another judge can score them without regenerating.
     probeResponses: epochResponses,
-  });
+  };
+  writeJsonAtomic(join(config.outDir, 'record.json'), record);
   return { adapterDir, seconds, harmfulScoreByEpoch };
 }
 

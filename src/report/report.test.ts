@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/atomic.js';
-import type { CellResult } from '../pipeline/grid.js';
+import type { CellResult } from '../pipeline/records.js';
 import { summarize } from '../pipeline/results.js';
 import { stageSeeds } from '../pipeline/seeds.js';
 import { buildReport, loadResults } from './report.js';
@@ -62,6 +62,13 @@ test('a report rebuilds from any working folder: stage paths relative to where t
     !buildReport(store).figures.some((f) => f.id === 'figure-paired-differences'),
     'no paired comparisons, no figure',
   );
+  // Records are read typed: a store of another kind, or one without its results, is named with the field.
+  writeJsonAtomic(join(origin, 'other.json'), { kind: 'select', config: {}, environment: {}, results: [] });
+  assert.throws(() => loadResults(join(origin, 'other.json')), /other\.json: a "select" record, expected a "grid"/);
+  writeJsonAtomic(join(origin, 'partial.json'), { kind: 'grid', config: {}, environment: {} });
+  assert.throws(() => loadResults(join(origin, 'partial.json')), /partial\.json: field "results" is missing/);
+  writeJsonAtomic(join(origin, stage('align-1'), 'record.json'), { kind: 'align' });
+  assert.throws(() => buildReport(store), /align-1\/record\.json: field "curves" is missing/);
 });
 
 function cell(selector: string, ratio: number, seed: number, hs: number): CellResult {

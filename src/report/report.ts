@@ -11,30 +11,24 @@
  * - Paired differences: each arm minus its reference arms (ArmSummary.paired) with 95% intervals, a forest plot.
  * - The manifest: versions, seeds, config, model and data hashes.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { CellResult } from '../pipeline/grid.js';
+import { readRecord } from '../io/json-record.js';
+import type { AlignRecord, AttackRecord, CellResult, ResultsStore } from '../pipeline/records.js';
 import { meanSd, measureDisagreements, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
 import { STEP_MATCHED_FULL } from '../pipeline/grid-config.js';
 import { COLORS, DASHES, forestPlot, lineChart, type Series } from './svg.js';
 
-export interface ResultsStore {
-  config: Record<string, unknown>;
-  environment: Record<string, unknown>;
-  model?: { path: string; sha256: string };
-  judge?: string | { name: string; id: string };
-  results: CellResult[];
-  status?: string;
-}
+export type { ResultsStore };
 
 export function loadResults(path: string): ResultsStore {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path;
   if (!existsSync(file)) throw new Error(`${file}: not found (give a grid's run folder or its results.json)`);
-  const store = JSON.parse(readFileSync(file, 'utf8')) as ResultsStore;
+  const store = readRecord<ResultsStore>(file, { kind: 'grid', fields: ['results', 'config', 'environment'] });
   if (!Array.isArray(store.results)) throw new Error(`${file}: field "results" should be an array of cells`);
   // Stage paths are relative to where the grid ran: find that folder from run_dir, so reports rebuild from anywhere.
-  const runDir = typeof store.config?.run_dir === 'string' ? store.config.run_dir : null;
+  const runDir = typeof store.config.run_dir === 'string' ? store.config.run_dir : null;
   const here = resolve(dirname(file));
   const origin =
     runDir && !isAbsolute(runDir) && here.endsWith(join('/', runDir))
@@ -55,11 +49,14 @@ interface Figure {
   svg: string;
 }
 
-function readJson(path: string): Record<string, unknown> | null {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
-}
+type Curve = AlignRecord['curves'][string];
 
-type Curve = { step: number; loss: number }[];
+/** A loss curve of a stage's record.json (none when the stage left no record or the record no such curve). */
+function stageCurve(dir: string, stage: 'align' | 'attack', key: string): Curve | undefined {
+  const file = join(dir, 'record.json');
+  if (!existsSync(file)) return undefined;
+  return readRecord<AlignRecord | AttackRecord>(file, { kind: stage, fields: ['curves'] }).curves[key];
+}
 
 /** Mean of curves point by point (curves of one setting over seeds share their steps). */
 function meanCurve(curves: Curve[]): { x: number; y: number }[] {
@@ -133,8 +130,7 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   const cellsOf = (a: ArmSummary) => results.filter((r) => r.selector === a.selector && r.ratio === a.ratio && same(r));
   const curves = (a: ArmSummary, stage: 'align' | 'attack', key: string): Curve[] =>
     cellsOf(a).flatMap((r) => {
-      const record = readJson(join(r.stages[stage], 'record.json'));
-      const curve = (record?.curves as Record<string, Curve> | undefined)?.[key];
+      const curve = stageCurve(r.stages[stage], stage, key);
       return curve ? [curve] : [];
     });
   out.push({
