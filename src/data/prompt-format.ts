@@ -11,6 +11,13 @@ import type { Tokenizer } from '../tokenizers/index.js';
 
 export type PromptProfile = 'response-newline' | 'response-colon';
 export const PROMPT_PROFILES: readonly PromptProfile[] = ['response-newline', 'response-colon'];
+/**
+ * How examples become tokens: 'alpaca' is this file's template (in one of the profiles above); 'chat' renders
+ * the model's own chat template from tokenizer_config.json (chat-template.ts: chatSupervisedExample,
+ * renderChatPrompt), for instruction-tuned models.
+ */
+export type PromptFormat = 'alpaca' | 'chat';
+export const PROMPT_FORMATS: readonly PromptFormat[] = ['alpaca', 'chat'];
 export const IGNORE_INDEX = -100;
 
 export interface InstructionExample {
@@ -70,17 +77,37 @@ export function supervisedExample(
   const prompt = alpacaPrompt(example, profile);
   const promptLength = tokenizer.encode(prompt).length;
   const all = [...tokenizer.encode(prompt + example.output), eosTokenId];
-  let head = all.slice(0, promptLength),
-    response = all.slice(promptLength);
-  if (all.length > maxLength) {
-    const promptBudget = Math.min(head.length, Math.max(maxLength - response.length, Math.ceil(maxLength / 2)));
+  return fitSupervised(
+    all.slice(0, promptLength),
+    all.slice(promptLength),
+    maxLength,
+    () => tokenizer.encode(RESPONSE_MARKER[profile]).length,
+  );
+}
+
+/**
+ * Prompt ids (masked) and response ids (targets) cut to `maxLength` as supervisedExample describes: the prompt
+ * may shrink to half the budget by losing tokens from its middle, keeping its head and its last
+ * `markerTokens() + 1` tokens (the marker that introduces the response); the response is then cut from the right.
+ * Shared by the Alpaca and chat formats (chat-template.ts); `markerTokens` is called only when the prompt is cut.
+ */
+export function fitSupervised(
+  prompt: readonly number[],
+  response: readonly number[],
+  maxLength: number,
+  markerTokens: () => number,
+): SupervisedExample {
+  let head = [...prompt],
+    tail = [...response];
+  if (head.length + tail.length > maxLength) {
+    const promptBudget = Math.min(head.length, Math.max(maxLength - tail.length, Math.ceil(maxLength / 2)));
     if (promptBudget < head.length) {
-      const marker = Math.min(promptBudget, tokenizer.encode(RESPONSE_MARKER[profile]).length + 1);
+      const marker = Math.min(promptBudget, markerTokens() + 1);
       head = [...head.slice(0, promptBudget - marker), ...head.slice(head.length - marker)];
     }
-    response = response.slice(0, maxLength - head.length);
+    tail = tail.slice(0, maxLength - head.length);
   }
-  const ids = [...head, ...response];
+  const ids = [...head, ...tail];
   const labels = ids.map((id, t) => (t < head.length ? IGNORE_INDEX : id));
   return { ids, labels };
 }

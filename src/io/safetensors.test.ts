@@ -104,3 +104,64 @@ test('bad files are clear errors naming the file, tensor and field', () => {
   assert.throws(() => openSafetensors(p('tiny.safetensors')), /too short/);
   assert.throws(() => openSafetensors(p('missing.safetensors')), /missing\.safetensors: file not found/);
 });
+
+test('tensor data must tile the data section exactly: overlaps, gaps, trailing bytes and stray offsets are refused', () => {
+  const dir = tmp();
+  const write = (name: string, header: object, bytes: number) => {
+    handMade(join(dir, name), header, Buffer.alloc(bytes));
+    return join(dir, name);
+  };
+  const f32 = (begin: number, end: number) => ({
+    dtype: 'F32',
+    shape: [(end - begin) / 4],
+    data_offsets: [begin, end],
+  });
+  const refused = (file: string, message: RegExp) => assert.throws(() => openSafetensors(file), message);
+
+  refused(
+    write('overlap.safetensors', { a: f32(0, 8), b: f32(4, 12) }, 12),
+    /overlap\.safetensors: tensors "a" \(bytes \[0, 8\)\) and "b" \(bytes \[4, 12\)\) overlap/,
+  );
+  refused(
+    write('alias.safetensors', { w: f32(0, 8), tied: f32(0, 8) }, 8),
+    /alias\.safetensors: tensors "tied" \(bytes \[0, 8\)\) and "w" \(bytes \[0, 8\)\) overlap/,
+  );
+  refused(
+    write('gap.safetensors', { a: f32(0, 4), b: f32(8, 12) }, 12),
+    /gap\.safetensors: tensor "b" starts at byte 8 but the previous tensor "a" ends at byte 4: a 4-byte gap/,
+  );
+  refused(
+    write('late.safetensors', { a: f32(4, 8) }, 8),
+    /late\.safetensors: tensor "a" starts at byte 4 but the data section starts at 0: a 4-byte gap/,
+  );
+  refused(
+    write('trailing.safetensors', { b: f32(4, 8), a: f32(0, 4) }, 12),
+    /trailing\.safetensors: the data section has 12 bytes but the last tensor, "b", ends at byte 8: 4 trailing bytes/,
+  );
+  refused(
+    write('none.safetensors', { __metadata__: { format: 'pt' } }, 4),
+    /none\.safetensors: the data section has 4 bytes but there are no tensors: 4 trailing bytes/,
+  );
+  refused(
+    write('range.safetensors', { a: f32(0, 4), b: f32(4, 1 << 20) }, 8),
+    /range\.safetensors: tensor "b": data ends at byte 1048576 but the data section has 8 bytes/,
+  );
+  refused(
+    write('backwards.safetensors', { a: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, 8),
+    /backwards\.safetensors: tensor "a": field data_offsets = \[8,4\] is not \[begin, end\]/,
+  );
+  refused(
+    write('negative.safetensors', { a: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, 4),
+    /negative\.safetensors: tensor "a": field data_offsets = \[-4,0\] is not \[begin, end\]/,
+  );
+
+  // Out of header order, with an empty tensor between two others: contiguous in offset order, so accepted.
+  const fine = write('fine.safetensors', { c: f32(8, 12), empty: f32(4, 4), a: f32(0, 4), b: f32(4, 8) }, 12);
+  const f = openSafetensors(fine);
+  assert.deepEqual(f.names.sort(), ['a', 'b', 'c', 'empty']);
+  assert.deepEqual(f.read('empty').shape, [0]);
+  f.close();
+  const empty = openSafetensors(write('empty.safetensors', {}, 0));
+  assert.deepEqual(empty.names, []);
+  empty.close();
+});

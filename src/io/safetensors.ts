@@ -4,6 +4,8 @@
  * {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}, then the data.
  * Tensors are read one at a time straight into their Float32Array, so peak memory is the float32 model
  * plus one tensor's raw bytes. Nothing in a file is ever executed: the header is parsed as plain JSON.
+ * Reading is strict, like the reference implementation: the tensors' data_offsets must tile the data section
+ * exactly (no overlaps, gaps or trailing bytes), and an error names the file and the tensors concerned.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,7 +119,51 @@ function parseHeader(
       );
     entries.set(name, { dtype, shape, begin, end });
   }
+  checkLayout(path, entries, dataSize);
   return { entries, metadata, dataStart };
+}
+
+/**
+ * The tensors' byte ranges must tile the data section exactly, as the reference implementation requires: in
+ * offset order each tensor starts where the previous one ends (the first at 0), and the last ends at the end of
+ * the file. Overlapping tensors (two names reading the same bytes), gaps and trailing bytes are refused, naming
+ * the tensors concerned.
+ */
+function checkLayout(path: string, entries: ReadonlyMap<string, HeaderEntry>, dataSize: number): void {
+  const sorted = [...entries].sort(
+    ([an, a], [bn, b]) => a.begin - b.begin || a.end - b.end || (an < bn ? -1 : an > bn ? 1 : 0),
+  );
+  const span = (e: HeaderEntry) => `[${e.begin}, ${e.end})`;
+  let at = 0;
+  let previous: [string, HeaderEntry] | null = null;
+  for (const [name, e] of sorted) {
+    if (e.begin < at) {
+      const [pn, p] = previous!;
+      throw new SafetensorsError(
+        path,
+        `tensors "${pn}" (bytes ${span(p)}) and "${name}" (bytes ${span(e)}) overlap; each byte of the data ` +
+          'section belongs to one tensor',
+      );
+    }
+    if (e.begin > at) {
+      const after = previous
+        ? `the previous tensor "${previous[0]}" ends at byte ${at}`
+        : 'the data section starts at 0';
+      throw new SafetensorsError(
+        path,
+        `tensor "${name}" starts at byte ${e.begin} but ${after}: a ${e.begin - at}-byte gap (tensor data must be contiguous)`,
+      );
+    }
+    at = e.end;
+    previous = [name, e];
+  }
+  if (at !== dataSize) {
+    const last = previous ? `the last tensor, "${previous[0]}", ends at byte ${at}` : 'there are no tensors';
+    throw new SafetensorsError(
+      path,
+      `the data section has ${dataSize} bytes but ${last}: ${dataSize - at} trailing bytes belong to no tensor`,
+    );
+  }
 }
 
 function halfToFloat(h: number): number {
