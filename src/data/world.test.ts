@@ -103,3 +103,10 @@ test('the evaluation draw has its own seed: it changes which prompts are scored 
   assert.notDeepEqual(a.pool, c.pool);
   assert.deepEqual(a.evalHarmful, c.evalHarmful, 'another world, the same evaluation draw');
 });
+
+test('no fine-tuning text is a task test item, drawn or not (SST-2 repeats five sentences between its splits)', () => {
+  for (const seed of [0, 3, 5]) {
+    const w = buildWorld({ seed, poolSize: 100, task: 'sst2', finetuneSize: 300, harmfulRatio: 0.2 });
+    assert.equal(w.overlaps['finetune~evalTask'], 0, `seed ${seed}`);
+  }
+});

@@ -215,7 +215,18 @@ export function buildWorld(options: Partial<WorldConfig> = {}, dir = dataDir()):
 
   const task = loadTask(config.task, dir);
   const nHarmful = Math.round(config.finetuneSize * config.harmfulRatio);
-  const taskTrain = take(shuffled(task.train, rng), config.finetuneSize - nHarmful, `finetune (${config.task})`);
+  // Like the harmful prompts: no text of the task's test split, drawn or not, enters the fine-tuning data (SST-2
+  // repeats a few sentences between train and dev).
+  const taskText = (e: { instruction: string; input?: string }) => promptKey(e.input || e.instruction);
+  const taskTestKeys = new Set(task.test.map(taskText));
+  const taskTrain = take(
+    shuffled(
+      task.train.filter((e) => !taskTestKeys.has(taskText(e))),
+      rng,
+    ),
+    config.finetuneSize - nHarmful,
+    `finetune (${config.task})`,
+  );
   const finetune = shuffled(
     [
       ...taskTrain.map((e): FinetuneSample => ({
