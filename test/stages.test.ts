@@ -140,10 +140,17 @@ test('align with every defense on a tiny model: adapters, records with the defen
     alignAdapter: join(dir, 'lisa', 'adapter'),
     sft: { ...sft, epochs: 2 },
     records: harmful,
-    lisa: { records, config: { alignmentSteps: 1, finetuneSteps: 1 } },
+    defense: { name: 'lisa', options: { lisa: { alignmentSteps: 1, finetuneSteps: 1 } }, records },
   });
   assert.ok(existsSync(join(lisa.adapterDir, 'adapter_config.json')));
-  assert.equal(JSON.parse(readFileSync(join(dir, 'lisa-attack', 'record.json'), 'utf8')).lisa.rho, 1);
+  const lisaRecord = JSON.parse(readFileSync(join(dir, 'lisa-attack', 'record.json'), 'utf8'));
+  assert.equal(lisaRecord.defense, 'lisa');
+  assert.deepEqual(lisaRecord.defenseConfig, { alignmentSteps: 1, finetuneSteps: 1, rho: 1, warmupFraction: 0.1 });
+  assert.equal(lisaRecord.config.defense, records.length);
+  await assert.rejects(
+    attackStage({ model, outDir: join(dir, 'x'), sft, records, defense: { name: 'booster', records } }),
+    /the booster defense does not act in fine-tuning \(it acts in align\)/,
+  );
   assert.throws(
     () => alignStage({ model, outDir: join(dir, 'x'), sft, records, defense: 'repnoise' }),
     /repnoise defense needs harmful records/,

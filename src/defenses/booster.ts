@@ -20,6 +20,7 @@ export class BoosterDefense implements Defense {
   readonly name = 'booster';
   readonly flow = 'single';
   readonly needsHarmful = true;
+  readonly actsIn = ['align'] as const;
   constructor(readonly config: BoosterConfig = BOOSTER_DEFAULTS) {}
 
   stepGradient({ model, lora, harmfulBatch }: DefenseContext): StepGradient {

@@ -12,9 +12,7 @@ import {
   withDType,
   type FloatArray,
 } from '../engine/index.js';
-import { collate, type TokenBatch } from '../data/batch.js';
-import { LlamaModel } from '../models/llama.js';
-import { attachLora } from '../models/lora.js';
+import { tinyDefenseSetup } from './testing.js';
 import { BoosterDefense } from './booster.js';
 import { batchLoss, type DefenseContext } from './defense.js';
 import { lisaState, lisaStepGradient } from './lisa.js';
@@ -24,29 +22,9 @@ import { attentionLayerOf, sampleWithoutReplacement, TVaccineDefense } from './t
 import { attentionTap, VaccineDefense } from './vaccine.js';
 
 function setup(layers = 2) {
-  const model = new LlamaModel(
-    { vocabSize: 16, hiddenSize: 8, intermediateSize: 12, numLayers: layers, numHeads: 2, maxPositions: 16 },
-    1,
-  );
-  const lora = attachLora(
-    model,
-    { r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj'] },
-    2,
-  );
-  const rng = new Rng(3);
-  for (const p of lora.parameters()) for (let i = 0; i < p.size; i++) p.data[i] = 0.3 * rng.normal();
-  const batch = (seed: number): TokenBatch => {
-    const r = new Rng(seed);
-    return collate(
-      Array.from({ length: 3 }, () => {
-        const ids = Array.from({ length: 5 + r.int(3) }, () => 1 + r.int(15));
-        return { ids, labels: ids.map((id, t) => (t < 2 ? -100 : id)) };
-      }),
-      0,
-    );
-  };
+  const { model, lora, params, batch } = tinyDefenseSetup(layers);
   const context: DefenseContext = { model, lora, harmfulBatch: (step) => batch(100 + step), seed: 0 };
-  return { model, lora, params: lora.parameters(), batch, context };
+  return { model, lora, params, batch, context };
 }
 
 const copy = (ts: readonly Tensor[]) => ts.map((t) => t.data.slice());

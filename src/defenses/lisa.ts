@@ -3,11 +3,21 @@
  * `alignmentSteps` steps on alignment data with `finetuneSteps` steps on the user's data; each state adds a
  * proximal term rho/2 |w - w_other|^2 toward the weights the other state ended with (the term is off for the
  * first `warmupFraction` of the steps). Alignment steps take the place of fine-tuning steps in the schedule.
+ * As a defense it aligns with plain SFT and acts only in the attack stage, through its `fineTuning` hook.
  */
 import { snapshotParameters, type ParameterSnapshot } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
 import type { LoraLayers } from '../models/lora.js';
-import { backwardValue, batchLoss, type DefendableLm, type StepGradient } from './defense.js';
+import {
+  backwardValue,
+  batchLoss,
+  SftDefense,
+  type DefendableLm,
+  type Defense,
+  type DefenseContext,
+  type FineTuningHook,
+  type StepGradient,
+} from './defense.js';
 
 export interface LisaConfig {
   /** Alignment steps per cycle. Default 5 (the reference's 100 of 1,000, scaled to ~190 attack steps). */
@@ -55,4 +65,24 @@ export function lisaStepGradient(
     return value;
   };
   return Object.assign(fn, { anchor: () => anchor });
+}
+
+export class LisaDefense implements Defense {
+  readonly name = 'lisa';
+  readonly flow = 'double';
+  readonly needsHarmful = false;
+  readonly actsIn = ['attack'] as const;
+  readonly fineTuning: FineTuningHook;
+  constructor(config: LisaConfig = LISA_DEFAULTS) {
+    this.fineTuning = {
+      config,
+      stepGradient: ({ model, lora, alignmentBatch, totalSteps }) =>
+        lisaStepGradient(model, lora, alignmentBatch, totalSteps, config),
+    };
+  }
+
+  /** The alignment is plain SFT's: Lisa defends later, during fine-tuning. */
+  stepGradient(context: DefenseContext): StepGradient {
+    return new SftDefense().stepGradient(context);
+  }
 }

@@ -76,6 +76,7 @@ export class RepNoiseDefense implements Defense {
   readonly name = 'repnoise';
   readonly flow = 'double';
   readonly needsHarmful = true;
+  readonly actsIn = ['align'] as const;
   constructor(readonly config: RepNoiseConfig = REPNOISE_DEFAULTS) {}
 
   stepGradient({ model, harmfulBatch, seed }: DefenseContext): StepGradient {

@@ -77,6 +77,7 @@ export class TVaccineDefense implements Defense {
   readonly name = 'tvaccine';
   readonly flow = 'double';
   readonly needsHarmful = true;
+  readonly actsIn = ['align'] as const;
   readonly last: PerturbationRecord & { active: number[]; probabilities: number[] } = {
     norm: 0,
     layers: [],

@@ -64,6 +64,7 @@ export class VaccineDefense implements Defense {
   readonly name = 'vaccine';
   readonly flow = 'double';
   readonly needsHarmful = false;
+  readonly actsIn = ['align'] as const;
   readonly last: PerturbationRecord = { norm: 0, layers: [] };
   constructor(readonly config: VaccineConfig = VACCINE_DEFAULTS) {}
 

@@ -9,6 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { asInstruction } from '../data/datasets.js';
 import type { InstructionExample } from '../data/prompt-format.js';
+import { createDefense } from '../defenses/registry.js';
 import { wilsonInterval } from '../eval/statistics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord, type RecordExpectation } from '../io/json-record.js';
@@ -17,7 +18,7 @@ import { subsetSize } from '../select/selector.js';
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
 import { defenseOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
-import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, type GridPlan } from './grid-plan.js';
+import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, worldConfig, type GridPlan } from './grid-plan.js';
 import {
   DONE_FIELDS,
   type AlignDone,
@@ -97,15 +98,8 @@ export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): 
         seed: cell.seeds.select,
         maxLength: config.select.max_length,
         outDir: dir,
-        world: {
-          seed: cell.seeds.world,
-          evalSeed: cell.seeds.eval,
-          validation: config.world.validation,
-          poolSize: config.world.pool_size,
-          validationSize: config.world.validation_size,
-          harmfulSize: config.world.harmful_size,
-        },
-        plant: config.world.plant,
+        // The cell's own world: its pool, validation and harmful sets do not depend on the task, n or p.
+        world: worldConfig(config, cell),
         pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
       },
       log,
@@ -128,7 +122,7 @@ export function cellSubset(plan: GridPlan, cell: GridCell, selection: SelectDone
   return { ...summary, records: summary.kept.map((i) => asInstruction(pool[i])) };
 }
 
-/** The alignment on the cell's subset with the cell's defense (Lisa aligns with plain SFT: it defends later). */
+/** The alignment on the cell's subset with the cell's defense (one acting only in fine-tuning aligns as SFT). */
 export async function runAlignStage(
   plan: GridPlan,
   cell: GridCell,
@@ -162,7 +156,7 @@ function alignedStages(plan: GridPlan, cell: GridCell): { flow: 'double' | 'sing
   return { flow, stages: { select, align, attack, eval: evaluation } };
 }
 
-/** The attack on the aligned model; Lisa, a fine-tuning-stage defense, interleaves the cell's subset. */
+/** The attack on the aligned model; a defense acting in fine-tuning (Lisa) interleaves the cell's subset. */
 export async function runAttackStage(
   plan: GridPlan,
   cell: GridCell,
@@ -182,8 +176,11 @@ export async function runAttackStage(
           maxNewTokens: config.eval.max_new_tokens,
         }
       : undefined;
-  const lisa =
-    cell.defense === 'lisa' ? { records: subset.records, config: defenseOptionsOf(config, 'lisa').lisa } : undefined;
+  // A defense acting in fine-tuning (Lisa) interleaves the cell's subset with the attack's data.
+  const options = defenseOptionsOf(config, cell.defense);
+  const defense = createDefense(cell.defense, options).fineTuning
+    ? { name: cell.defense, options, records: subset.records }
+    : undefined;
   return cachedStage(dir, DONE_FIELDS.attack, async (): Promise<AttackDone> => {
     const r = await attackStage({
       model: config.model,
@@ -195,7 +192,7 @@ export async function runAttackStage(
       harmful: world.harmful.slice(0, 200).map(asInstruction),
       probe,
       log,
-      lisa,
+      defense,
     });
     return { seconds: r.seconds, harmfulScoreByEpoch: r.harmfulScoreByEpoch };
   });

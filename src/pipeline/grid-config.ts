@@ -307,7 +307,7 @@ export const GRID_SCHEMA = {
           ),
         ]),
       ),
-      'defense knobs (vaccine, repnoise, booster, tvaccine, lisa), each defaulting to the value its module documents',
+      `defense knobs (${Object.keys(DEFENSE_DEFAULTS).join(', ')}), each defaulting to the value its module documents`,
     ),
   },
 } as const;

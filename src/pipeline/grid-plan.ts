@@ -11,6 +11,7 @@ import type { TaskName } from '../data/tasks.js';
 import { buildWorld, type World, type WorldConfig } from '../data/world.js';
 import { loadMarginRefusals } from '../eval/harmful-margin.js';
 import type { Judge } from '../eval/judges/judge.js';
+import { createDefense } from '../defenses/registry.js';
 import { createJudge } from '../eval/judges/registry.js';
 import { contentId, sha256Files } from '../io/hash.js';
 import { readRecord } from '../io/json-record.js';
@@ -117,15 +118,16 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     maxLength: config.select.max_length,
     pharmacist,
   });
-  // Lisa aligns with plain SFT and defends during the attack, so its knobs belong to the attack's key.
-  const lisa = cell.defense === 'lisa' ? defenseOptionsOf(config, 'lisa') : null;
+  // A defense's knobs key the stages it acts in: Lisa's the attack, not its alignment (plain SFT's).
+  const knobs = defenseOptionsOf(config, cell.defense);
+  const { actsIn } = createDefense(cell.defense, knobs);
   const steps = matchedSteps(config, cell);
   const alignKey = stageKey({
     stage: 'align',
     selectKey,
     ratio: cell.ratio,
     defense: cell.defense,
-    defenseOptions: lisa ? {} : defenseOptionsOf(config, cell.defense),
+    defenseOptions: actsIn.includes('align') ? knobs : {},
     align: config.align,
     seed: seeds.align,
     ...(steps === null ? {} : { arm: STEP_MATCHED_FULL, steps }),
@@ -138,7 +140,9 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
   const attackKey = stageKey({
     stage: 'attack',
     alignKey,
-    lisa,
+    // The knobs of a defense acting in fine-tuning. The field keeps the name it had when Lisa was the only
+    // such defense: renaming it would rename every attack folder (the value names the defense).
+    lisa: actsIn.includes('attack') ? knobs : null,
     flow,
     task: cell.task,
     n: cell.n,

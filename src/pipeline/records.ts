@@ -11,7 +11,6 @@
  * - run_dir/results.json: GridResultsRecord of CellResult rows (grid.ts), read as ResultsStore (report.ts).
  */
 import type { World } from '../data/world.js';
-import type { LisaConfig } from '../defenses/lisa.js';
 import type { HarmfulMargin } from '../eval/harmful-margin.js';
 import type { HarmfulScore, TaskAccuracy } from '../eval/metrics.js';
 import type { RecordExpectation } from '../io/json-record.js';
@@ -65,12 +64,18 @@ export interface AlignRecord {
   curves: LossCurves;
 }
 
-/** attack's record.json: the flow, Lisa's knobs, the training and the probe's harmful score after each epoch. */
+/**
+ * attack's record.json: the flow, the defense acting in fine-tuning (Lisa) and its knobs, the training and the
+ * probe's harmful score after each epoch.
+ */
 export interface AttackRecord {
   kind: 'attack';
   flow: 'double' | 'single';
-  lisa: LisaConfig | null;
-  config: Omit<Recorded<AttackStageConfig, 'records' | 'harmful' | 'lisa'>, 'probe'> & {
+  /** The defense acting in fine-tuning (null: plain SFT) and the knobs it ran with. */
+  defense: string | null;
+  defenseConfig: unknown;
+  /** `defense`: the number of alignment records it interleaved. */
+  config: Omit<Recorded<AttackStageConfig, 'records' | 'harmful' | 'defense'>, 'probe'> & {
     /** The probe's prompts by their number, its judge by name and content id. */
     probe: { prompts: number; judge: string; judgeId: string } | null;
   };

@@ -13,18 +13,24 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord } from '../io/json-record.js';
 import type { SftConfig } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
+import type { DefenseStage } from '../defenses/defense.js';
 import {
+  createDefense,
   DEFENSE_DEFAULTS,
   DEFENSE_NAMES,
   parseDefenseOptions,
   type DefenseOptions,
   type TunableDefense,
 } from '../defenses/registry.js';
-import type { LisaConfig } from '../defenses/lisa.js';
 import type { AlignRecord, EvalRecord, EvalSummary } from './records.js';
 import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
 
 export { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, TASK_NAMES, type TaskName, type TunableDefense };
+
+/** The defenses with knobs that act in `stage`: the knobs that stage's command takes. */
+export function tunableDefensesIn(stage: DefenseStage): TunableDefense[] {
+  return (Object.keys(DEFENSE_DEFAULTS) as TunableDefense[]).filter((n) => createDefense(n).actsIn.includes(stage));
+}
 
 export interface StageRunCommon {
   model: string;
@@ -119,11 +125,13 @@ export interface AttackRunConfig extends StageRunCommon {
   probePrompts: number;
   judge: string;
   judgeOptions: JudgeOptions;
-  /** Defend with Lisa, interleaving alignment steps on `lisaFile` (default: the embedded pool). */
-  lisa?: boolean;
-  lisaFile?: string;
-  /** Overrides of Lisa's knobs (defaults: LISA_DEFAULTS). */
-  lisaOptions?: Partial<LisaConfig>;
+  /**
+   * A defense acting in fine-tuning (Lisa), interleaving alignment steps on `defenseFile` (default: the
+   * embedded pool), with overrides of its knobs (defaults: DEFENSE_DEFAULTS).
+   */
+  defense?: string;
+  defenseFile?: string;
+  defenseOptions?: DefenseOptions;
 }
 
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
@@ -154,10 +162,11 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
     harmful,
     probe,
     log: config.log,
-    lisa: config.lisa
+    defense: config.defense
       ? {
-          records: records(config.lisaFile, config.mapping, () => world().pool.map(asInstruction)),
-          config: config.lisaOptions,
+          name: config.defense,
+          options: config.defenseOptions,
+          records: records(config.defenseFile, config.mapping, () => world().pool.map(asInstruction)),
         }
       : undefined,
   });

@@ -24,10 +24,9 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
 import { sftLora, SFT_DEFAULTS, type SftConfig, type SftHooks } from '../train/sft.js';
-import { lisaStepGradient, LISA_DEFAULTS, type LisaConfig } from '../defenses/lisa.js';
 import { supervisedBatches, type TokenBatch } from '../data/batch.js';
 import { supervisedExample } from '../data/prompt-format.js';
-import type { DefenseContext } from '../defenses/defense.js';
+import type { DefenseContext, FineTuningHook } from '../defenses/defense.js';
 import { createDefense, type DefenseOptions } from '../defenses/registry.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle, type ModelBundle } from './model-bundle.js';
@@ -58,7 +57,7 @@ export function loadWithAdapters(model: string, adapters: readonly string[], kee
   return bundle;
 }
 
-/** Batches of a second data set beside the main one (harmful data for defenses, alignment data for Lisa), by step. */
+/** Batches of a second data set beside the main one (harmful data, or alignment data during fine-tuning), by step. */
 function sideBatches(
   bundle: ModelBundle,
   records: readonly InstructionExample[],
@@ -112,7 +111,7 @@ export function alignStage(config: AlignStageConfig): {
   const record: AlignRecord = {
     kind: 'align',
     defense: defense.name,
-    defenseConfig: (defense as { config?: unknown }).config ?? null,
+    defenseConfig: defense.config ?? null,
     flow: defense.flow,
     config: {
       ...config,
@@ -140,8 +139,21 @@ export interface AttackStageConfig extends StageCommon {
   harmful?: readonly InstructionExample[];
   /** Harmful score on these prompts after every attack epoch (Figure 3); 200 prompts by convention. */
   probe?: { prompts: readonly string[]; judge: Judge; profile: PromptProfile; maxNewTokens?: number };
-  /** Lisa, the fine-tuning-stage defense: alignment records interleaved with the user's data. */
-  lisa?: { records: readonly InstructionExample[]; config?: Partial<LisaConfig> };
+  /**
+   * A defense acting in fine-tuning (one with a `fineTuning` hook, Lisa): its name, its knobs, and the
+   * alignment records it interleaves with the user's data.
+   */
+  defense?: { name: string; options?: DefenseOptions; records: readonly InstructionExample[] };
+}
+
+/** The fine-tuning hook of the defense `name` (an error for a defense that does not act in fine-tuning). */
+function fineTuningOf(name: string, options?: DefenseOptions): FineTuningHook {
+  const defense = createDefense(name, options);
+  if (!defense.fineTuning)
+    throw new Error(
+      `attack: the ${name} defense does not act in fine-tuning (it acts in ${defense.actsIn.join(', ')})`,
+    );
+  return defense.fineTuning;
 }
 
 export interface AttackResult {
@@ -155,6 +167,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   const flow = config.flow ?? 'double';
   if (flow === 'single' && !config.alignAdapter)
     throw new Error('attack: the single-LoRA flow needs the alignment adapter');
+  const fineTuning = config.defense ? fineTuningOf(config.defense.name, config.defense.options) : null;
   const bundle = config.alignAdapter
     ? loadWithAdapters(config.model, [config.alignAdapter], flow === 'single')
     : loadModelBundle(config.model);
@@ -165,11 +178,10 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   let probeSeconds = 0;
   const sft = { ...SFT_DEFAULTS, ...config.sft };
   let stepGradient: SftHooks['stepGradient'];
-  if (config.lisa) {
-    const alignmentBatch = sideBatches(bundle, config.lisa.records, sft, 11);
+  if (fineTuning) {
+    const alignmentBatch = sideBatches(bundle, config.defense!.records, sft, 11);
     const totalSteps = Math.ceil(config.records.length / sft.batchSize) * sft.epochs;
-    stepGradient = (lora) =>
-      lisaStepGradient(bundle.model, lora, alignmentBatch, totalSteps, { ...LISA_DEFAULTS, ...config.lisa!.config });
+    stepGradient = (lora) => fineTuning.stepGradient({ model: bundle.model, lora, alignmentBatch, totalSteps });
   }
   const result = sftLora(
     bundle.model,
@@ -210,13 +222,14 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
   const record: AttackRecord = {
     kind: 'attack',
     flow,
-    lisa: config.lisa ? { ...LISA_DEFAULTS, ...config.lisa.config } : null,
+    defense: config.defense?.name ?? null,
+    defenseConfig: fineTuning?.config ?? null,
     config: {
       ...config,
       records: config.records.length,
       harmful: config.harmful?.length ?? 0,
       probe: probe ? { prompts: probe.prompts.length, judge: probe.judge.name, judgeId: probe.judge.id } : null,
-      lisa: config.lisa?.records.length ?? 0,
+      defense: config.defense?.records.length ?? 0,
       log: undefined,
     },
     environment: describeEnvironment(),

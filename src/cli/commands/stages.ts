@@ -12,6 +12,7 @@ import {
   runAttack,
   runEval,
   STAGE_RUN_DEFAULTS,
+  tunableDefensesIn,
 } from '../../pipeline/stage-runs.js';
 import { SFT_DEFAULTS } from '../../train/sft.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
@@ -109,7 +110,7 @@ export function registerStages(program: Command): void {
     .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
     .option(
       '--defense-option <knob=value>',
-      `a knob of the defense, repeatable (${defaultsHelp(['vaccine', 'repnoise', 'booster', 'tvaccine'])})`,
+      `a knob of the defense, repeatable (${defaultsHelp(tunableDefensesIn('align'))})`,
       collect,
       [],
     )
@@ -193,9 +194,13 @@ export function registerStages(program: Command): void {
           probePrompts: o.probe,
           judge: o.judge,
           judgeOptions: judgeOptions(o),
-          lisa: o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0,
-          lisaFile: o.lisaData,
-          lisaOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option').lisa,
+          ...(o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0
+            ? {
+                defense: 'lisa',
+                defenseFile: o.lisaData,
+                defenseOptions: parseDefenseOptions('lisa', o.lisaOption, '--lisa-option'),
+              }
+            : {}),
         });
         console.log(
           JSON.stringify({

@@ -8,8 +8,26 @@ import type { Backend } from './backend.js';
 import { createTsBackend } from './ts/index.js';
 import { loadNativeBackend } from './native/index.js';
 
-export type BackendName = Backend['name'];
-export const BACKEND_NAMES: readonly BackendName[] = ['native', 'ts'];
+/** A registered backend: what it is and how to load it (null: it cannot load here). */
+export interface BackendEntry {
+  description: string;
+  load(): Backend | null;
+}
+
+/** Every backend by name, the preferred one first (the default when it loads). */
+export const BACKENDS = {
+  native: {
+    description: 'the N-API addon in native/ (OpenBLAS sgemm, OpenMP kernels), once built (npm run build:native)',
+    load: loadNativeBackend,
+  },
+  ts: {
+    description: 'the TypeScript reference: defines each kernel, runs anywhere, float64 too',
+    load: createTsBackend,
+  },
+} satisfies Record<Backend['name'], BackendEntry>;
+
+export type BackendName = keyof typeof BACKENDS;
+export const BACKEND_NAMES = Object.keys(BACKENDS) as readonly BackendName[];
 
 const cache = new Map<BackendName, Backend>();
 let current: Backend | null = null;
@@ -29,7 +47,7 @@ function defaultThreads(): number {
 export function tryBackend(name: BackendName): Backend | null {
   const cached = cache.get(name);
   if (cached) return cached;
-  const backend = name === 'ts' ? createTsBackend() : loadNativeBackend();
+  const backend = BACKENDS[name].load();
   if (!backend) return null;
   backend.setThreads(defaultThreads());
   cache.set(name, backend);

@@ -9,7 +9,7 @@
  */
 import { backward } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import { observeLinearBackward } from '../ops/matmul.js';
+import { observeLinearBackward, type LinearBackwardObserver } from '../ops/matmul.js';
 import { Tensor, allocate, formatShape, type FloatArray } from '../tensor.js';
 import type { ReadonlyGradMap } from './grad-map.js';
 
@@ -31,15 +31,7 @@ function slotFor(capture: Capture, p: Tensor, like: FloatArray): FloatArray {
 }
 
 /** linear()'s backward observer during a capture: x [N, in], dy [N, out] with N = batch * rowsPerExample. */
-function recordLinearPerExample(
-  weight: Tensor,
-  bias: Tensor | null,
-  x: FloatArray,
-  dy: FloatArray,
-  N: number,
-  inF: number,
-  outF: number,
-): void {
+const recordLinearPerExample: LinearBackwardObserver = (weight, bias, x, dy, N, inF, outF) => {
   const capture = active;
   if (!capture) return;
   const wanted = capture.params.has(weight);
@@ -77,7 +69,7 @@ function recordLinearPerExample(
     for (let b = 0; b < capture.batch; b++)
       be.sumRows(dy.subarray(b * rows * outF, (b + 1) * rows * outF), g.subarray(b * outF, (b + 1) * outF), rows, outF);
   }
-}
+};
 
 export class PerExampleGrads {
   constructor(
