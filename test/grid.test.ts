@@ -356,3 +356,49 @@ test('grid workers: independent groups run in child processes; the assembly afte
     'the vaccine group starts after the group computing the selection',
   );
 });
+
+test('a crossed-seed grid end to end: stages shared down the nest, two workers, a variance decomposition', async () => {
+  const { varianceByArm } = await import('../src/pipeline/variance-run.js');
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-crossed-'));
+  const model = writeTinyModel(join(dir, 'model'));
+  const config = resolveGridConfig({
+    model,
+    run_dir: join(dir, 'run'),
+    workers: 2,
+    world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 6, eval_task: 4 },
+    grid: {
+      selector: ['random'],
+      ratio: [0.5],
+      task: ['sst2'],
+      n: [6],
+      p: [0.5],
+      seed: [0],
+      select_seed: [1, 2],
+      align_seed: [3, 4],
+      attack_seed: [5, 6],
+    },
+    select: { max_length: 40 },
+    align: { epochs: 1, batch_size: 3, max_length: 40 },
+    attack: { epochs: 1, batch_size: 3, max_length: 40, flow: 'double' },
+    eval: { judge: 'keyword', max_new_tokens: 3, probe_prompts: 0 },
+  });
+  const { results } = await runGrid(config, () => {});
+  assert.equal(results.length, 8);
+  const stages = readdirSync(join(dir, 'run', 'stages'));
+  const count = (kind: string) => stages.filter((s) => s.startsWith(`${kind}-`)).length;
+  assert.deepEqual(
+    [count('select'), count('align'), count('attack'), count('eval')],
+    [2, 4, 8, 8],
+    'one selection per select seed, one alignment per (select, align) seed, one attack per leaf',
+  );
+  assert.ok(results.every((r) => r.seeds.world === 0 && r.seeds.eval === stageSeeds(0).eval));
+  const [arm] = varianceByArm(results);
+  assert.deepEqual(arm.components.design, {
+    selections: 2,
+    alignmentsPerSelection: 2,
+    attacksPerAlignment: 2,
+    prompts: 6,
+  });
+  assert.ok(Number.isFinite(arm.components.total));
+  assert.match(formatTable(summarize(results)), /not independent|treat them as independent/);
+});
