@@ -5,10 +5,23 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWorld } from '../src/data/world.js';
 import { loadGridConfig, presetConfigs, resolveGridConfig, stagesDir } from '../src/pipeline/grid-config.js';
-import { stageDirs } from '../src/pipeline/grid.js';
+import { stageDirs, type GridCell } from '../src/pipeline/grid.js';
 import { stageSeeds } from '../src/pipeline/seeds.js';
 
 const configs = join(import.meta.dirname, '..', '..', 'configs');
+
+/** A grid cell for the stage-key tests: Random at 40% + SFT on AG News, n = 10, p = 0.1, replicate seed 0. */
+const cellOf = (over: Partial<GridCell> = {}): GridCell => ({
+  selector: 'random',
+  ratio: 0.4,
+  defense: 'sft',
+  task: 'agnews',
+  n: 10,
+  p: 0.1,
+  seed: 0,
+  seeds: stageSeeds(0),
+  ...over,
+});
 
 test('every committed config validates and builds the worlds of its grid', () => {
   const files = [
@@ -44,16 +57,7 @@ test('every committed config validates and builds the worlds of its grid', () =>
 });
 
 test('stages_dir: grids that share it name the same stage folders for the same cell', () => {
-  const cell = {
-    selector: 'random',
-    ratio: 0.4,
-    defense: 'sft',
-    task: 'agnews',
-    n: 10,
-    p: 0.1,
-    seed: 0,
-    seeds: stageSeeds(0),
-  };
+  const cell = cellOf();
   const a = resolveGridConfig({ run_dir: 'runs/a', stages_dir: 'runs/shared' }),
     b = resolveGridConfig({ run_dir: 'runs/b', stages_dir: 'runs/shared', grid: { p: [0.1, 0.2] } });
   assert.equal(stageDirs(a, cell, 'hash', 'builtin').select, stageDirs(b, cell, 'hash', 'builtin').select);
@@ -71,16 +75,7 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
     stageKey({ b: { f: null, c: [1, { e: 3, d: 2 }] }, a: 1 }),
   );
   assert.notEqual(stageKey({ a: [1, 2] }), stageKey({ a: [2, 1] }), 'lists keep their order');
-  const cell = {
-    selector: 'pharmacist',
-    ratio: 0.4,
-    defense: 'sft',
-    task: 'agnews',
-    n: 10,
-    p: 0.1,
-    seed: 0,
-    seeds: stageSeeds(0),
-  };
+  const cell = cellOf({ selector: 'pharmacist' });
   const viaOverrides = resolveGridConfig({ select: { pharmacist: { epochs: 1, warmup_epochs: 0, safety: 'plain' } } });
   assert.equal(
     stageDirs(viaOverrides, cell, 'h', 'builtin').select,
@@ -89,16 +84,7 @@ test('stage keys: equal configs hash alike whatever the order of their fields', 
 });
 
 test('stage keys know the judge by content: a retrained judge renames the attack and eval stages only', () => {
-  const cell = {
-    selector: 'random',
-    ratio: 0.4,
-    defense: 'sft',
-    task: 'agnews',
-    n: 10,
-    p: 0.1,
-    seed: 0,
-    seeds: stageSeeds(0),
-  };
+  const cell = cellOf();
   const config = resolveGridConfig({ attack: { flow: 'double' } });
   const a = stageDirs(config, cell, 'h', 'builtin-0000000000000001'),
     b = stageDirs(config, cell, 'h', 'builtin-0000000000000002');
@@ -110,16 +96,7 @@ test('stage keys know the judge by content: a retrained judge renames the attack
 
 test('stage keys follow the stage seeds: each seed renames its stage and the stages downstream only', () => {
   const config = resolveGridConfig({ attack: { flow: 'double' }, eval: { probe_prompts: 0 } });
-  const cell = (seeds = {}) => ({
-    selector: 'random',
-    ratio: 0.4,
-    defense: 'sft',
-    task: 'agnews',
-    n: 10,
-    p: 0.1,
-    seed: 0,
-    seeds: stageSeeds(0, seeds),
-  });
+  const cell = (seeds = {}) => cellOf({ seeds: stageSeeds(0, seeds) });
   const dirs = (seeds = {}) => stageDirs(config, cell(seeds), 'h', 'builtin');
   const base = dirs();
   const changed = (seeds: object) =>
@@ -139,13 +116,7 @@ test('stage keys follow the stage seeds: each seed renames its stage and the sta
 
 test("the step-matched Full arm: Full's selection, its own alignment, the subset's steps", () => {
   const config = resolveGridConfig({ attack: { flow: 'double' }, world: { pool_size: 800 } });
-  const at = (selector: string, ratio: number) =>
-    stageDirs(
-      config,
-      { selector, ratio, defense: 'sft', task: 'agnews', n: 10, p: 0.1, seed: 0, seeds: stageSeeds(0) },
-      'h',
-      'builtin',
-    );
+  const at = (selector: string, ratio: number) => stageDirs(config, cellOf({ selector, ratio }), 'h', 'builtin');
   assert.equal(at('full-steps', 0.4).select, at('full', 1).select);
   assert.notEqual(at('full-steps', 0.4).align, at('full', 1).align);
   assert.notEqual(at('full-steps', 0.4).align, at('full-steps', 0.2).align);
@@ -160,16 +131,7 @@ test('defense knobs: the grid fills every default, keys the stages that use a kn
   assert.deepEqual(defenseOptionsOf(base, 'sft'), {});
   const tuned = resolveGridConfig({ defenses: { tvaccine: { active_layers: 3 }, lisa: { rho: 0.5 } } });
   assert.equal(defenseOptionsOf(tuned, 'tvaccine').tvaccine!.activeLayers, 3);
-  const cell = (defense: string) => ({
-    selector: 'full',
-    ratio: 1,
-    defense,
-    task: 'agnews',
-    n: 10,
-    p: 0.1,
-    seed: 0,
-    seeds: stageSeeds(0),
-  });
+  const cell = (defense: string) => cellOf({ selector: 'full', ratio: 1, defense });
   const dirs = (c: ReturnType<typeof resolveGridConfig>, defense: string) =>
     stageDirs(c, cell(defense), 'h', 'builtin');
   assert.notEqual(dirs(base, 'tvaccine').align, dirs(tuned, 'tvaccine').align, 'a T-Vaccine knob keys its alignment');

@@ -50,14 +50,23 @@ export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
   return { mean, sd };
 }
 
-/** One entry per setting (everything but the seed), in first-seen order. */
-export function summarize(results: readonly CellResult[]): ArmSummary[] {
-  const groups = new Map<string, CellResult[]>();
-  for (const r of results) {
+/** Cells grouped by setting (everything but the seeds): one group per arm of a table, in first-seen order. */
+export function groupBySetting<T extends GridSetting>(cells: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const r of cells) {
     const id = JSON.stringify([r.selector, r.ratio, r.defense, r.task, r.n, r.p]);
     groups.set(id, [...(groups.get(id) ?? []), r]);
   }
-  const arms = [...groups.values()].map((rs): ArmSummary => {
+  return [...groups.values()];
+}
+
+/** An arm as notes and errors name it: the selector, its ratio unless it is Full, and the defense. */
+export const armLabel = (a: Pick<GridSetting, 'selector' | 'ratio' | 'defense'>) =>
+  `${a.selector}${a.selector === 'full' ? '' : ` ${a.ratio}`} + ${a.defense}`;
+
+/** One entry per setting (everything but the seed), in first-seen order. */
+export function summarize(results: readonly CellResult[]): ArmSummary[] {
+  const arms = groupBySetting(results).map((rs): ArmSummary => {
     const hs = meanSd(rs.map((r) => r.harmful_score));
     const accs = rs.map((r) => r.finetune_accuracy).filter((a): a is number => a !== null);
     const fa = accs.length === rs.length ? meanSd(accs) : null;
@@ -299,7 +308,6 @@ export function resultsTable(arms: readonly ArmSummary[]): { header: string[]; r
  */
 export function measureDisagreements(arms: readonly ArmSummary[]): string[] {
   const out: string[] = [];
-  const label = (a: ArmSummary) => `${a.selector}${a.selector === 'full' ? '' : ` ${a.ratio}`} + ${a.defense}`;
   for (const arm of arms) {
     const refs = referenceArms(arm, arms);
     for (const ref of [refs.full, refs.sft]) {
@@ -308,7 +316,7 @@ export function measureDisagreements(arms: readonly ArmSummary[]): string[] {
         dMargin = arm.harmful_margin.mean - ref.harmful_margin.mean;
       if (dHs !== 0 && dMargin !== 0 && Math.sign(dHs) !== Math.sign(dMargin))
         out.push(
-          `${label(arm)} vs ${label(ref)}: the harmful score says ${signed(dHs)} points, the harmful margin ` +
+          `${armLabel(arm)} vs ${armLabel(ref)}: the harmful score says ${signed(dHs)} points, the harmful margin ` +
             `${dMargin >= 0 ? '+' : '−'}${Math.abs(dMargin).toFixed(3)}; the two measures disagree on this comparison.`,
         );
     }

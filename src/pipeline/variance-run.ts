@@ -6,6 +6,7 @@
  */
 import { nestedVarianceComponents, type VarianceComponents } from '../eval/variance.js';
 import type { CellResult } from './grid.js';
+import { armLabel, groupBySetting } from './results.js';
 
 export interface ArmVariance {
   /** selector (k = ratio) + defense, as in the results table. */
@@ -14,17 +15,10 @@ export interface ArmVariance {
   components: VarianceComponents;
 }
 
-const armOf = (r: CellResult) => `${r.selector}${r.selector === 'full' ? '' : ` ${r.ratio}`} + ${r.defense}`;
-
 /** One decomposition per arm (setting). Errors name the arm whose cells are not one world or not balanced. */
 export function varianceByArm(results: readonly CellResult[]): ArmVariance[] {
-  const arms = new Map<string, CellResult[]>();
-  for (const r of results) {
-    const id = JSON.stringify([r.selector, r.ratio, r.defense, r.task, r.n, r.p]);
-    arms.set(id, [...(arms.get(id) ?? []), r]);
-  }
-  return [...arms.values()].map((cells) => {
-    const arm = armOf(cells[0]);
+  return groupBySetting(results).map((cells) => {
+    const arm = armLabel(cells[0]);
     if (cells.some((r) => !r.seeds))
       throw new Error(`variance: ${arm}: the results have no stage seeds (a run from before seeds were split)`);
     for (const stage of ['world', 'eval'] as const) {

@@ -89,6 +89,7 @@ export function registerSelect(program: Command): void {
     .option('--warmup-lr <x>', 'pharmacist: warm-up learning rate', positiveNumber, ps.warmupLr)
     .option('--out <dir>', 'output folder', d.outDir)
     .action(async (o: SelectOptions) => {
+      const seeds = seedsOf(o);
       await runSelect({
         ...d,
         method: o.method,
@@ -100,12 +101,12 @@ export function registerSelect(program: Command): void {
         harmfulFile: o.harmful,
         mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
         plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign },
-        seed: seedsOf(o).select,
+        seed: seeds.select,
         outDir: o.out,
         maxLength: o.maxLength,
         world: {
           poolSize: o.poolSize,
-          seed: seedsOf(o).world,
+          seed: seeds.world,
           validation: choice('--validation-rule', o.validationRule, VALIDATION_RULES),
         },
         pharmacist: {
