@@ -173,7 +173,7 @@ test('the decide preset: the issue arms over ten seeds, sharing the demo stage c
   }
 });
 
-test('the variance config: one world, a balanced 3 x 3 x 3 nest of seeds per arm', async () => {
+test('the variance config: one world, a balanced 3 x 2 x 2 nest of seeds per arm', async () => {
   const { gridCells } = await import('../src/pipeline/grid.js');
   const { varianceByArm } = await import('../src/pipeline/variance-run.js');
   const config = loadGridConfig(join(configs, 'variance.yaml'));
@@ -186,10 +186,31 @@ test('the variance config: one world, a balanced 3 x 3 x 3 nest of seeds per arm
   assert.deepEqual(
     arms.map((a) => [a.arm, a.components.design.selections * a.components.design.alignmentsPerSelection]),
     [
-      ['pharmacist 0.4 + sft', 9],
-      ['random 0.4 + sft', 9],
-      ['refusal 0.4 + sft', 9],
+      ['pharmacist 0.4 + sft', 6],
+      ['random 0.4 + sft', 6],
     ],
   );
-  assert.ok(arms.every((a) => a.cells === 27));
+  assert.ok(arms.every((a) => a.cells === 12));
+});
+
+test('selector knobs: every selector with knobs has a grid section with its defaults, and a knob keys its selection', async () => {
+  const { SELECTOR_KNOBS } = await import('../src/select/registry.js');
+  const { defaultsOf } = await import('../src/config/knobs.js');
+  const { selectorOptionsOf } = await import('../src/pipeline/grid-config.js');
+  const base = resolveGridConfig({});
+  for (const [name, knobs] of Object.entries(SELECTOR_KNOBS))
+    assert.deepEqual(selectorOptionsOf(base, name), { [name]: defaultsOf(knobs) }, name);
+  assert.deepEqual(selectorOptionsOf(base, 'random'), {});
+  const dirs = (grid: object, selector: string) =>
+    stageDirs(resolveGridConfig({ attack: { flow: 'double' }, ...grid }), cellOf({ selector }), 'h', 'j');
+  // Knobs first settable after stages were cached key a selection only when set to something else.
+  assert.equal(dirs({ select: { seal: { upper_weight: 1 } } }, 'seal').select, dirs({}, 'seal').select);
+  assert.notEqual(dirs({ select: { seal: { upper_weight: 2 } } }, 'seal').select, dirs({}, 'seal').select);
+  assert.notEqual(dirs({ select: { dsir: { gumbel: false } } }, 'dsir').select, dirs({}, 'dsir').select);
+  const directional = { select: { pharmacist: { inner_products: 'directional' } } };
+  assert.notEqual(dirs(directional, 'pharmacist').select, dirs({}, 'pharmacist').select);
+  // One selector's knobs leave the others' stages alone.
+  assert.equal(dirs({ select: { seal: { epochs: 5 } } }, 'pharmacist').select, dirs({}, 'pharmacist').select);
+  assert.throws(() => resolveGridConfig({ select: { seal: { upper_wieght: 2 } } }), /unknown field "upper_wieght"/);
+  assert.throws(() => resolveGridConfig({ select: { dsir: { buckets: 0 } } }), /select.dsir.buckets/);
 });

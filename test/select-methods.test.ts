@@ -49,7 +49,7 @@ test("every selector ranks users' files end to end: ranking.jsonl, subset.jsonl,
         maxLength: 40,
         outDir,
         mapping: { prompt: 'q', response: 'a' },
-        pharmacist: { batchSize: 4, evalBatchSize: 2, warmupEpochs: 1 },
+        options: { pharmacist: { batchSize: 4, evalBatchSize: 2, warmupEpochs: 1 } },
       },
       (l) => lines.push(l),
     );

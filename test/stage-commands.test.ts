@@ -122,3 +122,30 @@ test("pharmacist select, align, attack and eval chain over folders on users' fil
   const badFlow = run('attack', ...tiny, '--flow', 'triple', '--out', join(dir, 'x'));
   assert.match(badFlow.stderr, /--flow: expected one of auto, double, single, got "triple"/);
 });
+
+test("select's knob flags come from the selectors' declarations: checked against the chosen method, recorded", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-knobs-'));
+  const corpus = pretrainingCorpus(0).slice(0, 20);
+  const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const qa = (from: number, to: number) =>
+    corpus.slice(from, to).map((c) => ({ instruction: c.prompt, output: c.answer }));
+  writeFileSync(join(dir, 'pool.jsonl'), jsonl(qa(0, 10)));
+  writeFileSync(join(dir, 'val.jsonl'), jsonl(qa(10, 14)));
+  writeFileSync(join(dir, 'harm.jsonl'), jsonl(qa(14, 18)));
+  const files = ['--pool', 'pool.jsonl', '--validation', 'val.jsonl', '--harmful', 'harm.jsonl'].map((a) =>
+    a.endsWith('.jsonl') ? join(dir, a) : a,
+  );
+  const select = (...args: string[]) => run('select', ...files, '--count', '4', '--out', join(dir, 'sel'), ...args);
+
+  const dsir = select('--method', 'dsir', '--buckets', '64', '--gumbel', 'false');
+  assert.equal(dsir.status, 0, dsir.stderr);
+  const manifest = JSON.parse(readFileSync(join(dir, 'sel', 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.selectorConfig, { buckets: 64, smoothing: 0.01, gumbel: false });
+
+  const wrongMethod = select('--method', 'random', '--inner-lr', '0.1');
+  assert.notEqual(wrongMethod.status, 0);
+  assert.match(wrongMethod.stderr, /--inner-lr: random has no option innerLr \(pharmacist, seal take it\)/);
+  const outOfBounds = select('--method', 'dsir', '--buckets', '0');
+  assert.notEqual(outOfBounds.status, 0);
+  assert.match(outOfBounds.stderr, /--buckets takes a whole number >= 1, got "0"/);
+});

@@ -1,34 +1,27 @@
-/** The judge flags every command that scores takes (judge, judge-eval, attack's probe, eval), declared once. */
+/** The judge flags every command that scores takes (judge, judge-eval, attack's probe, eval), from the judges' knobs. */
 import type { Command } from 'commander';
-import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
-import { JUDGE_NAMES, type JudgeOptions } from '../eval/judges/registry.js';
-import { choice } from './parse.js';
+import { kebab, parseKnob, type KnobValue } from '../config/knobs.js';
+import { JUDGE_KNOBS, JUDGE_NAMES, type JudgeOptions } from '../eval/judges/registry.js';
+import { addKnobFlags } from './knob-flags.js';
 
 export interface JudgeFlags {
   judge: string;
   judgeDir?: string;
   url?: string;
   modelName?: string;
-  judgeFormat: HttpJudgeFormat;
+  judgeFormat?: string;
 }
 
 export function addJudgeFlags(command: Command, what = 'judge'): Command {
-  return command
-    .option('--judge <name>', `${what}: ${JUDGE_NAMES.join(', ')}`, 'builtin')
-    .option('--judge-dir <dir>', 'builtin judge folder (default: the committed assets/judge)')
-    .option('--url <url>', 'http judge: OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
-    .option('--model-name <name>', 'http judge: model name the server expects')
-    .option(
-      '--judge-format <format>',
-      `http judge: request format, ${HTTP_JUDGE_FORMATS.join(' or ')}`,
-      (value: string) => choice('--judge-format', value, HTTP_JUDGE_FORMATS),
-      'classifier',
-    );
+  return addKnobFlags(command.option('--judge <name>', `${what}: ${JUDGE_NAMES.join(', ')}`, 'builtin'), JUDGE_KNOBS);
 }
 
-export const judgeOptions = (o: JudgeFlags): JudgeOptions => ({
-  dir: o.judgeDir,
-  url: o.url,
-  model: o.modelName,
-  format: o.judgeFormat,
-});
+/** The judge flags given, checked against their declarations (every judge gets them all and reads its own). */
+export function judgeOptions(o: JudgeFlags): JudgeOptions {
+  const given = o as unknown as Record<string, unknown>;
+  const out: Record<string, KnobValue> = {};
+  for (const knobs of Object.values(JUDGE_KNOBS))
+    for (const [name, knob] of Object.entries(knobs))
+      if (given[name] !== undefined) out[name] = parseKnob(knob, String(given[name]), `--${kebab(name)}`);
+  return out as JudgeOptions;
+}

@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerJudge } from './commands/judge.js';
+import { registerKnobs } from './commands/knobs.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerReport } from './commands/report.js';
 import { registerReproduce } from './commands/reproduce.js';
@@ -34,6 +35,7 @@ registerRun(program);
 registerReport(program);
 registerVariance(program);
 registerReproduce(program);
+registerKnobs(program);
 
 try {
   await program.parseAsync();

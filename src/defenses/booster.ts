@@ -6,15 +6,16 @@
  */
 import { gradNorm, gradientOf, restoreParameters, snapshotParameters, stepAlong } from '../engine/index.js';
 import { backwardValue, batchLoss, type Defense, type DefenseContext, type StepGradient } from './defense.js';
+import { defaultsOf, number, type KnobValues } from '../config/knobs.js';
 
-export interface BoosterConfig {
-  /** Weight of the attenuation term. Default 5. */
-  lambda: number;
-  /** Norm of the simulated harmful step. Default 0.1. */
-  alpha: number;
-}
+/** The booster defense's knobs, declared once (src/config/knobs.ts derives the rest). */
+export const BOOSTER_KNOBS = {
+  lambda: number(5, 'weight of the attenuation term', { min: 0, inclusive: true }),
+  alpha: number(0.1, 'norm of the simulated harmful step', { min: 0, inclusive: true }),
+} as const;
 
-export const BOOSTER_DEFAULTS: BoosterConfig = { lambda: 5, alpha: 0.1 };
+export type BoosterConfig = KnobValues<typeof BOOSTER_KNOBS>;
+export const BOOSTER_DEFAULTS: BoosterConfig = defaultsOf(BOOSTER_KNOBS);
 
 export class BoosterDefense implements Defense {
   readonly name = 'booster';

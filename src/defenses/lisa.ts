@@ -18,19 +18,22 @@ import {
   type FineTuningHook,
   type StepGradient,
 } from './defense.js';
+import { defaultsOf, int, number, type KnobValues } from '../config/knobs.js';
 
-export interface LisaConfig {
-  /** Alignment steps per cycle. Default 5 (the reference's 100 of 1,000, scaled to ~190 attack steps). */
-  alignmentSteps: number;
-  /** Fine-tuning steps per cycle. Default 45 (reference 900). */
-  finetuneSteps: number;
-  /** Proximal strength. Default 1. */
-  rho: number;
-  /** Share of the steps before the proximal term starts. Default 0.1. */
-  warmupFraction: number;
-}
+/** The lisa defense's knobs, declared once (src/config/knobs.ts derives the rest). */
+export const LISA_KNOBS = {
+  alignmentSteps: int(5, "alignment steps per cycle (the reference's 100 of 1,000, scaled to ~190 attack steps)"),
+  finetuneSteps: int(45, 'fine-tuning steps per cycle (reference 900)'),
+  rho: number(1, 'proximal strength', { min: 0, inclusive: true }),
+  warmupFraction: number(0.1, 'share of the steps before the proximal term starts', {
+    min: 0,
+    inclusive: true,
+    max: 1,
+  }),
+} as const;
 
-export const LISA_DEFAULTS: LisaConfig = { alignmentSteps: 5, finetuneSteps: 45, rho: 1, warmupFraction: 0.1 };
+export type LisaConfig = KnobValues<typeof LISA_KNOBS>;
+export const LISA_DEFAULTS: LisaConfig = defaultsOf(LISA_KNOBS);
 
 export type LisaState = 'alignment' | 'finetune';
 

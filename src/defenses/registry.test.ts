@@ -4,6 +4,8 @@
  * the alignment), records the knobs it runs with, reads harmful batches only when it says so, and its step
  * gradients on a tiny model are finite and leave the weights to the optimizer.
  */
+import { defaultsOf, type Knobs } from '../config/knobs.js';
+import { anotherValue } from '../config/testing.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBackend, withDType, type Tensor } from '../engine/index.js';
@@ -53,7 +55,7 @@ test('the defense names are the registry keys; the tunable ones and their defaul
   assert.deepEqual(DEFENSE_NAMES, Object.keys(DEFENSES));
   assert.deepEqual(
     Object.keys(DEFENSE_DEFAULTS),
-    DEFENSE_NAMES.filter((n) => DEFENSES[n].defaults !== null),
+    DEFENSE_NAMES.filter((n) => DEFENSES[n].knobs !== null),
   );
   for (const [name, entry] of Object.entries(DEFENSES)) assert.ok(entry.description.length > 0, name);
   assert.throws(() => createDefense('lisa2'), /unknown defense "lisa2" \(choose sft, vaccine/);
@@ -76,13 +78,13 @@ for (const name of DEFENSE_NAMES) {
         );
         assert.ok(defense.flow === 'double' || defense.flow === 'single');
         // The knobs it runs with are recorded with the stage they act in: its defaults, and an override reaches them.
-        const defaults = DEFENSES[name].defaults as Record<string, number> | null;
+        const knobs = DEFENSES[name].knobs as Knobs | null;
         const recorded = (d: typeof defense) => (d.actsIn.includes('align') ? d.config : d.fineTuning!.config) ?? null;
-        assert.deepEqual(recorded(defense), defaults);
-        if (defaults) {
-          const [knob, value] = Object.entries(defaults)[0];
-          const tuned = createDefense(name, parseDefenseOptions(name, [`${knob}=${value + 1}`]));
-          assert.deepEqual(recorded(tuned), { ...defaults, [knob]: value + 1 });
+        assert.deepEqual(recorded(defense), knobs && defaultsOf(knobs));
+        for (const [knob, k] of Object.entries(knobs ?? {})) {
+          const value = anotherValue(k);
+          const tuned = createDefense(name, parseDefenseOptions(name, [`${knob}=${value}`]));
+          assert.deepEqual(recorded(tuned), { ...defaultsOf(knobs!), [knob]: value }, `${name}.${knob}`);
         }
 
         const { model, lora, params, batch } = setup();

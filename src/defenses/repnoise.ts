@@ -29,15 +29,16 @@ import {
   type StepGradient,
 } from './defense.js';
 import { gaussianMmd } from './mmd.js';
+import { defaultsOf, number, type KnobValues } from '../config/knobs.js';
 
-export interface RepNoiseConfig {
-  /** Weight of the harmful-likelihood term. Default 0.1. */
-  alpha: number;
-  /** Weight of the noise (MMD) term. Default 0.001. */
-  beta: number;
-}
+/** The repnoise defense's knobs, declared once (src/config/knobs.ts derives the rest). */
+export const REPNOISE_KNOBS = {
+  alpha: number(0.1, 'weight of the harmful-likelihood term', { min: 0, inclusive: true }),
+  beta: number(0.001, 'weight of the noise (MMD) term', { min: 0, inclusive: true }),
+} as const;
 
-export const REPNOISE_DEFAULTS: RepNoiseConfig = { alpha: 0.1, beta: 0.001 };
+export type RepNoiseConfig = KnobValues<typeof REPNOISE_KNOBS>;
+export const REPNOISE_DEFAULTS: RepNoiseConfig = defaultsOf(REPNOISE_KNOBS);
 
 /** [B, T, 1] mask of the positions that predict a response token. */
 function responseMask(batch: TokenBatch, like: FloatArray): Tensor {

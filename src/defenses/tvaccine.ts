@@ -17,19 +17,18 @@ import {
   type StepGradient,
 } from './defense.js';
 import { attentionTap, perturbedStep, type PerturbationRecord } from './vaccine.js';
+import { defaultsOf, int, number, type KnobValues } from '../config/knobs.js';
 
-export interface TVaccineConfig {
-  /** Perturbation radius. Default 3. */
-  rho: number;
-  /** Layers perturbed and trained at a time. Default 2 of the embedded model's 6 (the paper: 8 of 32, a quarter). */
-  activeLayers: number;
-  /** Redraw the active layers every this many steps. Default 20. */
-  resampleEvery: number;
-  /** Rescore the layers every this many steps. Default 200. */
-  rescoreEvery: number;
-}
+/** The tvaccine defense's knobs, declared once (src/config/knobs.ts derives the rest). */
+export const TVACCINE_KNOBS = {
+  rho: number(3, 'perturbation radius', { min: 0, inclusive: true }),
+  activeLayers: int(2, "layers perturbed and trained at a time (2 of the embedded model's 6; the paper: 8 of 32)"),
+  resampleEvery: int(20, 'redraw the active layers every this many steps'),
+  rescoreEvery: int(200, 'rescore the layers every this many steps'),
+} as const;
 
-export const TVACCINE_DEFAULTS: TVaccineConfig = { rho: 3, activeLayers: 2, resampleEvery: 20, rescoreEvery: 200 };
+export type TVaccineConfig = KnobValues<typeof TVACCINE_KNOBS>;
+export const TVACCINE_DEFAULTS: TVaccineConfig = defaultsOf(TVACCINE_KNOBS);
 
 /** The layer index of an attention adapter's module name, or null for other modules. */
 export function attentionLayerOf(module: string): number | null {

@@ -14,13 +14,15 @@ import {
   type DefenseContext,
   type StepGradient,
 } from './defense.js';
+import { defaultsOf, number, type KnobValues } from '../config/knobs.js';
 
-export interface VaccineConfig {
-  /** Perturbation radius. Default 2 (the reference scripts). */
-  rho: number;
-}
+/** The vaccine defense's knobs, declared once (src/config/knobs.ts derives the rest). */
+export const VACCINE_KNOBS = {
+  rho: number(2, 'perturbation radius (the reference scripts)', { min: 0, inclusive: true }),
+} as const;
 
-export const VACCINE_DEFAULTS: VaccineConfig = { rho: 2 };
+export type VaccineConfig = KnobValues<typeof VACCINE_KNOBS>;
+export const VACCINE_DEFAULTS: VaccineConfig = defaultsOf(VACCINE_KNOBS);
 
 export const attentionTap = (layer: number) => `layers.${layer}.attention`;
 

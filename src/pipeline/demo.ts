@@ -4,6 +4,7 @@
  * seeds) run by the grid runner, so the demo caches and resumes like `pharmacist run`; it prints a table and,
  * last, one JSON line {"arms":[...]} with the means over seeds and the paired comparisons.
  */
+import { DEFAULT_RATIO } from '../select/selector.js';
 import { formatSeconds } from '../train/trainer.js';
 import { resolveGridConfig, type GridConfig } from './grid-config.js';
 import { runGrid } from './grid.js';
@@ -33,7 +34,7 @@ export const DEMO_GRID: DeepPartial<GridConfig> = {
   world: { pool_size: 500, eval_harmful: 200, eval_task: 200 },
   grid: {
     selector: ['full', 'random', 'pharmacist', 'refusal', 'shortest'],
-    ratio: [0.4],
+    ratio: [DEFAULT_RATIO],
     defense: ['sft'],
     task: ['agnews'],
     n: [300],

@@ -13,11 +13,10 @@ import { createDefense } from '../defenses/registry.js';
 import { wilsonInterval } from '../eval/statistics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord, type RecordExpectation } from '../io/json-record.js';
-import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
 import { subsetSize } from '../select/selector.js';
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
-import { defenseOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
+import { defenseOptionsOf, selectorOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
 import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, worldConfig, type GridPlan } from './grid-plan.js';
 import {
   DONE_FIELDS,
@@ -30,7 +29,7 @@ import {
   type SelectDone,
 } from './records.js';
 import { runSelect, SELECT_DEFAULTS, summarizeSelection, type SelectionSummary } from './select.js';
-import { alignStage, attackStage, evaluateStage } from './stages.js';
+import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage } from './stages.js';
 
 /** A stage's done.json value, and whether it was read from an earlier run rather than computed now. */
 export interface StageRun<T> {
@@ -66,33 +65,16 @@ function sft(knobs: TrainingKnobs, seed: number, steps: number | null = null): P
   };
 }
 
-function pharmacistOptions(c: GridConfig['select']['pharmacist']): Partial<PharmacistSelectorConfig> {
-  return {
-    epochs: c.epochs,
-    lambda: c.lambda,
-    alpha: c.alpha,
-    innerLr: c.inner_lr,
-    selectorLr: c.selector_lr,
-    batchSize: c.batch_size,
-    evalBatchSize: c.eval_batch_size,
-    safety: c.safety as PharmacistSelectorConfig['safety'],
-    weightForm: c.weight_form as PharmacistSelectorConfig['weightForm'],
-    upperEvery: c.upper_every,
-    warmupEpochs: c.warmup_epochs,
-    warmupLr: c.warmup_lr,
-  };
-}
-
 /** The selection stage: the whole pool ranked once (ratio 1), so that every ratio's cell takes its own top k. */
 export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): Promise<StageRun<SelectDone>> {
   const { config } = plan;
   const dir = cellStageDirs(plan, cell).select;
-  const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
+  const selector = selectorOf(cell.selector);
   return cachedStage(dir, DONE_FIELDS.select, async (): Promise<SelectDone> => {
     const r = await runSelect(
       {
         ...SELECT_DEFAULTS,
-        method: selectorOf(cell.selector),
+        method: selector,
         ratio: 1,
         model: config.model,
         seed: cell.seeds.select,
@@ -100,7 +82,7 @@ export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): 
         outDir: dir,
         // The cell's own world: its pool, validation and harmful sets do not depend on the task, n or p.
         world: worldConfig(config, cell),
-        pharmacist: pharmacist ? pharmacistOptions(pharmacist) : undefined,
+        options: selectorOptionsOf(config, selector),
       },
       log,
     );
@@ -189,7 +171,7 @@ export async function runAttackStage(
       flow,
       sft: sft(config.attack, cell.seeds.attack),
       records: world.finetune,
-      harmful: world.harmful.slice(0, 200).map(asInstruction),
+      harmful: world.harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction),
       probe,
       log,
       defense,

@@ -11,13 +11,21 @@ import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
 import { VALIDATION_RULES, WORLD_DEFAULTS, type ValidationRule } from '../data/world.js';
 import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
-import { JUDGE_NAMES } from '../eval/judges/registry.js';
-import { PHARMACIST_DEFAULTS } from '../select/pharmacist.js';
-import { PHARMACIST_SELECTOR_DEFAULTS } from '../select/pharmacist-selector.js';
-import { SELECTOR_NAMES } from '../select/registry.js';
+import { JUDGE_KNOBS, JUDGE_NAMES } from '../eval/judges/registry.js';
+import { fromSection, knobSchema, sectionSchema, snake, type KnobValue } from '../config/knobs.js';
+import {
+  isTunableSelector,
+  SELECTOR_KNOBS,
+  SELECTOR_NAMES,
+  type SelectorOptions,
+  type TunableSelector,
+} from '../select/registry.js';
+import { SELECT_DEFAULTS } from './select.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
+import { DEFAULT_RATIO } from '../select/selector.js';
 import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
-import { DEFENSE_DEFAULTS, isCountKnob, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
+import { EVAL_DEFAULTS } from './stages.js';
+import { DEFENSE_KNOBS, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
 
 export interface TrainingKnobs {
   epochs: number;
@@ -57,23 +65,8 @@ export interface GridConfig {
     attack_seed: number[] | null;
     eval_seed: number[] | null;
   };
-  select: {
-    max_length: number;
-    pharmacist: {
-      epochs: number;
-      lambda: number;
-      alpha: number;
-      inner_lr: number;
-      selector_lr: number;
-      batch_size: number;
-      eval_batch_size: number;
-      safety: string;
-      weight_form: string;
-      upper_every: number;
-      warmup_epochs: number;
-      warmup_lr: number;
-    };
-  };
+  /** Each tunable selector's knobs, snake_case (inner_lr, upper_every, ...), and the shared truncation. */
+  select: { max_length: number } & Record<TunableSelector, Record<string, KnobValue>>;
   align: TrainingKnobs;
   attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
   eval: {
@@ -85,7 +78,7 @@ export interface GridConfig {
     probe_prompts: number;
   };
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
-  defenses: Record<TunableDefense, Record<string, number>>;
+  defenses: Record<TunableDefense, Record<string, KnobValue>>;
 }
 
 /**
@@ -144,8 +137,6 @@ function training(d: { epochs: number; lr: number }, what: string) {
   };
 }
 
-const P = PHARMACIST_DEFAULTS;
-const PS = PHARMACIST_SELECTOR_DEFAULTS;
 const W = WORLD_DEFAULTS;
 export const GRID_SCHEMA = {
   type: 'object',
@@ -203,7 +194,7 @@ export const GRID_SCHEMA = {
         ),
         ratio: list(
           { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-          [0.4],
+          [DEFAULT_RATIO],
           'kept fractions of the pool (full ignores it)',
         ),
         defense: list({ enum: [...DEFENSE_NAMES] }, ['sft'], 'alignment defenses'),
@@ -225,31 +216,12 @@ export const GRID_SCHEMA = {
     ),
     select: object(
       {
-        max_length: int(8, 256, 'truncation in tokens for model-based selectors'),
-        pharmacist: object(
-          {
-            epochs: int(1, P.epochs, 'passes over the pool'),
-            lambda: num(P.lambda, 'weight of the safety-critical term', { minimum: 0 }),
-            alpha: num(P.alpha, 'norm of the simulated harmful step', { minimum: 0 }),
-            inner_lr: num(P.innerLr, 'lower-level SGD learning rate eta'),
-            selector_lr: num(P.selectorLr, 'Adam learning rate on the logits'),
-            batch_size: int(1, P.batchSize, 'pool samples per lower step'),
-            eval_batch_size: int(1, P.evalBatchSize, 'validation / harmful samples per upper gradient'),
-            safety: { enum: ['simulated', 'plain', 'none'], default: P.safety, description: 'safety-critical term S' },
-            weight_form: {
-              enum: ['softmax', 'sigmoid'],
-              default: P.weightForm,
-              description: 'sample weights from logits',
-            },
-            upper_every: int(1, P.upperEvery, 'recompute grad F every this many steps'),
-            warmup_epochs: int(
-              0,
-              PS.warmupEpochs,
-              'epochs of SFT on the pool before the bilevel pass (0: start from a fresh adapter)',
-            ),
-            warmup_lr: num(PS.warmupLr, 'warm-up learning rate'),
-          },
-          'the Pharmacist selector',
+        max_length: int(8, SELECT_DEFAULTS.maxLength, 'truncation in tokens for model-based selectors'),
+        ...Object.fromEntries(
+          Object.entries(SELECTOR_KNOBS).map(([name, knobs]) => [
+            name,
+            sectionSchema(knobs, `the ${name} selector (declared in src/select/, listed in docs/knobs.md)`),
+          ]),
         ),
       },
       'selection',
@@ -274,54 +246,41 @@ export const GRID_SCHEMA = {
     eval: object(
       {
         judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
-        url: { type: ['string', 'null'], default: null, description: 'http judge: OpenAI-compatible base URL' },
-        model_name: {
-          type: ['string', 'null'],
-          default: null,
-          description: 'http judge: model name the server expects; null: llama-guard',
-        },
-        judge_format: {
-          enum: [...HTTP_JUDGE_FORMATS],
-          default: 'classifier',
-          description: 'http judge: request format (classifier: one-word classifier prompt; llama-guard: Llama Guard)',
-        },
-        max_new_tokens: int(1, 64, 'tokens generated per harmful prompt (greedy)'),
-        probe_prompts: int(0, 200, 'harmful prompts judged after every attack epoch'),
+        // The http judge's knobs, under the names grids have always used (they are part of the evaluation key).
+        ...Object.fromEntries(
+          Object.entries(JUDGE_KNOBS.http).map(([name, k]) => [snake(name), knobSchema(k, `http judge: ${k.doc}`)]),
+        ),
+        max_new_tokens: int(1, EVAL_DEFAULTS.maxNewTokens, 'tokens generated per harmful prompt (greedy)'),
+        probe_prompts: int(0, EVAL_DEFAULTS.probePrompts, 'harmful prompts judged after every attack epoch'),
       },
       'evaluation',
     ),
     defenses: object(
       Object.fromEntries(
-        Object.entries(DEFENSE_DEFAULTS).map(([defense, knobs]) => [
+        Object.entries(DEFENSE_KNOBS).map(([defense, knobs]) => [
           defense,
-          object(
-            Object.fromEntries(
-              Object.entries(knobs).map(([knob, value]) => [
-                snake(knob),
-                isCountKnob(knob)
-                  ? int(1, value, `${defense} ${knob}`)
-                  : num(value, `${defense} ${knob}`, { minimum: 0 }),
-              ]),
-            ),
-            `the ${defense} defense (src/defenses/${defense}.ts documents each knob and its default)`,
+          sectionSchema(
+            knobs,
+            `the ${defense} defense (declared in src/defenses/${defense}.ts, listed in docs/knobs.md)`,
           ),
         ]),
       ),
-      `defense knobs (${Object.keys(DEFENSE_DEFAULTS).join(', ')}), each defaulting to the value its module documents`,
+      `defense knobs (${Object.keys(DEFENSE_KNOBS).join(', ')}), each defaulting to the value its module declares`,
     ),
   },
 } as const;
 
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** A grid's knobs of one selector as the selector registry takes them ({} for selectors without knobs). */
+export function selectorOptionsOf(config: Pick<GridConfig, 'select'>, selector: string): SelectorOptions {
+  if (!isTunableSelector(selector)) return {};
+  return { [selector]: fromSection(SELECTOR_KNOBS[selector], config.select[selector]) };
 }
 
 /** A grid's knobs of one defense as the defense registry takes them ({} for sft and unknown names). */
 export function defenseOptionsOf(config: Pick<GridConfig, 'defenses'>, defense: string): DefenseOptions {
-  if (!(defense in DEFENSE_DEFAULTS)) return {};
-  const knobs = Object.keys(DEFENSE_DEFAULTS[defense as TunableDefense]);
-  const values = config.defenses[defense as TunableDefense];
-  return { [defense]: Object.fromEntries(knobs.map((k) => [k, values[snake(k)]])) };
+  if (!Object.hasOwn(DEFENSE_KNOBS, defense)) return {};
+  const name = defense as TunableDefense;
+  return { [name]: fromSection(DEFENSE_KNOBS[name], config.defenses[name]) };
 }
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });

@@ -15,6 +15,8 @@ import { createDefense } from '../defenses/registry.js';
 import { createJudge } from '../eval/judges/registry.js';
 import { contentId, sha256Files } from '../io/hash.js';
 import { readRecord } from '../io/json-record.js';
+import { fromSection, keyedKnobs } from '../config/knobs.js';
+import { isTunableSelector, SELECTOR_KNOBS } from '../select/registry.js';
 import { subsetSize } from '../select/selector.js';
 import { stepsFor } from '../train/sft.js';
 import { defenseOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
@@ -106,17 +108,22 @@ export interface StageDirs {
  * (test/stage-keys.test.ts pins the names).
  */
 export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeId: string): StageDirs {
-  const pharmacist = cell.selector === 'pharmacist' ? config.select.pharmacist : null;
+  const selector = selectorOf(cell.selector);
+  const selectorKnobs = isTunableSelector(selector)
+    ? keyedKnobs(SELECTOR_KNOBS[selector], fromSection(SELECTOR_KNOBS[selector], config.select[selector]))
+    : {};
   const seeds = cell.seeds;
   // One ranking serves every ratio (and every defense and attack): the stage keeps the scores, each cell its top k.
   const selectKey = stageKey({
     stage: 'select',
     modelHash,
-    selector: selectorOf(cell.selector),
+    selector,
     seeds: { world: seeds.world, select: seeds.select },
     world: config.world,
     maxLength: config.select.max_length,
-    pharmacist,
+    // The selector's knobs (those keyed: keyedKnobs), null when it has none. The field keeps the name it had when
+    // Pharmacist's were the only settable ones: renaming it would rename every selection folder.
+    pharmacist: Object.keys(selectorKnobs).length > 0 ? selectorKnobs : null,
   });
   // A defense's knobs key the stages it acts in: Lisa's the attack, not its alignment (plain SFT's).
   const knobs = defenseOptionsOf(config, cell.defense);
@@ -205,9 +212,9 @@ export interface GridPlan {
 export function planGrid(config: GridConfig): GridPlan {
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
   const judge = createJudge(config.eval.judge, {
-    url: config.eval.url ?? undefined,
-    model: config.eval.model_name ?? undefined,
-    format: config.eval.judge_format,
+    url: config.eval.url,
+    modelName: config.eval.model_name,
+    judgeFormat: config.eval.judge_format,
   });
   const worlds = new Map<string, World>();
   const world = (cell: GridCell): World => {

@@ -34,6 +34,8 @@ export interface SelectManifest {
   kind: 'select';
   config: SelectConfig;
   seed: number;
+  /** The knobs the selector ran with, every one resolved (null: a selector without knobs). */
+  selectorConfig: object | null;
   environment: EnvironmentRecord;
   k: number;
   poolSize: number;

@@ -11,9 +11,8 @@ import type { PromptProfile } from '../data/prompt-format.js';
 import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
-import { createSelector, SELECTOR_NAMES } from '../select/registry.js';
+import { createSelector, SELECTOR_NAMES, type SelectorOptions } from '../select/registry.js';
 import { subsetSize, topK } from '../select/selector.js';
-import type { PharmacistSelectorConfig } from '../select/pharmacist-selector.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
 import type { SelectManifest } from './records.js';
@@ -22,7 +21,7 @@ export { SELECTOR_NAMES, VALIDATION_RULES, WORLD_DEFAULTS };
 
 export interface SelectConfig {
   method: string;
-  /** Keep this fraction of the pool (default 0.4) ... */
+  /** Keep this fraction of the pool (default DEFAULT_RATIO, 0.4) ... */
   ratio?: number;
   /** ... or exactly this many samples. */
   count?: number;
@@ -42,7 +41,8 @@ export interface SelectConfig {
   /** The selector's seed (and the world's, unless world.seed is set). */
   seed: number;
   outDir: string;
-  pharmacist?: Partial<PharmacistSelectorConfig>;
+  /** Overrides of the selectors' knobs, per selector (src/select/registry.ts; only the method's are read). */
+  options?: SelectorOptions;
 }
 
 export const SELECT_DEFAULTS: SelectConfig = {
@@ -82,7 +82,7 @@ export async function runSelect(
   const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool);
   const validation = load(config.validationFile, world?.validation);
   const harmful = load(config.harmfulFile, world?.harmful);
-  const selector = createSelector(config.method, { pharmacist: config.pharmacist });
+  const selector = createSelector(config.method, config.options);
   const bundle = selector.needsModel ? loadModelBundle(config.model) : null;
   const tokenizer = bundle?.tokenizer;
   log(
@@ -141,6 +141,7 @@ export async function runSelect(
     kind: 'select',
     config,
     seed: config.seed,
+    selectorConfig: selector.config ?? null,
     environment: describeEnvironment(),
     k,
     poolSize: pool.length,

@@ -23,9 +23,17 @@ import {
   type TunableDefense,
 } from '../defenses/registry.js';
 import type { AlignRecord, EvalRecord, EvalSummary } from './records.js';
-import { alignStage, attackStage, evaluateStage, type AttackResult } from './stages.js';
+import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, type AttackResult } from './stages.js';
 
-export { DEFENSE_DEFAULTS, DEFENSE_NAMES, parseDefenseOptions, TASK_NAMES, type TaskName, type TunableDefense };
+export {
+  DEFENSE_DEFAULTS,
+  EVAL_DEFAULTS,
+  DEFENSE_NAMES,
+  parseDefenseOptions,
+  TASK_NAMES,
+  type TaskName,
+  type TunableDefense,
+};
 
 /** The defenses with knobs that act in `stage`: the knobs that stage's command takes. */
 export function tunableDefensesIn(stage: DefenseStage): TunableDefense[] {
@@ -137,7 +145,7 @@ export interface AttackRunConfig extends StageRunCommon {
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
   const world = lazyWorld(config.world);
   const data = records(config.dataFile, config.mapping, () => world().finetune);
-  const harmful = world().harmful.slice(0, 200).map(asInstruction);
+  const harmful = world().harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction);
   const probe =
     config.probePrompts > 0
       ? {

@@ -32,6 +32,12 @@ import { describeEnvironment } from './environment.js';
 import { loadModelBundle, type ModelBundle } from './model-bundle.js';
 import type { AlignRecord, AttackRecord } from './records.js';
 
+/**
+ * How a harmful score is measured, shared by the stage commands, grids and the demo: tokens generated per prompt
+ * (greedy), prompts probed after every attack epoch, and harmful samples in the attack's harmful-loss curve.
+ */
+export const EVAL_DEFAULTS = { maxNewTokens: 64, probePrompts: 200, harmfulCurve: 200 } as const;
+
 export interface StageCommon {
   /** Base model folder (or llama2.c .bin). */
   model: string;
@@ -200,7 +206,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
             epochResponses.push(
               respondToPrompts(bundle, probe.prompts, {
                 profile: probe.profile,
-                maxNewTokens: probe.maxNewTokens ?? 64,
+                maxNewTokens: probe.maxNewTokens ?? EVAL_DEFAULTS.maxNewTokens,
               }),
             );
             probeSeconds += (performance.now() - s) / 1000;
@@ -263,7 +269,7 @@ export async function evaluateStage(
   const bundle = loadWithAdapters(config.model, config.adapters);
   const harmful = await harmfulScore(bundle, config.harmfulPrompts, config.judge, {
     profile: config.profile,
-    maxNewTokens: config.maxNewTokens ?? 64,
+    maxNewTokens: config.maxNewTokens ?? EVAL_DEFAULTS.maxNewTokens,
   });
   const task = config.task
     ? taskAccuracy(bundle, config.task.name, config.task.labels, config.task.test, { profile: config.profile })

@@ -17,7 +17,7 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
-import { alignStage, attackStage, evaluateStage, loadWithAdapters } from './stages.js';
+import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, loadWithAdapters } from './stages.js';
 import { formatSeconds } from '../train/trainer.js';
 
 export { TASK_NAMES, type TaskName };
@@ -33,7 +33,7 @@ export interface WorldCheckConfig {
   attackEpochs: number;
   attackLr: number;
   profile: PromptProfile;
-  /** Tokens generated per harmful prompt. Default 64. */
+  /** Tokens generated per harmful prompt. Default EVAL_DEFAULTS.maxNewTokens (64). */
   maxNewTokens: number;
   /** Default runs/world-check. */
   runDir: string;
@@ -47,7 +47,7 @@ export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
   attackEpochs: 3,
   attackLr: 5e-4,
   profile: 'response-newline',
-  maxNewTokens: 64,
+  maxNewTokens: EVAL_DEFAULTS.maxNewTokens,
   runDir: 'runs/world-check',
 };
 
@@ -92,7 +92,7 @@ export async function runWorldCheck(
     harmfulScore(loadWithAdapters(config.model, [align.adapterDir]), prompts, judge, evalOptions),
   );
   log(`aligned harmful score ${aligned.score.toFixed(1)}%`);
-  // Figure 3: harmful-set loss during the attack, and the harmful score on 200 prompts after every epoch.
+  // Figure 3: harmful-set loss during the attack, and the harmful score on the probe prompts after every epoch.
   const attack = await timed('attack', () =>
     attackStage({
       model: config.model,
@@ -100,9 +100,14 @@ export async function runWorldCheck(
       alignAdapter: align.adapterDir,
       sft: sft(config.attackEpochs, config.attackLr, config.world.seed + 1),
       records: world.finetune,
-      harmful: world.harmful.slice(0, 200).map(asInstruction),
+      harmful: world.harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction),
       log,
-      probe: { prompts: prompts.slice(0, 200), judge, profile: config.profile, maxNewTokens: config.maxNewTokens },
+      probe: {
+        prompts: prompts.slice(0, EVAL_DEFAULTS.probePrompts),
+        judge,
+        profile: config.profile,
+        maxNewTokens: config.maxNewTokens,
+      },
     }),
   );
   const hsByEpoch = attack.harmfulScoreByEpoch;

@@ -8,19 +8,20 @@
  */
 import { Rng } from '../engine/index.js';
 import type { InstructionExample } from '../data/prompt-format.js';
+import { defaultsOf, flag, int, number, settableSinceKnobs, type KnobValues } from '../config/knobs.js';
 import type { Ranking, SelectionInput, Selector } from './selector.js';
 
-export interface DsirConfig {
-  /** Hash buckets. Default 10,000 (as the reference implementation). */
-  buckets: number;
-  /** Pseudo-count per bucket. Default 0.01: validation sets of a few hundred samples fill few of 10,000
-   * buckets, and add-one smoothing would then drown the target model in its prior. */
-  smoothing: number;
-  /** Add Gumbel noise (resampling) or rank by weight. Default true. */
-  gumbel: boolean;
-}
+/** DSIR's knobs, declared once (src/config/knobs.ts); first settable after stages had been cached at the defaults. */
+export const DSIR_KNOBS = settableSinceKnobs({
+  buckets: int(10_000, 'hash buckets (as the reference implementation)'),
+  // Validation sets of a few hundred samples fill few of 10,000 buckets: add-one smoothing would then drown the
+  // target model in its prior.
+  smoothing: number(0.01, 'pseudo-count per bucket (add-one would drown a small target in its prior)'),
+  gumbel: flag(true, 'add Gumbel noise (resampling, as DSIR) or rank by weight'),
+});
 
-export const DSIR_DEFAULTS: DsirConfig = { buckets: 10_000, smoothing: 0.01, gumbel: true };
+export type DsirConfig = KnobValues<typeof DSIR_KNOBS>;
+export const DSIR_DEFAULTS: DsirConfig = defaultsOf(DSIR_KNOBS);
 
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;

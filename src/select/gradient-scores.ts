@@ -9,6 +9,7 @@
 import { gradNorm, gradientOf, noGrad, perExampleGradients, type GradMap, type Tensor } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
+import { defaultsOf, int, number, settableSinceKnobs, type KnobValues } from '../config/knobs.js';
 import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import {
   selectionAdapter,
@@ -19,20 +20,18 @@ import {
   type Selector,
 } from './selector.js';
 
-export interface GradientScoreConfig {
-  /** Epochs of LoRA SFT on the pool before scoring (0: score at the base model). Default 1. */
-  warmupEpochs: number;
-  /** Warm-up learning rate. Default SFT_DEFAULTS.lr (2e-3). */
-  warmupLr: number;
-  /** Samples per scoring batch. Default 16. */
-  batchSize: number;
-}
+/**
+ * The knobs of the gradient-score selectors (loss, gradnorm, gradsim), declared once (src/config/knobs.ts); first
+ * settable after stages had been cached at the defaults.
+ */
+export const GRADIENT_SCORE_KNOBS = settableSinceKnobs({
+  warmupEpochs: int(1, 'epochs of LoRA SFT on the pool before scoring (0: score at the base model)', 0),
+  warmupLr: number(SFT_DEFAULTS.lr, 'warm-up learning rate (the alignment SFT default)'),
+  batchSize: int(16, 'samples per scoring batch'),
+});
 
-export const GRADIENT_SCORE_DEFAULTS: GradientScoreConfig = {
-  warmupEpochs: 1,
-  warmupLr: SFT_DEFAULTS.lr,
-  batchSize: 16,
-};
+export type GradientScoreConfig = KnobValues<typeof GRADIENT_SCORE_KNOBS>;
+export const GRADIENT_SCORE_DEFAULTS: GradientScoreConfig = defaultsOf(GRADIENT_SCORE_KNOBS);
 
 function batches<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -1,7 +1,8 @@
 /** The Pharmacist selector as a plug-in: tokenizes the three sets, attaches its LoRA (fresh or warmed up), learns omega. */
 import { LORA_DEFAULTS, type LoraConfig } from '../models/lora.js';
 import { SFT_DEFAULTS } from '../train/sft.js';
-import { learnSelector, PHARMACIST_DEFAULTS, type PharmacistConfig } from './pharmacist.js';
+import { defaultsOf, int, number, type KnobValues } from '../config/knobs.js';
+import { learnSelector, PHARMACIST_DEFAULTS, PHARMACIST_KNOBS, type PharmacistConfig } from './pharmacist.js';
 import {
   selectionAdapter,
   withSelectionAdapter,
@@ -11,23 +12,27 @@ import {
   type Selector,
 } from './selector.js';
 
-export interface PharmacistSelectorConfig extends PharmacistConfig {
-  /** The selector's own LoRA (discarded after selection). Default LORA_DEFAULTS with dropout 0. */
-  lora: LoraConfig;
-  /**
-   * Epochs of SFT on the pool before the bilevel pass (the lower problem's starting point). Default 0: the method
-   * as written starts from a fresh adapter on the base model.
-   */
-  warmupEpochs: number;
-  /** Warm-up learning rate. Default SFT_DEFAULTS.lr (2e-3). */
-  warmupLr: number;
-}
+/** The plug-in's knobs: the bilevel pass's, and where the lower problem starts. */
+export const PHARMACIST_SELECTOR_KNOBS = {
+  ...PHARMACIST_KNOBS,
+  warmupEpochs: int(
+    0,
+    'epochs of SFT on the pool before the bilevel pass (0: a fresh adapter on the base model, the method as written)',
+    0,
+  ),
+  warmupLr: number(SFT_DEFAULTS.lr, 'warm-up learning rate (the alignment SFT default)'),
+} as const;
+
+export type PharmacistSelectorConfig = PharmacistConfig &
+  KnobValues<typeof PHARMACIST_SELECTOR_KNOBS> & {
+    /** The selector's own LoRA (discarded after selection). Default LORA_DEFAULTS with dropout 0. */
+    lora: LoraConfig;
+  };
 
 export const PHARMACIST_SELECTOR_DEFAULTS: PharmacistSelectorConfig = {
   ...PHARMACIST_DEFAULTS,
+  ...defaultsOf(PHARMACIST_SELECTOR_KNOBS),
   lora: { ...LORA_DEFAULTS, dropout: 0 },
-  warmupEpochs: 0,
-  warmupLr: SFT_DEFAULTS.lr,
 };
 
 export class PharmacistSelector implements Selector {

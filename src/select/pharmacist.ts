@@ -30,58 +30,45 @@ import {
   sum,
   type GradMap,
 } from '../engine/index.js';
+import { choice, defaultsOf, int, number, type KnobValues } from '../config/knobs.js';
 import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { formatSeconds } from '../train/trainer.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
 
-export type WeightForm = 'softmax' | 'sigmoid';
-export type SafetyTerm = 'simulated' | 'plain' | 'none';
+export const WEIGHT_FORMS = ['softmax', 'sigmoid'] as const;
+export const SAFETY_TERMS = ['simulated', 'plain', 'none'] as const;
+export type WeightForm = (typeof WEIGHT_FORMS)[number];
+export type SafetyTerm = (typeof SAFETY_TERMS)[number];
 
-export interface PharmacistConfig {
-  /** Sample weights from logits. Default 'softmax' (pi = N softmax(omega)). */
-  weightForm: WeightForm;
-  /** Safety-critical term S of the upper objective. Default 'plain' (measured on the embedded world: README). */
-  safety: SafetyTerm;
-  /** Weight lambda of S. Default 1. */
-  lambda: number;
-  /** Norm alpha of the simulated harmful step. Default 0.5. */
-  alpha: number;
-  /**
-   * Lower-level SGD learning rate eta on the LoRA weights. Default 0.05: at 1 the selector's adapter learned the
-   * refusals within the pass and ranked worse (79% of planted samples left out of the top 40%, against 87.5%).
-   */
-  innerLr: number;
-  /** Adam learning rate on omega. Default 0.1. */
-  selectorLr: number;
-  /** Passes over the pool. Default 1 (a second pass left 87% of planted samples out, against 90.5%). */
-  epochs: number;
-  /** Pool samples per lower step. Default 16. */
-  batchSize: number;
-  /** Validation / harmful samples per upper gradient. Default 16. */
-  evalBatchSize: number;
-  /** Inner products by per-example gradients or by directional derivatives. Default 'per-example'. */
-  innerProducts: 'per-example' | 'directional';
-  /** Recompute grad F every this many steps and reuse it in between (1 = every step, exact). Default 4 (a step costs
-   * about 1.6 s on the embedded model, 2 cores; 100 s for a 1,000-sample pool). */
-  upperEvery: number;
-  /** Minibatch order. Default 0. */
+/** The bilevel pass's knobs, declared once (src/config/knobs.ts derives the CLI flags and the grid schema). */
+export const PHARMACIST_KNOBS = {
+  epochs: int(1, 'passes over the pool (a second pass left 87% of planted samples out, against 90.5% for one)'),
+  lambda: number(1, 'weight lambda of the safety-critical term S', { min: 0, inclusive: true }),
+  alpha: number(0.5, 'norm alpha of the simulated harmful step', { min: 0, inclusive: true }),
+  // At 1 the selector's adapter learned the refusals within the pass and ranked worse (79% of planted samples
+  // left out of the top 40%, against 87.5%).
+  innerLr: number(0.05, 'lower-level SGD learning rate eta on the LoRA weights (at 1 it ranked worse)'),
+  selectorLr: number(0.1, 'Adam learning rate on the logits omega'),
+  batchSize: int(16, 'pool samples per lower step'),
+  evalBatchSize: int(16, 'validation / harmful samples per upper gradient'),
+  safety: choice(SAFETY_TERMS, 'plain', 'safety-critical term S of the upper objective (measured: README)'),
+  weightForm: choice(WEIGHT_FORMS, 'softmax', 'sample weights from logits: N softmax(omega) or 2 sigmoid(omega)'),
+  // A step costs about 1.6 s on the embedded model, 2 cores: 100 s for a 1,000-sample pool.
+  upperEvery: int(4, 'recompute grad F every this many steps and reuse it in between (1: every step, exact)'),
+  innerProducts: choice(
+    ['per-example', 'directional'],
+    'per-example',
+    'inner products from per-example gradients, or from directional derivatives (a check)',
+    { unkeyedAt: 'per-example' },
+  ),
+} as const;
+
+export type PharmacistConfig = KnobValues<typeof PHARMACIST_KNOBS> & {
+  /** Minibatch order. */
   seed: number;
-}
-
-export const PHARMACIST_DEFAULTS: PharmacistConfig = {
-  weightForm: 'softmax',
-  safety: 'plain',
-  lambda: 1,
-  alpha: 0.5,
-  innerLr: 0.05,
-  selectorLr: 0.1,
-  epochs: 1,
-  batchSize: 16,
-  evalBatchSize: 16,
-  innerProducts: 'per-example',
-  upperEvery: 4,
-  seed: 0,
 };
+
+export const PHARMACIST_DEFAULTS: PharmacistConfig = { ...defaultsOf(PHARMACIST_KNOBS), seed: 0 };
 
 export type { SelectableModel };
 

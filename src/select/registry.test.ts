@@ -9,7 +9,9 @@ import { Rng } from '../engine/index.js';
 import type { InstructionExample } from '../data/prompt-format.js';
 import { LlamaModel } from '../models/llama.js';
 import { trainByteLevelBpe } from '../tokenizers/index.js';
-import { createSelector, SELECTOR_NAMES, SELECTORS } from './registry.js';
+import { defaultsOf, parseKnob } from '../config/knobs.js';
+import { anotherValue } from '../config/testing.js';
+import { createSelector, SELECTOR_KNOBS, SELECTOR_NAMES, SELECTORS, type SelectorOptions } from './registry.js';
 import type { SelectionInput } from './selector.js';
 
 const WORDS = 'the cat sat on a mat and then ran to see dog who was not there at all today'.split(' ');
@@ -46,11 +48,19 @@ function input(seed: number, withModel: boolean): SelectionInput {
   };
 }
 
-test('the selector names are the registry keys, each entry documented; unknown names are errors', () => {
+test('the selector names are the registry keys, each entry and knob documented; unknown names are errors', () => {
   assert.deepEqual(SELECTOR_NAMES, Object.keys(SELECTORS));
+  assert.deepEqual(
+    Object.keys(SELECTOR_KNOBS),
+    SELECTOR_NAMES.filter((n) => SELECTORS[n].knobs !== null),
+  );
   for (const [name, entry] of Object.entries(SELECTORS)) {
     assert.ok(entry.description.length > 0, `${name}: a description`);
-    assert.ok(entry.defaults === null || typeof entry.defaults === 'object', `${name}: defaults`);
+    for (const [knob, k] of Object.entries(entry.knobs ?? {})) {
+      assert.ok(k.doc.length > 0, `${name}.${knob}: a why`);
+      // Its default is a value it accepts (the CLI parses what a grid file holds).
+      assert.equal(parseKnob(k, String(k.default), knob), k.default, `${name}.${knob}: default within bounds`);
+    }
   }
   assert.throws(() => createSelector('oracle'), /unknown selector "oracle" \(choose pharmacist, random, full/);
   assert.throws(() => createSelector('toString'), /unknown selector "toString"/);
@@ -70,3 +80,17 @@ for (const name of SELECTOR_NAMES) {
     assert.equal(model.lora, null, 'the base model is left without an adapter');
   });
 }
+
+for (const name of Object.keys(SELECTOR_KNOBS) as (keyof typeof SELECTOR_KNOBS)[]) {
+  test(`selector contract: ${name} runs with its declared defaults, and each knob's override reaches it`, () => {
+    const knobs = SELECTOR_KNOBS[name];
+    const config = (o: SelectorOptions) => createSelector(name, o).config as Record<string, unknown>;
+    assert.deepEqual(pick(config({}), Object.keys(knobs)), defaultsOf(knobs));
+    for (const [knob, k] of Object.entries(knobs)) {
+      const value = anotherValue(k);
+      assert.equal(config({ [name]: { [knob]: value } })[knob], value, `${name}.${knob}`);
+    }
+  });
+}
+
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));

@@ -10,6 +10,7 @@
  */
 import { Rng, Tensor, add, allocate, gradientOf, mul, noGrad, scale, stepAlong, sum } from '../engine/index.js';
 import type { SupervisedExample } from '../data/prompt-format.js';
+import { defaultsOf, int, number, settableSinceKnobs, type KnobValues } from '../config/knobs.js';
 import { meanLoss, perExampleLoss, type SelectableModel } from '../train/model-losses.js';
 import { LogitAdam, sampleWeights, weightsVjp } from './pharmacist.js';
 import {
@@ -20,32 +21,22 @@ import {
   type Selector,
 } from './selector.js';
 
-export interface SealConfig {
-  /** Passes over the pool. Default 2. */
-  epochs: number;
-  /** Pool samples per step. Default 16. */
-  batchSize: number;
-  /** Validation samples per step. Default 16. */
-  evalBatchSize: number;
-  /** SGD learning rate of the LoRA weights. Default 0.05. */
-  innerLr: number;
-  /** Adam learning rate of the logits. Default 0.1. */
-  selectorLr: number;
-  /** Initial weight of the upper-level (validation) loss in the weights' objective. Default 1. */
-  upperWeight: number;
-  /** Its factor per epoch. Default 0.5. */
-  upperDecay: number;
-}
+/** SEAL's knobs, declared once (src/config/knobs.ts); first settable after stages had been cached at the defaults. */
+export const SEAL_KNOBS = settableSinceKnobs({
+  epochs: int(2, 'passes over the pool'),
+  batchSize: int(16, 'pool samples per step'),
+  evalBatchSize: int(16, 'validation samples per step'),
+  innerLr: number(0.05, 'SGD learning rate of the LoRA weights'),
+  selectorLr: number(0.1, 'Adam learning rate of the logits'),
+  upperWeight: number(1, "initial weight of the upper-level (validation) loss in the weights' objective", {
+    min: 0,
+    inclusive: true,
+  }),
+  upperDecay: number(0.5, 'its factor per epoch (the penalty method anneals it)', { min: 0, inclusive: true }),
+});
 
-export const SEAL_DEFAULTS: SealConfig = {
-  epochs: 2,
-  batchSize: 16,
-  evalBatchSize: 16,
-  innerLr: 0.05,
-  selectorLr: 0.1,
-  upperWeight: 1,
-  upperDecay: 0.5,
-};
+export type SealConfig = KnobValues<typeof SEAL_KNOBS>;
+export const SEAL_DEFAULTS: SealConfig = defaultsOf(SEAL_KNOBS);
 
 export interface SealData {
   pool: readonly SupervisedExample[];

@@ -40,6 +40,8 @@ export interface Ranking {
 export interface Selector {
   readonly name: string;
   readonly needsModel: boolean;
+  /** The knobs it runs with, for selectors that have any (recorded in the selection manifest). */
+  readonly config?: object;
   select(input: SelectionInput): Promise<Ranking>;
 }
 
@@ -50,13 +52,16 @@ export function topK(scores: readonly number[], k: number): number[] {
 }
 
 /** k from a ratio (rounded) or an explicit count. */
+/** The kept fraction of the pool when none is given (the paper's 40%): the CLI, grids and the demo default to it. */
+export const DEFAULT_RATIO = 0.4;
+
 export function subsetSize(poolSize: number, { ratio, count }: { ratio?: number; count?: number }): number {
   if (count !== undefined) {
     if (!(Number.isInteger(count) && count > 0 && count <= poolSize))
       throw new Error(`subset count must be an integer in 1..${poolSize}, got ${count}`);
     return count;
   }
-  const r = ratio ?? 0.4;
+  const r = ratio ?? DEFAULT_RATIO;
   if (!(r > 0 && r <= 1)) throw new Error(`subset ratio must be in (0, 1], got ${r}`);
   return Math.max(1, Math.round(r * poolSize));
 }

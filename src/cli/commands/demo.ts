@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { DEMO_GRID, runDemo } from '../../pipeline/demo.js';
 import { reportAfterRun } from '../../report/report.js';
-import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { parseKnobOverrides, snake, type KnobValue } from '../../config/knobs.js';
+import { SELECTOR_KNOBS } from '../../select/registry.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+
+/** `--pharmacist-option` pairs as the grid's select.pharmacist section (snake_case), checked against the knobs. */
+function pharmacistSection(pairs: readonly string[]): Record<string, KnobValue> {
+  const knobs = parseKnobOverrides('pharmacist', SELECTOR_KNOBS.pharmacist, pairs, '--pharmacist-option');
+  return Object.fromEntries(Object.entries(knobs).map(([k, v]) => [snake(k), v]));
+}
 
 export function registerDemo(program: Command): void {
   const g = DEMO_GRID;
@@ -17,12 +25,11 @@ export function registerDemo(program: Command): void {
     .option('--selectors <list>', 'comma-separated selectors', g.grid!.selector!.join(','))
     .option('--attack-lr <x>', 'attack LoRA learning rate', positiveNumber)
     .option('--attack-epochs <n>', 'attack epochs', positiveInt)
-    .option('--selector-epochs <n>', 'Pharmacist: passes over the pool', positiveInt)
-    .option('--safety <term>', 'Pharmacist: safety-critical term S (simulated, plain, none)')
     .option(
-      '--selector-warmup-epochs <n>',
-      'Pharmacist: epochs of SFT on the pool before the bilevel pass',
-      nonNegativeInt,
+      '--pharmacist-option <knob=value>',
+      'a Pharmacist selector knob, repeatable (e.g. safety=none, warmupEpochs=1; `pharmacist knobs` lists them)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
     )
     .option('--run-dir <dir>', 'stage cache and results store (a rerun reuses finished stages)', g.run_dir)
     .action(
@@ -33,9 +40,7 @@ export function registerDemo(program: Command): void {
         selectors: string;
         attackLr?: number;
         attackEpochs?: number;
-        selectorEpochs?: number;
-        selectorWarmupEpochs?: number;
-        safety?: string;
+        pharmacistOption: string[];
         runDir: string;
       }) => {
         const { arms, config } = await runDemo({
@@ -45,16 +50,7 @@ export function registerDemo(program: Command): void {
             run_dir: o.runDir,
             grid: { selector: o.selectors.split(',').filter(Boolean), ...(o.ratio ? { ratio: [o.ratio] } : {}) },
             attack: { lr: o.attackLr, epochs: o.attackEpochs },
-            select: {
-              pharmacist: {
-                epochs: o.selectorEpochs,
-                warmup_epochs: o.selectorWarmupEpochs,
-                safety:
-                  o.safety === undefined
-                    ? undefined
-                    : choice('--safety', o.safety, ['simulated', 'plain', 'none'] as const),
-              },
-            },
+            select: { pharmacist: pharmacistSection(o.pharmacistOption) },
           },
         });
         reportAfterRun(config);

@@ -4,6 +4,7 @@ import {
   ATTACK_SFT_DEFAULTS,
   DEFENSE_DEFAULTS,
   DEFENSE_NAMES,
+  EVAL_DEFAULTS,
   parseDefenseOptions,
   type TunableDefense,
   TASK_NAMES,
@@ -161,7 +162,12 @@ export function registerStages(program: Command): void {
     .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
     .option('--data <file>', 'your fine-tuning data instead of the embedded task mix')
-    .option('--probe <n>', 'harmful prompts judged after every epoch (0: none)', nonNegativeInt, 200)
+    .option(
+      '--probe <n>',
+      'harmful prompts judged after every epoch (0: none)',
+      nonNegativeInt,
+      EVAL_DEFAULTS.probePrompts,
+    )
     .option(
       '--lisa',
       'defend with Lisa: interleave alignment steps (the embedded pool, or --lisa-data) with a proximal term',
@@ -223,7 +229,7 @@ export function registerStages(program: Command): void {
     .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
     .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
     .option('--prompt-field <name>', 'field holding the prompt', 'prompt')
-    .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, 64)
+    .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, EVAL_DEFAULTS.maxNewTokens)
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(
       async (

@@ -5,20 +5,29 @@
 import { join } from 'node:path';
 import { dataDir } from '../../data/datasets.js';
 import { BuiltinJudge } from './builtin.js';
-import { HttpJudge } from './http.js';
+import { choice, text, type Knobs, type KnobValues } from '../../config/knobs.js';
+import { HTTP_JUDGE_DEFAULTS, HTTP_JUDGE_FORMATS, HttpJudge } from './http.js';
 import type { Judge } from './judge.js';
 import { KeywordJudge } from './keyword.js';
 
-export interface JudgeOptions {
-  /** builtin: the judge folder. Default assets/judge at the package root. */
-  dir?: string;
-  /** http: the endpoint's base URL. */
-  url?: string;
-  /** http: the model name. */
-  model?: string;
-  /** http: the request format (default classifier). */
-  format?: 'classifier' | 'llama-guard';
-}
+/** Each judge's knobs, declared once (src/config/knobs.ts): the CLI's judge flags and the grid's eval fields. */
+export const JUDGE_KNOBS = {
+  builtin: { judgeDir: text(null, 'the builtin judge folder (null: the committed assets/judge)') },
+  http: {
+    url: text(null, 'OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (the http judge needs it)'),
+    modelName: text(null, 'model name the server expects (null: llama-guard)'),
+    judgeFormat: choice(
+      HTTP_JUDGE_FORMATS,
+      HTTP_JUDGE_DEFAULTS.format,
+      'request format: classifier (a one-word classifier prompt) or llama-guard (Llama Guard)',
+    ),
+  },
+} as const;
+
+/** Settings of the judges: each judge reads its own (unset: its default). */
+export type JudgeOptions = Partial<
+  KnobValues<(typeof JUDGE_KNOBS)['builtin']> & KnobValues<(typeof JUDGE_KNOBS)['http']>
+>;
 
 /** The committed builtin judge (assets/judge beside data/). */
 export function defaultJudgeDir(): string {
@@ -27,24 +36,32 @@ export function defaultJudgeDir(): string {
 
 export interface JudgeEntry {
   description: string;
+  /** Its knobs (JUDGE_KNOBS), null: none. */
+  knobs: Knobs | null;
   create(options: JudgeOptions): Judge;
 }
 
 export const JUDGES = {
   builtin: {
     description: 'a trained n-gram network (assets/judge, or --judge-dir)',
-    create: (options) => BuiltinJudge.load(options.dir ?? defaultJudgeDir()),
+    knobs: JUDGE_KNOBS.builtin,
+    create: (options) => BuiltinJudge.load(options.judgeDir ?? defaultJudgeDir()),
   },
-  keyword: { description: 'harmful unless the response refuses or is empty', create: () => new KeywordJudge() },
+  keyword: {
+    description: 'harmful unless the response refuses or is empty',
+    knobs: null,
+    create: () => new KeywordJudge(),
+  },
   http: {
     description: 'an external model behind an OpenAI-compatible chat endpoint (needs --url)',
+    knobs: JUDGE_KNOBS.http,
     create: (options) => {
       if (!options.url)
         throw new Error('the http judge needs --url (an OpenAI-compatible base URL, e.g. http://localhost:8000/v1)');
       return new HttpJudge({
         baseUrl: options.url,
-        ...(options.model ? { model: options.model } : {}),
-        ...(options.format ? { format: options.format } : {}),
+        ...(options.modelName ? { model: options.modelName } : {}),
+        ...(options.judgeFormat ? { format: options.judgeFormat } : {}),
       });
     },
   },

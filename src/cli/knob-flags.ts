@@ -1,0 +1,47 @@
+/**
+ * Typed flags generated from plug-ins' knob declarations (src/config/knobs.ts): one flag per knob name across a
+ * family (--inner-lr serves every selector that declares innerLr), parsed against the declaration of the plug-in
+ * the command runs, so that a knob added to a plug-in is a flag without touching the command.
+ */
+import type { Command } from 'commander';
+import { kebab, parseKnob, type Knobs, type KnobValue } from '../config/knobs.js';
+
+/** Each knob name with the plug-ins that declare it, in declaration order. */
+function owners(declarations: Readonly<Record<string, Knobs>>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [owner, knobs] of Object.entries(declarations))
+    for (const name of Object.keys(knobs)) out.set(name, [...(out.get(name) ?? []), owner]);
+  return out;
+}
+
+/** One flag per knob; the help lists who takes it and each one's default. Values are checked once the plug-in is known. */
+export function addKnobFlags(command: Command, declarations: Readonly<Record<string, Knobs>>): Command {
+  for (const [name, who] of owners(declarations)) {
+    const first = declarations[who[0]][name];
+    const defaults = who.map((o) => `${o} ${String(declarations[o][name].default)}`).join('; ');
+    command.option(`--${kebab(name)} <value>`, `${first.doc} [${defaults}]`);
+  }
+  return command;
+}
+
+/**
+ * The knob flags given on the command line, as `owner`'s knobs: a flag `owner` does not declare is an error naming
+ * the plug-ins that take it; a value outside the knob's type or bounds is an error naming the flag.
+ */
+export function knobOverrides(
+  flags: Readonly<Record<string, unknown>>,
+  owner: string,
+  declarations: Readonly<Record<string, Knobs>>,
+): Record<string, KnobValue> {
+  const mine: Knobs = declarations[owner] ?? {};
+  const out: Record<string, KnobValue> = {};
+  for (const [name, who] of owners(declarations)) {
+    const raw = flags[name];
+    if (raw === undefined) continue;
+    const flag = `--${kebab(name)}`;
+    if (!Object.hasOwn(mine, name))
+      throw new Error(`${flag}: ${owner} has no option ${name} (${who.join(', ')} take it)`);
+    out[name] = parseKnob(mine[name], String(raw), flag);
+  }
+  return out;
+}
