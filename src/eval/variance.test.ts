@@ -13,6 +13,9 @@ import {
   nestedVarianceComponents,
   type NestedObservation,
   type VarianceComponents,
+  formatProtocolTable,
+  projectedVariance,
+  seedsForHalfWidth,
 } from './variance.js';
 
 const fixture = fileURLToPath(new URL('../../../test/fixtures/variance/reference.json', import.meta.url));
@@ -132,4 +135,25 @@ test('unbalanced, duplicate and too-small designs throw errors that name the pro
   assert.throws(() => nestedVarianceComponents(design(1, 2, 2)), /at least 2 selections, got 1/);
   assert.throws(() => nestedVarianceComponents(design(2, 1, 2)), /at least 2 alignments per selection "0", got 1/);
   assert.throws(() => nestedVarianceComponents(design(2, 2, 1)), /at least 2 attacks per alignment "0"/);
+});
+
+test('protocol projection: repeats divide the attack and evaluation parts, prompts the evaluation part only', () => {
+  const v = {
+    selection: 4,
+    alignment: 1,
+    attack: 20,
+    evaluation: 12,
+    design: { selections: 3, alignmentsPerSelection: 2, attacksPerAlignment: 2, prompts: 200 },
+  } as VarianceComponents;
+  assert.equal(projectedVariance(v, { repeats: 1, prompts: 200 }), 37);
+  assert.equal(projectedVariance(v, { repeats: 2, prompts: 200 }), 5 + 32 / 2);
+  assert.equal(projectedVariance(v, { repeats: 1, prompts: 500 }), 5 + 20 + 12 * 0.4);
+  // n = 22 is the first n with t(0.975, n-1) 9 / sqrt(n) <= 4: 2.080 * 9 / 4.690 = 3.99; n = 21: 4.10.
+  assert.equal(seedsForHalfWidth(9, 4), 22);
+  assert.equal(seedsForHalfWidth(0, 4), 2);
+  const table = formatProtocolTable(v, v, [{ repeats: 1, prompts: 200 }]).split('\n');
+  assert.equal(
+    table[2],
+    `| 1 | 200 | ${Math.sqrt(74).toFixed(2)} | ${seedsForHalfWidth(Math.sqrt(74), 4)} | ${seedsForHalfWidth(Math.sqrt(74), 4)} |`,
+  );
 });

@@ -5,6 +5,7 @@
  * alignment, attack and evaluation (binomial) parts, so the next run knows which seed to repeat and whether
  * more prompts would help at all.
  */
+import { studentTQuantile } from './statistics.js';
 
 /** One attack replicate's harmful score (points, 0..100) from m prompts, and where it sits in the nest. */
 export interface NestedObservation {
@@ -187,5 +188,45 @@ export function formatVarianceTable(v: VarianceComponents): string {
     '',
     `Design: ${selections} × ${alignmentsPerSelection} × ${attacksPerAlignment} (selection × alignment × attack ` +
       `seeds), m = ${prompts} prompts, grand mean HS ${v.mean.toFixed(2)} points.`,
+  ].join('\n');
+}
+
+/**
+ * The variance of one arm's per-seed harmful score under another protocol, from the components of one world:
+ * selection + alignment + (attack + evaluation at m prompts) / r, with each aligned model attacked r times (fresh
+ * attack seeds, each evaluated on m prompts) and the r scores averaged. World-to-world spread is not in the
+ * components (the design holds the world), so this is a lower bound on the spread over replicate seeds.
+ */
+export function projectedVariance(v: VarianceComponents, protocol: { repeats: number; prompts: number }): number {
+  const evaluation = (v.evaluation * v.design.prompts) / protocol.prompts;
+  return v.selection + v.alignment + (v.attack + evaluation) / protocol.repeats;
+}
+
+/** The fewest seeds n (>= 2) whose paired t-interval half-width t(0.975, n-1) sd / sqrt(n) is at most `halfWidth`. */
+export function seedsForHalfWidth(sd: number, halfWidth: number, max = 10_000): number {
+  for (let n = 2; n <= max; n++) if ((studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) <= halfWidth) return n;
+  return Infinity;
+}
+
+/**
+ * For two arms decomposed on the same world: the projected SD of their paired per-seed difference under each
+ * protocol (the arms' stage noise taken as independent; shared evaluation prompts make it a little smaller) and
+ * the seeds a +-halfWidth interval would need.
+ */
+export function formatProtocolTable(
+  a: VarianceComponents,
+  b: VarianceComponents,
+  protocols: readonly { repeats: number; prompts: number }[],
+  halfWidth = 4,
+): string {
+  const rows = protocols.map((p) => {
+    const sd = Math.sqrt(projectedVariance(a, p) + projectedVariance(b, p));
+    const n = seedsForHalfWidth(sd, halfWidth);
+    return `| ${p.repeats} | ${p.prompts} | ${sd.toFixed(2)} | ${n} | ${n * p.repeats} |`;
+  });
+  return [
+    `| attack repeats r | prompts m | SD of the paired difference (points) | seeds for ±${halfWidth} | attacks per arm |`,
+    '| ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatVarianceTable } from '../../eval/variance.js';
+import { formatProtocolTable, formatVarianceTable } from '../../eval/variance.js';
 import { varianceByArm } from '../../pipeline/variance-run.js';
 import { loadResults } from '../../report/report.js';
 
@@ -14,6 +14,14 @@ export function registerVariance(program: Command): void {
     .action((results: string) => {
       const arms = varianceByArm(loadResults(results).results);
       for (const a of arms) console.log(`\n### ${a.arm} (${a.cells} cells)\n\n${formatVarianceTable(a.components)}`);
+      // What the components say about a protocol for each pair of arms: attack repeats and prompts vs seeds.
+      const protocols = [1, 2, 3, 5].flatMap((repeats) => [200, 500].map((prompts) => ({ repeats, prompts })));
+      for (const [i, a] of arms.entries())
+        for (const b of arms.slice(i + 1))
+          console.log(
+            `\n### ${a.arm} - ${b.arm}: projected per-seed paired SD (one world's components; the world's own ` +
+              `spread not included)\n\n${formatProtocolTable(a.components, b.components, protocols)}`,
+          );
       console.log(JSON.stringify({ arms: arms.map((a) => ({ arm: a.arm, cells: a.cells, ...a.components })) }));
     });
 }
