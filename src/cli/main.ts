@@ -14,7 +14,9 @@ import { registerRun } from './commands/run.js';
 import { registerSelect } from './commands/select.js';
 import { registerSelftest } from './commands/selftest.js';
 import { registerStages } from './commands/stages.js';
+import { registerStatus } from './commands/status.js';
 import { registerVariance } from './commands/variance.js';
+import { registerWorker } from './commands/worker.js';
 import { registerWorldCheck } from './commands/world-check.js';
 
 const program = new Command();
@@ -32,6 +34,8 @@ registerSelect(program);
 registerStages(program);
 registerDemo(program);
 registerRun(program);
+registerWorker(program);
+registerStatus(program);
 registerReport(program);
 registerVariance(program);
 registerReproduce(program);

@@ -5,14 +5,15 @@
  * before it are done (a queue worker's unit of work): the align and attack steps take the cell's subset,
  * which cellSubset derives from the selection's done.json value.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { asInstruction } from '../data/datasets.js';
 import type { InstructionExample } from '../data/prompt-format.js';
 import { createDefense } from '../defenses/registry.js';
 import { wilsonInterval } from '../eval/statistics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord, type RecordExpectation } from '../io/json-record.js';
+import { acquireLease, removeLapsedLease } from '../io/lease.js';
 import { subsetSize } from '../select/selector.js';
 import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
@@ -39,18 +40,39 @@ export interface StageRun<T> {
 
 type Log = (line: string) => void;
 
-/** Run `fn` in `dir` unless its done.json exists; a folder without it is a killed attempt and starts over. */
+/**
+ * Run `fn` in `dir` unless its done.json exists. One process computes a stage at a time: it holds the lease
+ * <dir>.lease (io/lease.ts) while it does, and another that wants the stage waits for that done.json or takes
+ * over a lapsed lease. Under the lease, a folder without done.json is a dead attempt and starts over.
+ */
 async function cachedStage<T extends object>(
   dir: string,
   expected: RecordExpectation<T>,
   fn: () => Promise<T> | T,
 ): Promise<StageRun<T>> {
   const marker = join(dir, 'done.json');
-  if (existsSync(marker)) return { value: readRecord<T>(marker, expected), cached: true };
-  rmSync(dir, { recursive: true, force: true });
-  const value = await fn();
-  writeJsonAtomic(marker, value);
-  return { value, cached: false };
+  const cached = (): StageRun<T> => ({ value: readRecord<T>(marker, expected), cached: true });
+  const leasePath = `${dir}.lease`;
+  if (existsSync(marker)) {
+    removeLapsedLease(leasePath); // its holder died between done.json and releasing it
+    return cached();
+  }
+  mkdirSync(dirname(dir), { recursive: true });
+  const lease = await acquireLease(
+    leasePath,
+    () => existsSync(marker),
+    (h) => console.error(`${basename(dir)}: computed by ${h.host} pid ${h.pid}; waiting for its done.json`),
+  );
+  if (!lease) return cached();
+  try {
+    if (existsSync(marker)) return cached(); // finished by the holder we waited for
+    rmSync(dir, { recursive: true, force: true });
+    const value = await fn();
+    writeJsonAtomic(marker, value);
+    return { value, cached: false };
+  } finally {
+    await lease.release();
+  }
 }
 
 function sft(knobs: TrainingKnobs, seed: number, steps: number | null = null): Partial<SftConfig> {
