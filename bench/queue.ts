@@ -8,7 +8,8 @@
  * the machinery, not the paper's numbers), or --stage-times '{"select":S,"align":S,"attack":S,"eval":S}' from a
  * paper-scale store (done.json `seconds` for select/align/attack; an evaluation's from its job's result).
  * Flags: --workers 1,2,4, --machines 1,8,32, --stage-times JSON, --cells small|tiny (tiny: 2 cells, to check
- * the script). Prints one JSON line last.
+ * the script), --work K (stage size: pool, fine-tuning and evaluation sets K times the smallest; default 8).
+ * Prints one JSON line last.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     machines: { type: 'string', default: '1,8,32' },
     'stage-times': { type: 'string' },
     cells: { type: 'string', default: 'small' },
+    work: { type: 'string', default: '8' },
     preset: { type: 'string', default: 'configs/reproduce-paper' },
   },
 });
@@ -95,16 +97,33 @@ export function estimateWallSeconds(dag: Map<string, DagStage>, seconds: StageSe
 const dir = mkdtempSync(join(tmpdir(), 'pharmacist-bench-queue-'));
 const model = writeTinyModel(join(dir, 'model'));
 const small = args.cells === 'small';
+// The stages' size: at 1 a stage takes well under a second on the tiny model and process start-up dominates;
+// larger values give stages of seconds, so that the scaling over workers shows the cores, not the overhead.
+const work = Number(args.work);
+if (!(Number.isInteger(work) && work >= 1)) throw new Error(`--work: expected a whole number >= 1, got "${args.work}"`);
 function gridFile(name: string): { file: string; runDir: string; cells: number } {
   const runDir = join(dir, name);
   const grid = small
-    ? { selector: ['full', 'random'], ratio: [0.5, 0.25], task: ['agnews'], n: [8, 6], p: [0.5], seed: [0, 1] }
-    : { selector: ['full', 'random'], ratio: [0.5], task: ['agnews'], n: [6], p: [0.5], seed: [0] };
+    ? {
+        selector: ['full', 'random'],
+        ratio: [0.5, 0.25],
+        task: ['agnews'],
+        n: [8 * work, 6 * work],
+        p: [0.5],
+        seed: [0, 1],
+      }
+    : { selector: ['full', 'random'], ratio: [0.5], task: ['agnews'], n: [6 * work], p: [0.5], seed: [0] };
   const config = {
     model,
     run_dir: runDir,
     workers: 1,
-    world: { pool_size: 16, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
+    world: {
+      pool_size: 16 * work,
+      validation_size: 4,
+      harmful_size: 4 * work,
+      eval_harmful: 4 * work,
+      eval_task: 4 * work,
+    },
     grid,
     select: { max_length: 48 },
     align: { epochs: 2, batch_size: 4, max_length: 48 },
@@ -184,6 +203,7 @@ const estimate = machineCounts.map((m) => ({ machines: m, hours: estimateWallSec
 console.log(
   JSON.stringify({
     bench: 'queue',
+    work,
     runs,
     overhead,
     stage_seconds: { source: args['stage-times'] ? 'given' : 'this run (tiny model)', ...stageSeconds },
