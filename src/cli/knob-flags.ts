@@ -45,3 +45,12 @@ export function knobOverrides(
   }
   return out;
 }
+
+/** One typed flag per knob of one declaration, with its default: the value arrives parsed under the knob's name. */
+export function addDeclaredFlags(command: Command, knobs: Knobs): Command {
+  for (const [name, knob] of Object.entries(knobs)) {
+    const flag = `--${kebab(name)}`;
+    command.option(`${flag} <value>`, knob.doc, (raw: string) => parseKnob(knob, raw, flag), knob.default);
+  }
+  return command;
+}

@@ -52,6 +52,13 @@ export type KnobValues<K extends Knobs> = {
         : number;
 };
 
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
+  : S;
+
+/** A grid section's values: the declaration's values under their snake_case names (batchSize -> batch_size). */
+export type SectionValues<K extends Knobs> = { [P in keyof KnobValues<K> as SnakeCase<P & string>]: KnobValues<K>[P] };
+
 type Extra<T> = Partial<Pick<KnobBase<T>, 'unkeyedAt'>>;
 
 /** A whole number >= min (counts: epochs, steps, batch sizes, layers). */
@@ -242,5 +249,12 @@ export function knobTable(knobs: Knobs): string {
 export function settableSinceKnobs<K extends Knobs>(knobs: K): K {
   return Object.fromEntries(
     Object.entries(knobs).map(([name, k]) => [name, { ...k, unkeyedAt: k.default }]),
+  ) as unknown as K;
+}
+
+/** The same knobs with other defaults (e.g. the attack's learning rate on the training knobs). */
+export function withDefaults<K extends Knobs>(knobs: K, defaults: Partial<KnobValues<K>>): K {
+  return Object.fromEntries(
+    Object.entries(knobs).map(([name, k]) => [name, name in defaults ? { ...k, default: defaults[name] } : k]),
   ) as unknown as K;
 }

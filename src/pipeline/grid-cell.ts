@@ -15,7 +15,8 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord, type RecordExpectation } from '../io/json-record.js';
 import { acquireLease, removeLapsedLease } from '../io/lease.js';
 import { subsetSize } from '../select/selector.js';
-import { SFT_DEFAULTS, type SftConfig } from '../train/sft.js';
+import { fromSection } from '../config/knobs.js';
+import { sftFromKnobs, TRAINING_KNOBS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
 import { defenseOptionsOf, selectorOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
 import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, worldConfig, type GridPlan } from './grid-plan.js';
@@ -75,17 +76,9 @@ async function cachedStage<T extends object>(
   }
 }
 
-function sft(knobs: TrainingKnobs, seed: number, steps: number | null = null): Partial<SftConfig> {
-  return {
-    epochs: knobs.epochs,
-    steps,
-    lr: knobs.lr,
-    batchSize: knobs.batch_size,
-    maxLength: knobs.max_length,
-    seed,
-    lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank },
-  };
-}
+/** A grid's training section (align or attack) as the trainer's config. */
+const sft = (section: TrainingKnobs, seed: number, steps: number | null = null): Partial<SftConfig> =>
+  sftFromKnobs(fromSection(TRAINING_KNOBS, section), seed, steps);
 
 /** The selection stage: the whole pool ranked once (ratio 1), so that every ratio's cell takes its own top k. */
 export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): Promise<StageRun<SelectDone>> {

@@ -12,7 +12,16 @@ import { TASK_NAMES } from '../data/tasks.js';
 import { VALIDATION_RULES, WORLD_DEFAULTS, type ValidationRule } from '../data/world.js';
 import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
 import { JUDGE_KNOBS, JUDGE_NAMES } from '../eval/judges/registry.js';
-import { fromSection, knobSchema, sectionSchema, snake, type KnobValue } from '../config/knobs.js';
+import {
+  choice,
+  fromSection,
+  knobSchema,
+  sectionSchema,
+  snake,
+  withDefaults,
+  type KnobValue,
+  type SectionValues,
+} from '../config/knobs.js';
 import {
   isTunableSelector,
   SELECTOR_KNOBS,
@@ -21,19 +30,25 @@ import {
   type TunableSelector,
 } from '../select/registry.js';
 import { SELECT_DEFAULTS } from './select.js';
-import { SFT_DEFAULTS } from '../train/sft.js';
+import { TRAINING_KNOBS } from '../train/sft.js';
 import { DEFAULT_RATIO } from '../select/selector.js';
 import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
 import { EVAL_DEFAULTS } from './stages.js';
 import { DEFENSE_KNOBS, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
 
-export interface TrainingKnobs {
-  epochs: number;
-  lr: number;
-  batch_size: number;
-  max_length: number;
-  rank: number;
-}
+/** A training stage's knobs in a grid (epochs, lr, batch_size, max_length, rank: TRAINING_KNOBS). */
+export type TrainingKnobs = SectionValues<typeof TRAINING_KNOBS>;
+
+/** The attack's knobs: the training knobs at the attack's defaults, and the LoRA flow. */
+export const ATTACK_KNOBS = {
+  ...withDefaults(TRAINING_KNOBS, { epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }),
+  flow: choice(
+    ['auto', 'double', 'single'],
+    'auto',
+    'auto: what the defense calls for (single for booster, else double); ' +
+      'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
+  ),
+};
 
 export interface GridConfig {
   model: string;
@@ -68,7 +83,7 @@ export interface GridConfig {
   /** Each tunable selector's knobs, snake_case (inner_lr, upper_every, ...), and the shared truncation. */
   select: { max_length: number } & Record<TunableSelector, Record<string, KnobValue>>;
   align: TrainingKnobs;
-  attack: TrainingKnobs & { flow: 'auto' | 'double' | 'single' };
+  attack: SectionValues<typeof ATTACK_KNOBS>;
   eval: {
     judge: string;
     url: string | null;
@@ -126,16 +141,6 @@ const object = (properties: Record<string, object>, description: string) => ({
   default: {},
   description,
 });
-
-function training(d: { epochs: number; lr: number }, what: string) {
-  return {
-    epochs: int(1, d.epochs, `${what} epochs`),
-    lr: num(d.lr, `${what} LoRA learning rate (AdamW, cosine)`),
-    batch_size: int(1, SFT_DEFAULTS.batchSize, 'batch size'),
-    max_length: int(8, SFT_DEFAULTS.maxLength, 'truncation in tokens'),
-    rank: int(1, SFT_DEFAULTS.lora.r, 'LoRA rank (alpha = 2 rank)'),
-  };
-}
 
 const W = WORLD_DEFAULTS;
 export const GRID_SCHEMA = {
@@ -226,23 +231,8 @@ export const GRID_SCHEMA = {
       },
       'selection',
     ),
-    align: object(
-      training({ epochs: SFT_DEFAULTS.epochs, lr: SFT_DEFAULTS.lr }, 'alignment'),
-      'alignment (SFT with LoRA, merged before the attack)',
-    ),
-    attack: object(
-      {
-        ...training({ epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }, 'attack'),
-        flow: {
-          enum: ['auto', 'double', 'single'],
-          default: 'auto',
-          description:
-            'auto: what the defense calls for (single for booster, else double); ' +
-            'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
-        },
-      },
-      'harmful fine-tuning',
-    ),
+    align: sectionSchema(TRAINING_KNOBS, 'alignment (SFT with LoRA, merged before the attack)'),
+    attack: sectionSchema(ATTACK_KNOBS, 'harmful fine-tuning'),
     eval: object(
       {
         judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },

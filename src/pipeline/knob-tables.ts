@@ -6,6 +6,8 @@ import { knobTable, type Knobs } from '../config/knobs.js';
 import { DEFENSES } from '../defenses/registry.js';
 import { JUDGES } from '../eval/judges/registry.js';
 import { SELECTORS } from '../select/registry.js';
+import { TRAINING_KNOBS } from '../train/sft.js';
+import { ATTACK_KNOBS } from './grid-config.js';
 
 interface Family {
   title: string;
@@ -27,6 +29,16 @@ const FAMILIES: Family[] = [
     how:
       '`pharmacist align --defense NAME --defense-option knob=VALUE` (`attack --lisa-option` for Lisa), or a ' +
       "grid's `defenses: {NAME: {knob_in_snake_case: VALUE}}`. A knob keys only the stages its defense acts in.",
+  },
+  {
+    title: 'Training stages',
+    entries: {
+      align: { description: 'alignment: LoRA SFT (with the defense) on the kept subset', knobs: TRAINING_KNOBS },
+      attack: { description: 'harmful fine-tuning on the task data with its harmful share', knobs: ATTACK_KNOBS },
+    },
+    how:
+      "`pharmacist align|attack --<knob-in-kebab-case> VALUE`, or a grid's `align:` / `attack:` sections " +
+      '(snake_case keys).',
   },
   {
     title: 'Judges',

@@ -13,6 +13,7 @@ import {
 } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
+import { int, number, type KnobValues } from '../config/knobs.js';
 import { train, type TrainableLm, type TrainResult } from './trainer.js';
 
 export interface SftConfig {
@@ -50,6 +51,33 @@ export const SFT_DEFAULTS: SftConfig = {
   seed: 0,
   groupByLength: true,
 };
+
+/**
+ * The LoRA training knobs a stage exposes (alignment, attack), declared once: the stage commands' flags and the
+ * grid's align/attack sections come from it (the attack lays its own defaults over it with withDefaults).
+ */
+export const TRAINING_KNOBS = {
+  epochs: int(SFT_DEFAULTS.epochs, 'passes over the data'),
+  lr: number(SFT_DEFAULTS.lr, 'LoRA learning rate (AdamW, cosine schedule)'),
+  batchSize: int(SFT_DEFAULTS.batchSize, 'batch size'),
+  maxLength: int(SFT_DEFAULTS.maxLength, 'truncation in tokens', 8),
+  rank: int(SFT_DEFAULTS.lora.r, 'LoRA rank (alpha = 2 rank)'),
+} as const;
+
+export type TrainingKnobValues = KnobValues<typeof TRAINING_KNOBS>;
+
+/** An SftConfig from the training knobs, a seed and (step-matched arms) a step count. */
+export function sftFromKnobs(knobs: TrainingKnobValues, seed: number, steps: number | null = null): Partial<SftConfig> {
+  return {
+    epochs: knobs.epochs,
+    steps,
+    lr: knobs.lr,
+    batchSize: knobs.batchSize,
+    maxLength: knobs.maxLength,
+    seed,
+    lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank },
+  };
+}
 
 export interface SftHooks {
   /** Mean response loss on these sets, every `every` steps and at the end (Figure 3's curves). */

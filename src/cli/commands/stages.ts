@@ -15,7 +15,9 @@ import {
   STAGE_RUN_DEFAULTS,
   tunableDefensesIn,
 } from '../../pipeline/stage-runs.js';
-import { SFT_DEFAULTS } from '../../train/sft.js';
+import { withDefaults } from '../../config/knobs.js';
+import { sftFromKnobs, TRAINING_KNOBS, type TrainingKnobValues } from '../../train/sft.js';
+import { addDeclaredFlags } from '../knob-flags.js';
 import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
@@ -35,14 +37,9 @@ function common(cmd: Command, out: string, stage: SeedStage, also: SeedStage[] =
     .option('--out <dir>', 'output folder', out);
 }
 
-/** LoRA training knobs shared by align and attack. */
-function training(cmd: Command, defaults: { epochs: number; lr: number }): Command {
-  return cmd
-    .option('--epochs <n>', 'epochs', positiveInt, defaults.epochs)
-    .option('--lr <x>', 'LoRA learning rate', positiveNumber, defaults.lr)
-    .option('--batch-size <n>', 'batch size', positiveInt, SFT_DEFAULTS.batchSize)
-    .option('--max-length <n>', 'truncation in tokens', positiveInt, SFT_DEFAULTS.maxLength)
-    .option('--rank <r>', 'LoRA rank', positiveInt, SFT_DEFAULTS.lora.r);
+/** LoRA training knobs shared by align and attack (TRAINING_KNOBS, at the stage's own defaults). */
+function training(cmd: Command, defaults: Partial<TrainingKnobValues> = {}): Command {
+  return addDeclaredFlags(cmd, withDefaults(TRAINING_KNOBS, defaults));
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -63,13 +60,7 @@ interface CommonOptions extends SeedFlags {
   inputField: string;
   out: string;
 }
-interface TrainingOptions {
-  epochs: number;
-  lr: number;
-  batchSize: number;
-  maxLength: number;
-  rank: number;
-}
+type TrainingOptions = TrainingKnobValues;
 
 function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attack', world = d.world) {
   const seeds = seedsOf(o);
@@ -78,24 +69,14 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
     world: { ...world, seed: seeds.world, evalSeed: seeds.eval },
     mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
     profile: d.profile,
-    sft: {
-      epochs: o.epochs,
-      lr: o.lr,
-      batchSize: o.batchSize,
-      maxLength: o.maxLength,
-      seed: seeds[stage],
-      lora: { ...SFT_DEFAULTS.lora, r: o.rank, alpha: 2 * o.rank },
-    },
+    sft: sftFromKnobs(o, seeds[stage]),
     outDir: o.out,
     log: console.log,
   };
 }
 
 export function registerStages(program: Command): void {
-  training(common(program.command('align'), 'runs/align', 'align'), {
-    epochs: SFT_DEFAULTS.epochs,
-    lr: SFT_DEFAULTS.lr,
-  })
+  training(common(program.command('align'), 'runs/align', 'align'))
     .description(
       'align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json',
     )
