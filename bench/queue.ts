@@ -6,7 +6,7 @@
  * preset's wall time on 1, 8 and 32 machines (one stage at a time each): its five grids' stage DAG (shared
  * stages once) scheduled greedily with per-stage times, by default the mean of each kind in this run (tiny:
  * the machinery, not the paper's numbers), or --stage-times '{"select":S,"align":S,"attack":S,"eval":S}' from a
- * paper-scale store (done.json `seconds` for select/align/attack; an evaluation's from its job's result).
+ * paper-scale store (done.json `seconds`; evaluations made before it was kept there: from their jobs' results).
  * Flags: --workers 1,2,4, --machines 1,8,32, --stage-times JSON, --cells small|tiny (tiny: 2 cells, to check
  * the script), --work K (stage size: pool, fine-tuning and evaluation sets K times the smallest; default 8).
  * Prints one JSON line last.

@@ -164,7 +164,7 @@ test('grid run: results for every cell, shared stages computed once, resume afte
   assert.deepEqual(done('attack'), ['seconds', 'harmfulScoreByEpoch']);
   assert.deepEqual(done('eval'), [
     ...['harmfulScore', 'harmfulFlagged', 'harmfulTotal', 'verdicts', 'verdictScores', 'margin'],
-    ...['accuracy', 'majorityRate', 'predicted'],
+    ...['accuracy', 'majorityRate', 'predicted', 'seconds'],
   ]);
   assert.deepEqual(keys(join(first.results[1].stages.eval, 'responses.json')), ['harmful', 'task', 'harmfulMargin']);
   const storeFields = ['kind', 'status', 'config', 'environment', 'model', 'judge', 'cells', 'results', 'seconds'];

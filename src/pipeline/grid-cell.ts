@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { asInstruction } from '../data/datasets.js';
 import type { InstructionExample } from '../data/prompt-format.js';
 import { createDefense } from '../defenses/registry.js';
@@ -201,6 +202,7 @@ export async function runEvalStage(plan: GridPlan, cell: GridCell): Promise<Stag
   const { config, judge } = plan;
   const world = plan.world(cell);
   return cachedStage(stages.eval, DONE_FIELDS.eval, async (): Promise<EvalDone> => {
+    const t0 = performance.now();
     // The single flow kept training the alignment adapter: the attack's adapter holds both.
     const attack = join(stages.attack, 'adapter');
     const adapters = flow === 'single' ? [attack] : [join(stages.align, 'adapter'), attack];
@@ -230,6 +232,7 @@ export async function runEvalStage(plan: GridPlan, cell: GridCell): Promise<Stag
       accuracy: r.task?.accuracy ?? null,
       majorityRate: r.task?.majorityRate ?? null,
       predicted: r.task?.predicted ?? null,
+      seconds: (performance.now() - t0) / 1000,
     };
   });
 }

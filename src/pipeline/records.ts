@@ -145,6 +145,8 @@ export interface EvalDone {
   accuracy: number | null;
   majorityRate: number | null;
   predicted: TaskAccuracy['predicted'] | null;
+  /** Wall seconds of the evaluation (generation, judging, accuracy, margin); absent in stages made before it was kept. */
+  seconds?: number;
 }
 
 /** eval-<key>/responses.json: every response behind the evaluation's scores. */
