@@ -18,11 +18,23 @@ const placeOf = (path) => {
 };
 
 const layering = {
-  meta: { type: 'problem', messages: { wrongWay: '{{from}} may not import {{to}} (layers.json): {{path}}' } },
+  meta: {
+    type: 'problem',
+    messages: {
+      wrongWay: '{{from}} may not import {{to}} (layers.json): {{path}}',
+      typesOnly:
+        '{{from}} may import only types from {{to}} (layers.json, "types only"): use `import type` for {{path}}',
+    },
+  },
   create(context) {
     const file = context.filename;
     const [layer, sub] = placeOf(file);
     const inner = file.endsWith('.test.ts') || !sub ? null : layers[`${layer}/`];
+    const typesOnly = file.endsWith('.test.ts') ? [] : (layers['types only'][layer] ?? []);
+    // `import type {...}`, `export type {...}`, or every specifier marked `type`: nothing of it runs.
+    const onlyTypes = (node) =>
+      (node.importKind ?? node.exportKind) === 'type' ||
+      (node.specifiers?.length > 0 && node.specifiers.every((s) => (s.importKind ?? s.exportKind) === 'type'));
     const check = (node) => {
       const path = node.source?.value;
       if (typeof path !== 'string' || !path.startsWith('.')) return;
@@ -30,6 +42,8 @@ const layering = {
       const report = (from, to) =>
         context.report({ node: node.source, messageId: 'wrongWay', data: { from, to, path } });
       if (target !== layer && !(layers[layer] ?? []).includes(target)) report(layer, target);
+      else if (typesOnly.includes(target) && !onlyTypes(node))
+        context.report({ node: node.source, messageId: 'typesOnly', data: { from: layer, to: target, path } });
       else if (target === layer && inner && targetSub && targetSub !== sub && !(inner[sub] ?? []).includes(targetSub))
         report(`${layer}/${sub}`, `${layer}/${targetSub}`);
     };

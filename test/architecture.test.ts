@@ -14,6 +14,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const LAYERS = JSON.parse(readFileSync(resolve(root, '..', 'layers.json'), 'utf8'));
 const ALLOWED: Record<string, string[]> = LAYERS;
 const INNER = (folder: string): Record<string, string[]> | undefined => LAYERS[`${folder}/`];
+/** Folders whose non-test files may import only types from the listed folders. */
+const TYPES_ONLY: Record<string, string[]> = LAYERS['types only'];
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -40,11 +42,16 @@ function violationsOf(file: string, text: string): string[] {
   if (inner && sub && !inner[sub]) return [`${name}: folder "${layer}/${sub}" has no entry in the "${layer}/" table`];
   const innerAllowed = inner && sub && !name.endsWith('.test.ts') ? inner[sub] : null;
   const out: string[] = [];
-  for (const match of text.matchAll(/from\s+'(\.[^']+)'/g)) {
-    const [target, targetSub] = placeOf(resolve(dirname(file), match[1]));
-    if (target !== layer && !allowed.includes(target)) out.push(`${name} imports ${match[1]} (${layer} -> ${target})`);
+  const typesOnly = name.endsWith('.test.ts') ? [] : (TYPES_ONLY[layer] ?? []);
+  // An import or export statement up to its source; group 1 is `type` when the whole statement is type-only.
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'/g)) {
+    const [, typeOnly, path] = match;
+    const [target, targetSub] = placeOf(resolve(dirname(file), path));
+    if (target !== layer && !allowed.includes(target)) out.push(`${name} imports ${path} (${layer} -> ${target})`);
+    else if (typesOnly.includes(target) && !typeOnly)
+      out.push(`${name} imports values from ${path} (${layer} -> ${target} is types only)`);
     else if (target === layer && innerAllowed && targetSub && targetSub !== sub && !innerAllowed.includes(targetSub))
-      out.push(`${name} imports ${match[1]} (${layer}/${sub} -> ${layer}/${targetSub})`);
+      out.push(`${name} imports ${path} (${layer}/${sub} -> ${layer}/${targetSub})`);
   }
   return out;
 }
@@ -52,6 +59,19 @@ function violationsOf(file: string, text: string): string[] {
 test('imports follow the layering', () => {
   const violations = sources(root).flatMap((file) => violationsOf(file, readFileSync(file, 'utf8')));
   assert.deepEqual(violations, []);
+});
+
+test('the report imports only types from the pipeline (its tests may import values)', () => {
+  const report = join(root, 'report/report.ts');
+  assert.deepEqual(violationsOf(report, "import { summarize } from '../pipeline/results.js';"), [
+    'report/report.ts imports values from ../pipeline/results.js (report -> pipeline is types only)',
+  ]);
+  assert.deepEqual(violationsOf(report, "import type { ArmSummary } from '../pipeline/results.js';"), []);
+  assert.deepEqual(violationsOf(report, "export type { ResultsStore } from '../pipeline/records.js';"), []);
+  assert.deepEqual(
+    violationsOf(join(root, 'report/report.test.ts'), "import { summarize } from '../pipeline/results.js';"),
+    [],
+  );
 });
 
 test('inside the engine, ops may not import the gradient tools (grad builds on ops)', () => {

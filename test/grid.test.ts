@@ -20,7 +20,7 @@ import {
 } from '../src/pipeline/grid-cell.js';
 import { planGrid } from '../src/pipeline/grid-plan.js';
 import { formatTable, summarize } from '../src/pipeline/results.js';
-import { reportAfterRun } from '../src/report/report.js';
+import { reportAfterRun } from '../src/cli/reporting.js';
 import { stageSeeds } from '../src/pipeline/seeds.js';
 import { writeTinyModel } from './tiny-model.js';
 

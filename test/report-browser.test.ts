@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../src/io/atomic.js';
 import type { CellResult } from '../src/pipeline/grid.js';
 import { stageSeeds } from '../src/pipeline/seeds.js';
-import { writeReport } from '../src/report/report.js';
+import { reportOf } from '../src/cli/reporting.js';
 
 const chromium = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find(existsSync);
 
@@ -68,7 +68,7 @@ test(
   () => {
     assert.ok(chromium, 'CI installs chromium-headless-shell');
     const dir = mkdtempSync(join(tmpdir(), 'pharmacist-report-'));
-    writeReport(syntheticStore(dir), dir);
+    reportOf(syntheticStore(dir), dir);
     const run = spawnSync(
       chromium!,
       [

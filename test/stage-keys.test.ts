@@ -65,3 +65,22 @@ test("stage keys are pinned: under flow 'auto' the attack and eval keys follow t
     eval: join(stages, 'eval-d2c5a845f9de6da4'),
   });
 });
+
+test("the judge's folder stays out of the keys (its content hash keys the verdicts); grids can set it", async () => {
+  const { judgeOptionsOf } = await import('../src/pipeline/grid-config.js');
+  const cell: GridCell = { ...base, selector: 'random' };
+  const plain = resolveGridConfig({ attack: { flow: 'double' } });
+  const moved = resolveGridConfig({ attack: { flow: 'double' }, eval: { judge_dir: '/elsewhere/judge' } });
+  assert.equal(plain.eval.judge_dir, null);
+  assert.deepEqual(judgeOptionsOf(moved), {
+    judgeDir: '/elsewhere/judge',
+    url: null,
+    modelName: null,
+    judgeFormat: 'classifier',
+  });
+  assert.deepEqual(stageDirs(moved, cell, 'h', 'j'), stageDirs(plain, cell, 'h', 'j'));
+  // Another judge (another content hash) is another attack and evaluation, the same selection and alignment.
+  const other = stageDirs(moved, cell, 'h', 'k');
+  assert.equal(other.align, stageDirs(plain, cell, 'h', 'j').align);
+  assert.notEqual(other.eval, stageDirs(plain, cell, 'h', 'j').eval);
+});

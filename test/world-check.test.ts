@@ -16,8 +16,8 @@ test('world-check runs base -> aligned -> attacked on a tiny model and writes it
       ...WORLD_CHECK_DEFAULTS,
       model: modelDir,
       runDir: join(dir, 'run'),
-      alignEpochs: 1,
-      attackEpochs: 1,
+      align: { ...WORLD_CHECK_DEFAULTS.align, epochs: 1 },
+      attack: { ...WORLD_CHECK_DEFAULTS.attack, epochs: 1 },
       maxNewTokens: 4,
       world: {
         ...WORLD_CHECK_DEFAULTS.world,

@@ -4,7 +4,7 @@
  * the command runs, so that a knob added to a plug-in is a flag without touching the command.
  */
 import type { Command } from 'commander';
-import { kebab, parseKnob, type Knobs, type KnobValue } from '../config/knobs.js';
+import { kebab, parseKnob, type Knobs, type KnobValue, type KnobValues } from '../config/knobs.js';
 
 /** Each knob name with the plug-ins that declare it, in declaration order. */
 function owners(declarations: Readonly<Record<string, Knobs>>): Map<string, string[]> {
@@ -44,6 +44,35 @@ export function knobOverrides(
     out[name] = parseKnob(mine[name], String(raw), flag);
   }
   return out;
+}
+
+/**
+ * One typed flag per knob, named `--<prefix>-<knob>` (--attack-lr), for commands that set several stages' knobs;
+ * with `withDefault`, each flag has its knob's default, else a flag not given stays undefined (no override).
+ * Read them back with prefixedValues.
+ */
+export function addPrefixedFlags(command: Command, prefix: string, knobs: Knobs, withDefault = true): Command {
+  for (const [name, knob] of Object.entries(knobs)) {
+    const flag = `--${prefix}-${kebab(name)}`;
+    const parse = (raw: string) => parseKnob(knob, raw, flag);
+    if (withDefault) command.option(`${flag} <value>`, `${prefix}: ${knob.doc}`, parse, knob.default);
+    else command.option(`${flag} <value>`, `${prefix}: ${knob.doc} [${String(knob.default)}]`, parse);
+  }
+  return command;
+}
+
+/** The values of addPrefixedFlags' flags under their knobs' names (flags not given are left out). */
+export function prefixedValues<K extends Knobs>(
+  flags: Readonly<Record<string, unknown>>,
+  prefix: string,
+  knobs: K,
+): Partial<KnobValues<K>> {
+  const camel = (name: string) => `${prefix}${name[0].toUpperCase()}${name.slice(1)}`;
+  return Object.fromEntries(
+    Object.keys(knobs)
+      .filter((name) => flags[camel(name)] !== undefined)
+      .map((name) => [name, flags[camel(name)]]),
+  ) as Partial<KnobValues<K>>;
 }
 
 /** One typed flag per knob of one declaration, with its default: the value arrives parsed under the knob's name. */

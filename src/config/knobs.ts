@@ -113,6 +113,11 @@ export const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_$
 /** camelCase -> kebab-case, the CLI's spelling (innerLr -> --inner-lr). */
 export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** Knob values as a grid section: the same values under snake_case keys (the inverse of fromSection). */
+export function toSection(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([name, v]) => [snake(name), v]));
+}
+
 /** One knob's JSON schema (Ajv fills in the default). */
 export function knobSchema(knob: Knob, description = knob.doc): object {
   switch (knob.kind) {

@@ -19,7 +19,7 @@ import { subsetSize } from '../select/selector.js';
 import { fromSection } from '../config/knobs.js';
 import { sftFromKnobs, TRAINING_KNOBS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
-import { defenseOptionsOf, selectorOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
+import { defenseOptionsOf, selectorOptionsOf, type TrainingKnobs } from './grid-config.js';
 import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, worldConfig, type GridPlan } from './grid-plan.js';
 import {
   DONE_FIELDS,

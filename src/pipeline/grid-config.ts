@@ -10,18 +10,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
 import { VALIDATION_RULES, WORLD_DEFAULTS, type ValidationRule } from '../data/world.js';
-import { HTTP_JUDGE_FORMATS, type HttpJudgeFormat } from '../eval/judges/http.js';
-import { JUDGE_KNOBS, JUDGE_NAMES } from '../eval/judges/registry.js';
-import {
-  choice,
-  fromSection,
-  knobSchema,
-  sectionSchema,
-  snake,
-  withDefaults,
-  type KnobValue,
-  type SectionValues,
-} from '../config/knobs.js';
+import { ALL_JUDGE_KNOBS, JUDGE_KNOBS, JUDGE_NAMES, type JudgeOptions } from '../eval/judges/registry.js';
+import { fromSection, knobSchema, sectionSchema, snake, type SectionValues } from '../config/knobs.js';
 import {
   isTunableSelector,
   SELECTOR_KNOBS,
@@ -32,23 +22,12 @@ import {
 import { SELECT_DEFAULTS } from './select.js';
 import { TRAINING_KNOBS } from '../train/sft.js';
 import { DEFAULT_RATIO } from '../select/selector.js';
-import { ATTACK_SFT_DEFAULTS, DEFENSE_NAMES } from './stage-runs.js';
+import { ATTACK_KNOBS, DEFENSE_NAMES } from './stage-runs.js';
 import { EVAL_DEFAULTS } from './stages.js';
 import { DEFENSE_KNOBS, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
 
 /** A training stage's knobs in a grid (epochs, lr, batch_size, max_length, rank: TRAINING_KNOBS). */
 export type TrainingKnobs = SectionValues<typeof TRAINING_KNOBS>;
-
-/** The attack's knobs: the training knobs at the attack's defaults, and the LoRA flow. */
-export const ATTACK_KNOBS = {
-  ...withDefaults(TRAINING_KNOBS, { epochs: ATTACK_SFT_DEFAULTS.epochs!, lr: ATTACK_SFT_DEFAULTS.lr! }),
-  flow: choice(
-    ['auto', 'double', 'single'],
-    'auto',
-    'auto: what the defense calls for (single for booster, else double); ' +
-      'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
-  ),
-};
 
 export interface GridConfig {
   model: string;
@@ -81,19 +60,13 @@ export interface GridConfig {
     eval_seed: number[] | null;
   };
   /** Each tunable selector's knobs, snake_case (inner_lr, upper_every, ...), and the shared truncation. */
-  select: { max_length: number } & Record<TunableSelector, Record<string, KnobValue>>;
+  select: { max_length: number } & { [K in TunableSelector]: SectionValues<(typeof SELECTOR_KNOBS)[K]> };
   align: TrainingKnobs;
   attack: SectionValues<typeof ATTACK_KNOBS>;
-  eval: {
-    judge: string;
-    url: string | null;
-    model_name: string | null;
-    judge_format: HttpJudgeFormat;
-    max_new_tokens: number;
-    probe_prompts: number;
-  };
+  /** The judge, every judge's knobs snake_case (judge_dir, url, model_name, judge_format), and the generation. */
+  eval: { judge: string; max_new_tokens: number; probe_prompts: number } & SectionValues<typeof ALL_JUDGE_KNOBS>;
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
-  defenses: Record<TunableDefense, Record<string, KnobValue>>;
+  defenses: { [K in TunableDefense]: SectionValues<(typeof DEFENSE_KNOBS)[K]> };
 }
 
 /**
@@ -236,9 +209,12 @@ export const GRID_SCHEMA = {
     eval: object(
       {
         judge: { enum: [...JUDGE_NAMES], default: 'builtin', description: 'harmfulness judge' },
-        // The http judge's knobs, under the names grids have always used (they are part of the evaluation key).
+        // Every judge's knobs (each judge reads its own), snake_case as grids have always named the http judge's.
         ...Object.fromEntries(
-          Object.entries(JUDGE_KNOBS.http).map(([name, k]) => [snake(name), knobSchema(k, `http judge: ${k.doc}`)]),
+          Object.entries(ALL_JUDGE_KNOBS).map(([name, k]) => [
+            snake(name),
+            knobSchema(k, `${judgeOf(name)}: ${k.doc}`),
+          ]),
         ),
         max_new_tokens: int(1, EVAL_DEFAULTS.maxNewTokens, 'tokens generated per harmful prompt (greedy)'),
         probe_prompts: int(0, EVAL_DEFAULTS.probePrompts, 'harmful prompts judged after every attack epoch'),
@@ -259,6 +235,16 @@ export const GRID_SCHEMA = {
     ),
   },
 } as const;
+
+/** The judge whose knob `name` is (for the schema's descriptions). */
+function judgeOf(name: string): string {
+  return `${Object.entries(JUDGE_KNOBS).find(([, knobs]) => Object.hasOwn(knobs, name))![0]} judge`;
+}
+
+/** A grid's judge knobs as the judge registry takes them. */
+export function judgeOptionsOf(config: Pick<GridConfig, 'eval'>): JudgeOptions {
+  return fromSection(ALL_JUDGE_KNOBS, config.eval);
+}
 
 /** A grid's knobs of one selector as the selector registry takes them ({} for selectors without knobs). */
 export function selectorOptionsOf(config: Pick<GridConfig, 'select'>, selector: string): SelectorOptions {

@@ -19,7 +19,7 @@ import { fromSection, keyedKnobs } from '../config/knobs.js';
 import { isTunableSelector, SELECTOR_KNOBS } from '../select/registry.js';
 import { subsetSize } from '../select/selector.js';
 import { stepsFor } from '../train/sft.js';
-import { defenseOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
+import { defenseOptionsOf, judgeOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
 import { DONE_FIELDS, type AlignDone, type GridCell } from './records.js';
 import { SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
 
@@ -162,10 +162,13 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     judge: judgeId,
     evalHarmful: config.world.eval_harmful,
   });
+  // The judge's content hash (judgeId) keys the verdicts, not the folder it was loaded from: a judge moved or
+  // copied elsewhere reuses them (judge_dir stays out of the key, as it was before grids could set it).
+  const { judge_dir: _judgeFolder, ...evalSettings } = config.eval;
   const evalKey = stageKey({
     stage: 'eval',
     attackKey,
-    eval: config.eval,
+    eval: evalSettings,
     judge: judgeId,
     margin: marginRefusals().id,
     seed: seeds.eval,
@@ -211,11 +214,7 @@ export interface GridPlan {
 
 export function planGrid(config: GridConfig): GridPlan {
   const modelHash = sha256Files(join(config.model, 'model.safetensors'));
-  const judge = createJudge(config.eval.judge, {
-    url: config.eval.url,
-    modelName: config.eval.model_name,
-    judgeFormat: config.eval.judge_format,
-  });
+  const judge = createJudge(config.eval.judge, judgeOptionsOf(config));
   const worlds = new Map<string, World>();
   const world = (cell: GridCell): World => {
     const w = worldConfig(config, cell);

@@ -7,7 +7,7 @@ import { DEFENSES } from '../defenses/registry.js';
 import { JUDGES } from '../eval/judges/registry.js';
 import { SELECTORS } from '../select/registry.js';
 import { TRAINING_KNOBS } from '../train/sft.js';
-import { ATTACK_KNOBS } from './grid-config.js';
+import { ATTACK_KNOBS } from './stage-runs.js';
 
 interface Family {
   title: string;
@@ -45,7 +45,7 @@ const FAMILIES: Family[] = [
     entries: JUDGES,
     how:
       "`--judge NAME --<knob-in-kebab-case> VALUE` on judge, judge-eval, attack and eval; a grid's `eval:` " +
-      "section takes the http judge's (`url`, `model_name`, `judge_format`).",
+      "section takes every judge's (snake_case: `judge_dir`, `url`, ...); each judge reads its own.",
   },
 ];
 

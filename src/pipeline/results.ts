@@ -338,6 +338,28 @@ export function crossedSeedsNote(arms: readonly ArmSummary[]): string[] {
     : [];
 }
 
+/**
+ * Everything a report shows of a results store, computed here so the report only lays it out: the arms
+ * (summaries with their paired comparisons), the table, the notes where the measures disagree, and which
+ * selectors keep the whole pool (no place on a subset-size axis).
+ */
+export interface ResultsAnalysis {
+  arms: ArmSummary[];
+  table: ReturnType<typeof resultsTable>;
+  disagreements: string[];
+  wholePoolSelectors: readonly string[];
+}
+
+export function analyzeResults(results: readonly CellResult[]): ResultsAnalysis {
+  const arms = summarize(results);
+  return {
+    arms,
+    table: resultsTable(arms),
+    disagreements: measureDisagreements(arms),
+    wholePoolSelectors: ['full', STEP_MATCHED_FULL],
+  };
+}
+
 /** The results table as padded Markdown (see resultsTable). */
 export function formatTable(arms: readonly ArmSummary[]): string {
   const { header, rows } = resultsTable(arms);

@@ -11,7 +11,8 @@ import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../dat
 import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord } from '../io/json-record.js';
-import type { SftConfig } from '../train/sft.js';
+import { TRAINING_KNOBS, type SftConfig } from '../train/sft.js';
+import { choice, withDefaults, type KnobValues } from '../config/knobs.js';
 import { describeEnvironment } from './environment.js';
 import type { DefenseStage } from '../defenses/defense.js';
 import {
@@ -60,8 +61,19 @@ export const STAGE_RUN_DEFAULTS = {
   profile: 'response-newline' as PromptProfile,
 };
 
-/** The attack's defaults (a fresh LoRA on the merged aligned model): 3 epochs at 5e-4. */
-export const ATTACK_SFT_DEFAULTS: Partial<SftConfig> = { epochs: 3, lr: 5e-4 };
+/** The attack's training knobs: the training knobs at the attack's defaults (3 epochs at 5e-4). */
+export const ATTACK_TRAINING_KNOBS = withDefaults(TRAINING_KNOBS, { epochs: 3, lr: 5e-4 });
+
+/** The attack's knobs: its training knobs and the LoRA flow (the attack command's flags, a grid's attack section). */
+export const ATTACK_KNOBS = {
+  ...ATTACK_TRAINING_KNOBS,
+  flow: choice(
+    ['auto', 'double', 'single'],
+    'auto',
+    'auto: what the defense calls for (single for booster, else double); ' +
+      'double: fresh LoRA on the merged aligned model; single: keep training the alignment adapter',
+  ),
+};
 
 /** A stage folder (holding adapter/) or the adapter folder itself. */
 export function adapterFolder(dir: string): string {
@@ -126,7 +138,7 @@ export interface AttackRunConfig extends StageRunCommon {
   /** Alignment adapter folder (absent: attack the base model). */
   alignAdapter?: string;
   /** auto: the flow the alignment's defense calls for (single for Booster), from its record. */
-  flow: 'auto' | 'double' | 'single';
+  flow: KnobValues<typeof ATTACK_KNOBS>['flow'];
   /** The user's fine-tuning data; default: the embedded world's task with n samples and harmful ratio p. */
   dataFile?: string;
   /** Prompts probed for the harmful score after every epoch. Default 200 (0: none). */

@@ -14,7 +14,9 @@ import { type PromptProfile } from '../data/prompt-format.js';
 import { createJudge } from '../eval/judges/registry.js';
 import { harmfulScore, type EvalConfig } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { SFT_DEFAULTS } from '../train/sft.js';
+import { SFT_DEFAULTS, sftFromKnobs, TRAINING_KNOBS, type TrainingKnobValues } from '../train/sft.js';
+import { defaultsOf } from '../config/knobs.js';
+import { ATTACK_TRAINING_KNOBS } from './stage-runs.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, loadWithAdapters } from './stages.js';
@@ -26,12 +28,10 @@ export interface WorldCheckConfig {
   /** Base model folder. Default assets/base. */
   model: string;
   world: WorldConfig;
-  /** Alignment epochs and LoRA learning rate. Defaults 3 and 2e-3. */
-  alignEpochs: number;
-  alignLr: number;
-  /** Attack epochs and LoRA learning rate. Defaults 3 and 5e-4 (the prototype saturated at 2e-3). */
-  attackEpochs: number;
-  attackLr: number;
+  /** SFT alignment on the full pool: the training knobs at their defaults (TRAINING_KNOBS). */
+  align: TrainingKnobValues;
+  /** The attack: the attack's training knobs (ATTACK_TRAINING_KNOBS; the prototype saturated at lr 2e-3). */
+  attack: TrainingKnobValues;
   profile: PromptProfile;
   /** Tokens generated per harmful prompt. Default EVAL_DEFAULTS.maxNewTokens (64). */
   maxNewTokens: number;
@@ -42,10 +42,8 @@ export interface WorldCheckConfig {
 export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
   model: 'assets/base',
   world: WORLD_DEFAULTS,
-  alignEpochs: 3,
-  alignLr: 2e-3,
-  attackEpochs: 3,
-  attackLr: 5e-4,
+  align: defaultsOf(TRAINING_KNOBS),
+  attack: defaultsOf(ATTACK_TRAINING_KNOBS),
   profile: 'response-newline',
   maxNewTokens: EVAL_DEFAULTS.maxNewTokens,
   runDir: 'runs/world-check',
@@ -68,12 +66,10 @@ export async function runWorldCheck(
     log(`${name}: ${formatSeconds(timings[name])}`);
     return out;
   };
-  const sft = (epochs: number, lr: number, seed: number) => ({
+  const sft = (knobs: TrainingKnobValues, seed: number) => ({
     ...SFT_DEFAULTS,
-    epochs,
-    lr,
+    ...sftFromKnobs(knobs, seed),
     profile: config.profile,
-    seed,
   });
 
   const base = await timed('eval base', () => harmfulScore(loadModelBundle(config.model), prompts, judge, evalOptions));
@@ -82,7 +78,7 @@ export async function runWorldCheck(
     alignStage({
       model: config.model,
       outDir: join(config.runDir, 'align'),
-      sft: sft(config.alignEpochs, config.alignLr, config.world.seed),
+      sft: sft(config.align, config.world.seed),
       records: world.pool.map(asInstruction),
       validation: world.validation.map(asInstruction),
       log,
@@ -98,7 +94,7 @@ export async function runWorldCheck(
       model: config.model,
       outDir: join(config.runDir, 'attack'),
       alignAdapter: align.adapterDir,
-      sft: sft(config.attackEpochs, config.attackLr, config.world.seed + 1),
+      sft: sft(config.attack, config.world.seed + 1),
       records: world.finetune,
       harmful: world.harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction),
       log,

@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { CellResult } from '../pipeline/records.js';
-import { summarize } from '../pipeline/results.js';
+import { analyzeResults, summarize } from '../pipeline/results.js';
 import { stageSeeds } from '../pipeline/seeds.js';
-import { buildReport, loadResults } from './report.js';
+import { buildReport as layOut, loadResults, type ResultsStore } from './report.js';
+
+/** The report as the CLI builds it: the pipeline's analysis, laid out. */
+const buildReport = (store: ResultsStore) => layOut(store, analyzeResults(store.results));
 
 test('a report rebuilds from any working folder: stage paths relative to where the grid ran are found from run_dir', () => {
   const origin = mkdtempSync(join(tmpdir(), 'pharmacist-origin-'));

@@ -16,8 +16,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readRecord } from '../io/json-record.js';
 import type { AlignRecord, AttackRecord, CellResult, ResultsStore } from '../pipeline/records.js';
-import { meanSd, measureDisagreements, resultsTable, summarize, type ArmSummary } from '../pipeline/results.js';
-import { STEP_MATCHED_FULL } from '../pipeline/grid-config.js';
+import type { ArmSummary, ResultsAnalysis } from '../pipeline/results.js';
 import { COLORS, DASHES, forestPlot, lineChart, type Series } from './svg.js';
 
 export type { ResultsStore };
@@ -63,11 +62,11 @@ function meanCurve(curves: Curve[]): { x: number; y: number }[] {
   const n = Math.min(...curves.map((c) => c.length));
   return Array.from({ length: Number.isFinite(n) ? n : 0 }, (_, i) => ({
     x: curves[0][i].step,
-    y: meanSd(curves.map((c) => c[i].loss)).mean,
+    y: curves.reduce((sum, c) => sum + c[i].loss, 0) / curves.length,
   }));
 }
 
-function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): Figure[] {
+function figures({ arms, wholePoolSelectors }: ResultsAnalysis, results: readonly CellResult[]): Figure[] {
   const out: Figure[] = [];
   // One colour per selector in every figure; in Figure 3, one dash pattern per subset size of that selector.
   const palette = new Map([...new Set(arms.map((a) => a.selector))].map((s, i) => [s, COLORS[i % COLORS.length]]));
@@ -81,9 +80,9 @@ function figures(arms: readonly ArmSummary[], results: readonly CellResult[]): F
   if (!first) return out;
   const same = (a: { defense: string; task: string; n: number; p: number }) =>
     a.defense === first.defense && a.task === first.task && a.n === first.n && a.p === first.p;
-  // The step-matched Full arm keeps the whole pool (its k is the pool's): it has no place on a k axis.
+  // Full is every series' last point; the step-matched Full arm (its k is the pool's too) has no place on a k axis.
   const selectors = [...new Set(arms.filter(same).map((a) => a.selector))].filter(
-    (s) => s !== 'full' && s !== STEP_MATCHED_FULL,
+    (s) => !wholePoolSelectors.includes(s),
   );
   const full = arms.find((a) => same(a) && a.selector === 'full');
   const onKAxis = (s: string) => [...arms.filter((a) => same(a) && a.selector === s), ...(full ? [full] : [])];
@@ -212,11 +211,11 @@ export interface Report {
   figures: Figure[];
 }
 
-export function buildReport(store: ResultsStore): Report {
-  const arms = summarize(store.results);
-  const { header, rows, constant } = resultsTable(arms);
-  const disagreements = measureDisagreements(arms);
-  const figs = figures(arms, store.results);
+/** The report of a results store, from its analysis (pipeline/results.ts analyzeResults: the report computes nothing). */
+export function buildReport(store: ResultsStore, analysis: ResultsAnalysis): Report {
+  const { header, rows, constant } = analysis.table;
+  const disagreements = analysis.disagreements;
+  const figs = figures(analysis, store.results);
   const seeds = [...new Set(store.results.map((r) => r.seed))];
   const everyCell = constant.length ? `; every cell: ${constant.join(', ')}` : '';
   const intro =
@@ -277,20 +276,10 @@ export function buildReport(store: ResultsStore): Report {
 }
 
 /** Write report.md, its SVG figures and report.html into `outDir`, atomically. */
-export function writeReport(store: ResultsStore, outDir: string): Report {
-  const report = buildReport(store);
+export function writeReport(store: ResultsStore, analysis: ResultsAnalysis, outDir: string): Report {
+  const report = buildReport(store, analysis);
   for (const f of report.figures) writeFileAtomic(join(outDir, `${f.id}.svg`), f.svg);
   writeFileAtomic(join(outDir, 'report.md'), report.markdown);
   writeFileAtomic(join(outDir, 'report.html'), report.html);
   return report;
-}
-
-/** After a grid: the report beside its results, unless the config turned it off. */
-export function reportAfterRun(
-  config: { run_dir: string; report: boolean },
-  log: (line: string) => void = console.log,
-): void {
-  if (!config.report) return;
-  writeReport(loadResults(config.run_dir), config.run_dir);
-  log(`report: ${join(config.run_dir, 'report.md')}, ${join(config.run_dir, 'report.html')}`);
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
-import { loadResults, writeReport } from '../../report/report.js';
+import { loadResults } from '../../report/report.js';
+import { reportOf } from '../reporting.js';
 
 export function registerReport(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function registerReport(program: Command): void {
     .action((results: string, o: { out?: string }) => {
       const store = loadResults(results);
       const out = o.out ?? (statSync(results).isDirectory() ? results : dirname(results));
-      const report = writeReport(store, out);
+      const report = reportOf(store, out);
       console.log(
         JSON.stringify({
           markdown: join(out, 'report.md'),

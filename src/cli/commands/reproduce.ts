@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { loadGridConfig, presetConfigs, stagesDir } from '../../pipeline/grid-config.js';
 import { runGrid } from '../../pipeline/grid.js';
-import { reportAfterRun } from '../../report/report.js';
+import { reportAfterRun } from '../reporting.js';
 import { formatTable, summarize } from '../../pipeline/results.js';
 import { choice } from '../parse.js';
 

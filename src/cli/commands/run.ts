@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadGridConfig } from '../../pipeline/grid-config.js';
 import { runGrid } from '../../pipeline/grid.js';
 import { runGridOnQueue } from '../../queue/coordinator.js';
-import { reportAfterRun } from '../../report/report.js';
+import { reportAfterRun } from '../reporting.js';
 import { formatTable, summarize } from '../../pipeline/results.js';
 import { nonNegativeNumber, positiveInt } from '../parse.js';
 

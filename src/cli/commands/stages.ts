@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import {
   adapterFolder,
-  ATTACK_SFT_DEFAULTS,
+  ATTACK_KNOBS,
   DEFENSE_DEFAULTS,
   DEFENSE_NAMES,
   EVAL_DEFAULTS,
@@ -15,10 +15,10 @@ import {
   STAGE_RUN_DEFAULTS,
   tunableDefensesIn,
 } from '../../pipeline/stage-runs.js';
-import { withDefaults } from '../../config/knobs.js';
+import type { KnobValues } from '../../config/knobs.js';
 import { sftFromKnobs, TRAINING_KNOBS, type TrainingKnobValues } from '../../train/sft.js';
 import { addDeclaredFlags } from '../knob-flags.js';
-import { choice, nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { choice, nonNegativeInt, positiveInt, probability } from '../parse.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import type { SeedStage } from '../../pipeline/seeds.js';
@@ -35,11 +35,6 @@ function common(cmd: Command, out: string, stage: SeedStage, also: SeedStage[] =
     .option('--response-field <name>', 'field holding the response', d.mapping.response)
     .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
     .option('--out <dir>', 'output folder', out);
-}
-
-/** LoRA training knobs shared by align and attack (TRAINING_KNOBS, at the stage's own defaults). */
-function training(cmd: Command, defaults: Partial<TrainingKnobValues> = {}): Command {
-  return addDeclaredFlags(cmd, withDefaults(TRAINING_KNOBS, defaults));
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -76,7 +71,7 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
 }
 
 export function registerStages(program: Command): void {
-  training(common(program.command('align'), 'runs/align', 'align'))
+  addDeclaredFlags(common(program.command('align'), 'runs/align', 'align'), TRAINING_KNOBS)
     .description(
       'align the base model on alignment data with a defense (LoRA): writes adapter/ (PEFT layout) and record.json',
     )
@@ -124,21 +119,13 @@ export function registerStages(program: Command): void {
     );
 
   addJudgeFlags(
-    training(common(program.command('attack'), 'runs/attack', 'attack', ['eval']), {
-      epochs: ATTACK_SFT_DEFAULTS.epochs!,
-      lr: ATTACK_SFT_DEFAULTS.lr!,
-    }),
+    addDeclaredFlags(common(program.command('attack'), 'runs/attack', 'attack', ['eval']), ATTACK_KNOBS),
     'judge for the probe',
   )
     .description(
       'harmful fine-tuning: a fresh LoRA on the merged aligned model, on n task samples with a harmful ratio p',
     )
     .option('--align <dir>', 'alignment adapter folder (absent: attack the base model)')
-    .option(
-      '--flow <flow>',
-      'auto (what the defense calls for), double (merge, fresh adapter) or single (keep training the alignment adapter)',
-      'auto',
-    )
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')}`, d.world.task)
     .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
@@ -161,7 +148,7 @@ export function registerStages(program: Command): void {
           TrainingOptions &
           JudgeFlags & {
             align?: string;
-            flow: string;
+            flow: KnobValues<typeof ATTACK_KNOBS>['flow'];
             task: string;
             n: number;
             p: number;
@@ -176,7 +163,7 @@ export function registerStages(program: Command): void {
         const r = await runAttack({
           ...stageCommon(o, 'attack', world),
           alignAdapter: o.align ? adapterFolder(o.align) : undefined,
-          flow: choice('--flow', o.flow, ['auto', 'double', 'single'] as const),
+          flow: o.flow,
           dataFile: o.data,
           probePrompts: o.probe,
           judge: o.judge,

@@ -24,10 +24,11 @@ export const JUDGE_KNOBS = {
   },
 } as const;
 
+/** Every judge's knobs in one set (their names do not collide): what a grid's eval section and the CLI take. */
+export const ALL_JUDGE_KNOBS = { ...JUDGE_KNOBS.builtin, ...JUDGE_KNOBS.http };
+
 /** Settings of the judges: each judge reads its own (unset: its default). */
-export type JudgeOptions = Partial<
-  KnobValues<(typeof JUDGE_KNOBS)['builtin']> & KnobValues<(typeof JUDGE_KNOBS)['http']>
->;
+export type JudgeOptions = Partial<KnobValues<typeof ALL_JUDGE_KNOBS>>;
 
 /** The committed builtin judge (assets/judge beside data/). */
 export function defaultJudgeDir(): string {
