@@ -93,6 +93,9 @@ test("pharmacist select, align, attack and eval chain over folders on users' fil
   );
   assert.equal(attack.status, 0, attack.stderr);
   assert.ok(existsSync(join(attack.json().adapter, 'adapter_config.json')));
+  // Progress goes to stderr; stdout holds the result alone, so it can be piped.
+  assert.equal(attack.stdout.trim().split('\n').length, 1, attack.stdout);
+  assert.match(attack.stderr, /step 1\/2 .* ETA/);
   const evaluated = run(
     'eval',
     '--model',
@@ -101,6 +104,8 @@ test("pharmacist select, align, attack and eval chain over folders on users' fil
     `${join(dir, 'align')},${join(dir, 'attack')}`,
     '--prompts',
     join(dir, 'prompts.jsonl'),
+    '--prompt-field',
+    'prompt',
     '--task',
     'none',
     '--judge',
@@ -120,7 +125,18 @@ test("pharmacist select, align, attack and eval chain over folders on users' fil
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /nowhere: no adapter_config\.json/);
   const badFlow = run('attack', ...tiny, '--flow', 'triple', '--out', join(dir, 'x'));
+  assert.equal(badFlow.status, 2, 'a usage error exits 2');
   assert.match(badFlow.stderr, /--flow takes auto or double or single, got "triple"/);
+  const unknown = run('attack', '--no-such-flag');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown option '--no-such-flag'/);
+  // The default prompt field is the one every command reads (instruction); the error says which flag names yours.
+  const unnamed = run('eval', '--model', model, '--prompts', join(dir, 'prompts.jsonl'), '--task', 'none');
+  assert.equal(unnamed.status, 1);
+  assert.match(
+    unnamed.stderr,
+    /prompts\.jsonl:1: field "instruction" \(the prompt\) is missing; the record has "prompt": name its field with --prompt-field/,
+  );
 });
 
 test("select's knob flags come from the selectors' declarations: checked against the chosen method, recorded", () => {

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { kebab, parseKnob, type Knobs, type KnobValue, type KnobValues } from '../config/knobs.js';
+import { UsageError } from '../config/usage-error.js';
 
 /** Each knob name with the plug-ins that declare it, in declaration order. */
 function owners(declarations: Readonly<Record<string, Knobs>>): Map<string, string[]> {
@@ -40,7 +41,7 @@ export function knobOverrides(
     if (raw === undefined) continue;
     const flag = `--${kebab(name)}`;
     if (!Object.hasOwn(mine, name))
-      throw new Error(`${flag}: ${owner} has no option ${name} (${who.join(', ')} take it)`);
+      throw new UsageError(`${flag}: ${owner} has no option ${name} (${who.join(', ')} take it)`);
     out[name] = parseKnob(mine[name], String(raw), flag);
   }
   return out;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The pharmacist command line: parses arguments and calls the pipeline. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../config/usage-error.js';
 import { packageVersion } from '../pipeline/environment.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
@@ -23,7 +24,10 @@ const program = new Command();
 program
   .name('pharmacist')
   .description('Safety-alignment data curation against harmful fine-tuning: select, align, attack, evaluate.')
-  .version(packageVersion());
+  .version(packageVersion())
+  // Commander's usage errors are thrown (it has printed them) rather than exiting, so that they exit 2 below;
+  // subcommands inherit this.
+  .exitOverride();
 registerInfo(program);
 registerSelftest(program);
 registerGenerate(program);
@@ -44,6 +48,10 @@ registerKnobs(program);
 try {
   await program.parseAsync();
 } catch (error) {
-  console.error(`pharmacist: ${(error as Error).message}`);
-  process.exitCode = 1;
+  // Exit codes: 0 done (help and --version included), 2 a usage error, 1 a failure of the work itself.
+  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
+  else {
+    console.error(`pharmacist: ${(error as Error).message}`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  }
 }

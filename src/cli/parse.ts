@@ -1,5 +1,6 @@
 /** Option parsers shared by the commands: each names the bad value. */
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../config/usage-error.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -33,6 +34,7 @@ export function probability(value: string): number {
 
 /** A value from a fixed list, or an error naming the flag and the choices. */
 export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw new Error(`${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  if (!allowed.includes(value as T))
+    throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
 }

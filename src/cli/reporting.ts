@@ -11,7 +11,7 @@ export function reportOf(store: ResultsStore, outDir: string): Report {
 /** After a grid: the report beside its results, unless the config turned it off. */
 export function reportAfterRun(
   config: { run_dir: string; report: boolean },
-  log: (line: string) => void = console.log,
+  log: (line: string) => void = console.error,
 ): void {
   if (!config.report) return;
   reportOf(loadResults(config.run_dir), config.run_dir);

@@ -5,6 +5,7 @@
  * tables of docs/knobs.md. So a knob added to a plug-in is settable from the CLI and a grid, documented and
  * part of the stage cache's identity without touching any other file.
  */
+import { UsageError } from './usage-error.js';
 
 interface KnobBase<T> {
   default: T;
@@ -186,7 +187,7 @@ export function describeKnobType(knob: Knob): string {
 
 /** One value from the command line, checked against its declaration; an error says "<where> takes ..., got ...". */
 export function parseKnob(knob: Knob, raw: string, where: string): KnobValue {
-  const bad = () => new Error(`${where} takes ${describeKnobType(knob)}, got "${raw}"`);
+  const bad = () => new UsageError(`${where} takes ${describeKnobType(knob)}, got "${raw}"`);
   switch (knob.kind) {
     case 'int': {
       const v = Number(raw);
@@ -221,16 +222,16 @@ export function parseKnobOverrides(
   flagName: string,
 ): Record<string, KnobValue> {
   if (pairs.length === 0) return {};
-  if (knobs === null || Object.keys(knobs).length === 0) throw new Error(`${flagName}: ${owner} has no options`);
+  if (knobs === null || Object.keys(knobs).length === 0) throw new UsageError(`${flagName}: ${owner} has no options`);
   const out: Record<string, KnobValue> = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     const name = at < 0 ? pair : pair.slice(0, at);
     if (!Object.hasOwn(knobs, name))
-      throw new Error(
+      throw new UsageError(
         `${flagName} ${pair}: ${owner} has no option "${name}" (choose ${Object.keys(knobs).join(', ')})`,
       );
-    if (at < 0) throw new Error(`${flagName} ${pair}: expected ${name}=value`);
+    if (at < 0) throw new UsageError(`${flagName} ${pair}: expected ${name}=value`);
     out[name] = parseKnob(knobs[name], pair.slice(at + 1), `${flagName} ${pair}: "${name}"`);
   }
   return out;

@@ -93,6 +93,32 @@ test('duplicates and empty texts are reported; users map their own fields (JSONL
   assert.equal(rows[1].origin, `${csv}:4`);
   assert.throws(
     () => loadUserRecords(csv, { prompt: 'question', response: 'reply' }),
-    /mine\.csv:2: field "reply" is missing/,
+    new RegExp(
+      'mine\\.csv:2: field "reply" \\(the response\\) is missing; ' +
+        'the record has "question", "context", "answer": name its field with --response-field',
+    ),
   );
+});
+
+test("users' files: .json holding JSON Lines is read; an empty file or one with no usable record is an error", () => {
+  const dir = tmp();
+  const lines = join(dir, 'from-datasets.json');
+  writeFileSync(lines, '{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n');
+  const mapping = { prompt: 'instruction', response: 'output' };
+  assert.deepEqual(
+    loadUserRecords(lines, mapping).records.map((r) => [r.prompt, r.origin]),
+    [
+      ['a', `${lines}:1`],
+      ['c', `${lines}:2`],
+    ],
+  );
+  const array = join(dir, 'array.json');
+  writeFileSync(array, '  [{"instruction": "a", "output": "b"}]');
+  assert.equal(loadUserRecords(array, mapping).records.length, 1);
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '\n');
+  assert.throws(() => loadUserRecords(empty, mapping), /empty\.jsonl:1: no records \(the file is empty\)/);
+  const blank = join(dir, 'blank.csv');
+  writeFileSync(blank, 'instruction,output\n" ",x\n');
+  assert.throws(() => loadUserRecords(blank, mapping), /blank\.csv:1: no records: all 1 have an empty text/);
 });

@@ -3,9 +3,8 @@
  * record shapes. A malformed record is an error naming file, line and field; empty texts are dropped and
  * duplicates kept, both counted in the load report so that builders and run records can show them.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { packagePath } from '../io/package-paths.js';
 import type { InstructionExample } from './prompt-format.js';
 import {
   FieldReader,
@@ -13,6 +12,7 @@ import {
   readDelimited,
   readJsonArray,
   readJsonl,
+  readJsonRecords,
   RecordError,
   splitFileParts,
 } from '../io/records.js';
@@ -67,9 +67,7 @@ export interface Loaded<T> {
 /** The data folder: PHARMACIST_DATA, else data/ at the package root. */
 export function dataDir(): string {
   if (process.env.PHARMACIST_DATA) return resolve(process.env.PHARMACIST_DATA);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'data');
+  return packagePath('data');
 }
 
 const where = (r: Located<unknown>) => `${r.file}:${r.line}`;
@@ -244,6 +242,17 @@ export interface FieldMapping {
   input?: string;
 }
 
+/**
+ * The field names every command and config reads users' files with unless told otherwise: Alpaca's, which the
+ * prompt format (src/data/prompt-format.ts) and most instruction datasets use. Prompt-only files (harmful
+ * evaluation prompts) read `prompt` from the same field.
+ */
+export const DEFAULT_FIELD_MAPPING: Readonly<Required<FieldMapping>> = {
+  prompt: 'instruction',
+  response: 'output',
+  input: 'input',
+};
+
 /** A user's JSONL, JSON array, CSV or TSV of prompt/response pairs, fields named by `mapping`. */
 export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaRecord> {
   let located: Located<unknown>[];
@@ -257,17 +266,35 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
       line,
     }));
   } else {
-    located = file.toLowerCase().endsWith('.json') ? readJsonArray(file) : readJsonl(file);
+    located = file.toLowerCase().endsWith('.json') ? readJsonRecords(file) : readJsonl(file);
   }
-  return collect(
+  const required = (f: FieldReader, role: 'prompt' | 'response'): string => {
+    const field = mapping[role];
+    if (!f.has(field)) {
+      const present = f.keys().map((k) => `"${k}"`);
+      f.fail(
+        field,
+        `(the ${role}) is missing; the record has ${present.join(', ') || 'no fields'}: name its field with --${role}-field`,
+      );
+    }
+    return f.string(field).trim();
+  };
+  const loaded = collect(
     file,
     located,
     (f, at) => {
-      const prompt = f.string(mapping.prompt).trim(),
-        response = f.string(mapping.response).trim();
+      const prompt = required(f, 'prompt'),
+        response = required(f, 'response');
       const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';
       return prompt && response ? { prompt, input, response, origin: where(at), raw: at.value } : null;
     },
     qaKey,
   );
+  if (loaded.records.length === 0)
+    throw new RecordError(
+      file,
+      1,
+      located.length === 0 ? 'no records (the file is empty)' : `no records: all ${located.length} have an empty text`,
+    );
+  return loaded;
 }

@@ -42,6 +42,11 @@ export function readJsonl(file: string): Located<unknown>[] {
   return out;
 }
 
+/** A .json file as `datasets` and pandas write it: a JSON array, or JSON Lines (one object per line). */
+export function readJsonRecords(file: string): Located<unknown>[] {
+  return readText(file).trimStart().startsWith('[') ? readJsonArray(file) : readJsonl(file);
+}
+
 /** A JSON array of records; each element is located at the line where it starts. */
 export function readJsonArray(file: string): Located<unknown>[] {
   const text = readText(file);
@@ -175,6 +180,17 @@ export class FieldReader {
         v === undefined ? 'is missing' : `should be true or false, got ${JSON.stringify(v).slice(0, 40)}`,
       );
     return v as boolean;
+  }
+
+  /** Whether the record has a value (not null) at `field`. */
+  has(field: string): boolean {
+    const v = this.path(field);
+    return v !== undefined && v !== null;
+  }
+
+  /** The record's top-level field names. */
+  keys(): string[] {
+    return Object.keys(this.record);
   }
 
   /** Dotted paths reach into nested objects ("prompt.text"). */

@@ -69,7 +69,7 @@ export function demoConfig(options: DemoOptions): GridConfig {
 
 export async function runDemo(
   options: DemoOptions,
-  log: (line: string) => void = console.log,
+  log: (line: string) => void = console.error,
 ): Promise<{ arms: ArmSummary[]; config: GridConfig }> {
   const config = demoConfig(options);
   const { results, seconds } = await runGrid(config, log);

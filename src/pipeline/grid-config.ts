@@ -4,8 +4,8 @@
  * and the field.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { dataDir } from '../data/datasets.js';
+import { dirname, join, resolve } from 'node:path';
+import { embeddedModelDir, packagePath } from '../io/package-paths.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { TASK_NAMES } from '../data/tasks.js';
@@ -120,7 +120,12 @@ export const GRID_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    model: { type: 'string', default: 'assets/base', description: 'base model folder (Hugging Face layout)' },
+    model: {
+      type: 'string',
+      default: embeddedModelDir(),
+      description:
+        "base model folder (Hugging Face layout; relative to the config's folder); default: the embedded model",
+    },
     run_dir: {
       type: 'string',
       default: 'runs/grid',
@@ -293,7 +298,31 @@ export function loadGridConfig(file: string): GridConfig {
     const line = offset === undefined ? 1 : lines.linePos(offset).line;
     throw new Error(`${file}:${line}: ${describe(error)}`);
   }
-  return copy as unknown as GridConfig;
+  const config = copy as unknown as GridConfig;
+  for (const path of INPUT_PATHS) {
+    const written = doc.getIn(path);
+    if (typeof written !== 'string') continue;
+    const absolute = resolve(dirname(resolve(file)), written);
+    if (!existsSync(absolute)) {
+      const offset = (doc.getIn(path, true) as { range?: [number, number] }).range?.[0] ?? 0;
+      throw new Error(`${file}:${lines.linePos(offset).line}: field "${path.join('.')}": ${absolute} not found`);
+    }
+    setIn(config, path, absolute);
+  }
+  return config;
+}
+
+/**
+ * The paths a config reads from. Written relative, they resolve from the config file's folder (as tsconfig and
+ * compose files do), so a config travels with its files; what a run writes (run_dir, stages_dir) goes where
+ * the command runs, like every output.
+ */
+const INPUT_PATHS = [['model'], ['eval', 'judge_dir']];
+
+function setIn(target: object, path: string[], value: unknown): void {
+  let node = target as Record<string, unknown>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[path.at(-1)!] = value;
 }
 
 function describe(error: ErrorObject): string {
@@ -318,7 +347,7 @@ export function stagesDir(config: Pick<GridConfig, 'run_dir' | 'stages_dir'>): s
  * or every YAML file in configs/reproduce-<name>/ in name order (one grid per table, sharing a stage cache).
  */
 export function presetConfigs(name: string): string[] {
-  const configs = join(dataDir(), '..', 'configs');
+  const configs = packagePath('configs');
   const file = join(configs, `reproduce-${name}.yaml`),
     folder = join(configs, `reproduce-${name}`);
   if (existsSync(file)) return [file];

@@ -144,7 +144,7 @@ export function storeResults(plan: GridPlan, results: CellResult[], status: 'run
   writeJsonAtomic(join(plan.config.run_dir, 'results.json'), record);
 }
 
-export async function runGrid(config: GridConfig, log: (line: string) => void = console.log): Promise<GridResult> {
+export async function runGrid(config: GridConfig, log: (line: string) => void = console.error): Promise<GridResult> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const plan = planGrid(config);

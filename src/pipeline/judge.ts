@@ -23,7 +23,7 @@ export interface TrainJudgeConfig extends BuiltinJudgeConfig {
 
 export async function runTrainJudge(
   options: Partial<TrainJudgeConfig> = {},
-  log: (line: string) => void = console.log,
+  log: (line: string) => void = console.error,
 ): Promise<JudgeAccuracy> {
   const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...options };
   const { train } = buildJudgeDataset({ seed: config.seed });

@@ -84,7 +84,7 @@ export interface PretrainResult {
   finalLoss: number;
 }
 
-export function runPretrain(config: PretrainConfig, log: (line: string) => void = console.log): PretrainResult {
+export function runPretrain(config: PretrainConfig, log: (line: string) => void = console.error): PretrainResult {
   const started = new Date().toISOString();
   const corpus = pretrainingCorpus(config.seed);
   const bySource: Record<string, number> = {};

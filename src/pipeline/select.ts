@@ -6,7 +6,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { asInstruction, loadUserRecords, type FieldMapping, type QaRecord } from '../data/datasets.js';
+import {
+  asInstruction,
+  DEFAULT_FIELD_MAPPING,
+  loadUserRecords,
+  type FieldMapping,
+  type QaRecord,
+} from '../data/datasets.js';
 import type { PromptProfile } from '../data/prompt-format.js';
 import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -16,6 +22,7 @@ import { subsetSize, topK } from '../select/selector.js';
 import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
 import type { SelectManifest } from './records.js';
+import { embeddedModelDir } from '../io/package-paths.js';
 
 export { SELECTOR_NAMES, VALIDATION_RULES, WORLD_DEFAULTS };
 
@@ -25,7 +32,7 @@ export interface SelectConfig {
   ratio?: number;
   /** ... or exactly this many samples. */
   count?: number;
-  /** Base model folder for model-based selectors. Default assets/base. */
+  /** Base model folder for model-based selectors. Default: the embedded model. */
   model: string;
   /** Users' files (default: the embedded world's pool, validation and harmful sets for `seed`). */
   poolFile?: string;
@@ -47,8 +54,8 @@ export interface SelectConfig {
 
 export const SELECT_DEFAULTS: SelectConfig = {
   method: 'pharmacist',
-  model: 'assets/base',
-  mapping: { prompt: 'instruction', response: 'output', input: 'input' },
+  model: embeddedModelDir(),
+  mapping: DEFAULT_FIELD_MAPPING,
   profile: 'response-newline',
   maxLength: 256,
   seed: 0,
@@ -65,7 +72,7 @@ export interface SelectResult {
 
 export async function runSelect(
   config: SelectConfig,
-  log: (line: string) => void = console.log,
+  log: (line: string) => void = console.error,
 ): Promise<SelectResult> {
   const t0 = performance.now();
   const world =

@@ -28,7 +28,7 @@ export interface SelftestResult {
   recordPath: string;
 }
 
-export function runSelftest(config: SelftestConfig, log: (line: string) => void = console.log): SelftestResult {
+export function runSelftest(config: SelftestConfig, log: (line: string) => void = console.error): SelftestResult {
   const model = { vocabSize: 256, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 4 };
   const B = 8,
     T = 64;

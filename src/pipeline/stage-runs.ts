@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { asInstruction, loadUserRecords, type FieldMapping } from '../data/datasets.js';
+import { asInstruction, DEFAULT_FIELD_MAPPING, loadUserRecords, type FieldMapping } from '../data/datasets.js';
 import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
@@ -25,6 +25,7 @@ import {
 } from '../defenses/registry.js';
 import type { AlignRecord, EvalRecord, EvalSummary } from './records.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, type AttackResult } from './stages.js';
+import { embeddedModelDir } from '../io/package-paths.js';
 
 export {
   DEFENSE_DEFAULTS,
@@ -52,12 +53,10 @@ export interface StageRunCommon {
   log?: (line: string) => void;
 }
 
-const DEFAULT_MAPPING: FieldMapping = { prompt: 'instruction', response: 'output', input: 'input' };
-
 export const STAGE_RUN_DEFAULTS = {
-  model: 'assets/base',
+  model: embeddedModelDir(),
   world: WORLD_DEFAULTS,
-  mapping: DEFAULT_MAPPING,
+  mapping: DEFAULT_FIELD_MAPPING,
   profile: 'response-newline' as PromptProfile,
 };
 

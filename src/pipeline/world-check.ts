@@ -21,11 +21,12 @@ import { describeEnvironment } from './environment.js';
 import { loadModelBundle } from './model-bundle.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, loadWithAdapters } from './stages.js';
 import { formatSeconds } from '../train/trainer.js';
+import { embeddedModelDir } from '../io/package-paths.js';
 
 export { TASK_NAMES, type TaskName };
 
 export interface WorldCheckConfig {
-  /** Base model folder. Default assets/base. */
+  /** Base model folder. Default: the embedded model. */
   model: string;
   world: WorldConfig;
   /** SFT alignment on the full pool: the training knobs at their defaults (TRAINING_KNOBS). */
@@ -40,7 +41,7 @@ export interface WorldCheckConfig {
 }
 
 export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
-  model: 'assets/base',
+  model: embeddedModelDir(),
   world: WORLD_DEFAULTS,
   align: defaultsOf(TRAINING_KNOBS),
   attack: defaultsOf(ATTACK_TRAINING_KNOBS),
@@ -51,7 +52,7 @@ export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
 
 export async function runWorldCheck(
   config: WorldCheckConfig,
-  log: (line: string) => void = console.log,
+  log: (line: string) => void = console.error,
 ): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const world = buildWorld(config.world);

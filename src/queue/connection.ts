@@ -4,6 +4,7 @@
  * restarts). One Redis database holds one queue of stages for one stage store: the queue's key prefix below.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { UsageError } from '../config/usage-error.js';
 
 /** BullMQ's key prefix and queue name: the stage jobs live under pharmacist:stages:*. */
 export const QUEUE_PREFIX = 'pharmacist';
@@ -15,16 +16,18 @@ export function parseQueueUrl(url: string): { host: string; port: number; db: nu
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`--queue "${url}" is not a URL; expected redis://HOST:PORT/DB (e.g. redis://127.0.0.1:6379/0)`);
+    throw new UsageError(
+      `--queue "${url}" is not a URL; expected redis://HOST:PORT/DB (e.g. redis://127.0.0.1:6379/0)`,
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw new Error(`--queue "${url}": the scheme must be redis:// or rediss://, not ${parsed.protocol}//`);
-  if (!parsed.hostname) throw new Error(`--queue "${url}" names no host; expected redis://HOST:PORT/DB`);
+    throw new UsageError(`--queue "${url}": the scheme must be redis:// or rediss://, not ${parsed.protocol}//`);
+  if (!parsed.hostname) throw new UsageError(`--queue "${url}" names no host; expected redis://HOST:PORT/DB`);
   const port = parsed.port ? Number(parsed.port) : 6379;
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0)
-    throw new Error(`--queue "${url}": the database "${dbText}" must be a number (redis://HOST:PORT/DB)`);
+    throw new UsageError(`--queue "${url}": the database "${dbText}" must be a number (redis://HOST:PORT/DB)`);
   return { host: parsed.hostname, port, db, tls: parsed.protocol === 'rediss:' };
 }
 

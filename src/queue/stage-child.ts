@@ -30,7 +30,7 @@ if (process.send) {
   new Worker(ORPHAN_WATCH, { eval: true, workerData: { ppid: process.ppid } }).unref();
   process.on('disconnect', () => process.exit(0));
   process.on('message', (request: StageChildRequest) => {
-    runStageJob(request.jobId, request.data, (line) => console.log(line)).then(
+    runStageJob(request.jobId, request.data, (line) => console.error(line)).then(
       (result) => process.send!({ ok: true, result } satisfies StageChildReply),
       (error: Error) =>
         process.send!({

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { GENERATION_DEFAULTS, generateText } from '../../pipeline/generate-text.js';
 import { loadModelBundle } from '../../pipeline/model-bundle.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
+import { UsageError } from '../../config/usage-error.js';
 
 interface GenerateOptions {
   model: string;
@@ -30,7 +31,7 @@ export function registerGenerate(program: Command): void {
     .option('--profile <name>', 'Alpaca profile: response-newline or response-colon', 'response-newline')
     .action((opts: GenerateOptions) => {
       if (opts.profile !== 'response-newline' && opts.profile !== 'response-colon')
-        throw new Error(`--profile: expected response-newline or response-colon, got "${opts.profile}"`);
+        throw new UsageError(`--profile: expected response-newline or response-colon, got "${opts.profile}"`);
       const bundle = loadModelBundle(opts.model);
       const results = generateText(bundle, opts.prompt, {
         maxNewTokens: opts.maxNewTokens,

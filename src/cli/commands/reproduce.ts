@@ -42,7 +42,7 @@ export function registerReproduce(program: Command): void {
       const summary = [];
       for (const [i, config] of configs.entries()) {
         if (configs.length > 1)
-          console.log(`=== grid ${i + 1}/${configs.length}: ${basename(files[i])} (stages in ${stagesDir(config)})`);
+          console.error(`=== grid ${i + 1}/${configs.length}: ${basename(files[i])} (stages in ${stagesDir(config)})`);
         const { results } = await runGrid(config);
         reportAfterRun(config);
         console.log('');

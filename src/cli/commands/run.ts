@@ -33,7 +33,7 @@ export function registerRun(program: Command): void {
           url: flags.queue,
           attempts: flags.attempts,
           backoffSeconds: flags.backoff,
-          log: console.log,
+          log: console.error,
           progress: console.error,
         });
         results = run.results;

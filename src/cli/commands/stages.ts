@@ -66,7 +66,7 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
     profile: d.profile,
     sft: sftFromKnobs(o, seeds[stage]),
     outDir: o.out,
-    log: console.log,
+    log: console.error,
   };
 }
 
@@ -196,7 +196,7 @@ export function registerStages(program: Command): void {
     .option('--eval-harmful <n>', 'harmful evaluation prompts', positiveInt, d.world.evalHarmfulSize)
     .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
     .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
-    .option('--prompt-field <name>', 'field holding the prompt', 'prompt')
+    .option('--prompt-field <name>', 'field holding the prompt', d.mapping.prompt)
     .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, EVAL_DEFAULTS.maxNewTokens)
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(

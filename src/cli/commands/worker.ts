@@ -31,7 +31,7 @@ export function registerWorker(program: Command): void {
         concurrency: flags.concurrency,
         threads: flags.threads ?? Math.max(1, Math.floor(availableParallelism() / flags.concurrency)),
         lockSeconds: flags.lockSeconds,
-        log: console.log,
+        log: console.error,
       });
     });
 }

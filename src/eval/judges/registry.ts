@@ -2,8 +2,7 @@
  * Judges by name: one entry per judge, with what it is and how to make it from the shared options; JUDGE_NAMES
  * and JudgeName follow the entries.
  */
-import { join } from 'node:path';
-import { dataDir } from '../../data/datasets.js';
+import { packagePath } from '../../io/package-paths.js';
 import { BuiltinJudge } from './builtin.js';
 import { choice, text, type Knobs, type KnobValues } from '../../config/knobs.js';
 import { HTTP_JUDGE_DEFAULTS, HTTP_JUDGE_FORMATS, HttpJudge } from './http.js';
@@ -30,9 +29,9 @@ export const ALL_JUDGE_KNOBS = { ...JUDGE_KNOBS.builtin, ...JUDGE_KNOBS.http };
 /** Settings of the judges: each judge reads its own (unset: its default). */
 export type JudgeOptions = Partial<KnobValues<typeof ALL_JUDGE_KNOBS>>;
 
-/** The committed builtin judge (assets/judge beside data/). */
+/** The committed builtin judge (the package's assets/judge). */
 export function defaultJudgeDir(): string {
-  return join(dataDir(), '..', 'assets', 'judge');
+  return packagePath('assets', 'judge');
 }
 
 export interface JudgeEntry {

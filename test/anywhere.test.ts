@@ -1,0 +1,75 @@
+/**
+ * The CLI from a working directory outside the repository: shipped assets and data resolve from the package,
+ * outputs land in the working directory, and a config's own paths resolve from the config's folder.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { embeddedModelDir } from '../src/io/package-paths.js';
+import { writeTinyModel } from './tiny-model.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const runIn = (cwd: string, ...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, PHARMACIST_THREADS: '1' },
+  });
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+test('from another directory: the embedded model, data and judge are found; outputs go to the working directory', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'pharmacist-anywhere-'));
+  const r = runIn(
+    cwd,
+    'eval',
+    '--task',
+    'agnews',
+    '--max-new-tokens',
+    '2',
+    '--eval-harmful',
+    '2',
+    '--eval-task',
+    '4',
+    '--out',
+    'ev',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const record = readJson(join(cwd, 'ev', 'record.json'));
+  assert.equal(record.config.model, embeddedModelDir());
+  assert.equal(record.results.harmful_prompts, 2);
+  assert.equal(record.results.judge, 'builtin');
+  assert.equal(typeof record.results.finetune_accuracy, 'number');
+});
+
+test("a grid config's inputs resolve from its folder, its outputs from the working directory", () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'pharmacist-anywhere-'));
+  const configs = join(cwd, 'configs');
+  mkdirSync(configs);
+  const model = writeTinyModel(join(configs, 'my-model'));
+  const grid = [
+    'model: my-model',
+    'run_dir: out',
+    'world: {pool_size: 8, validation_size: 4, harmful_size: 4, eval_harmful: 2, eval_task: 2}',
+    'grid: {selector: [random], ratio: [0.5], n: [6], p: [0.5]}',
+    'select: {max_length: 40}',
+    'align: {epochs: 1, batch_size: 4, max_length: 40}',
+    'attack: {epochs: 1, batch_size: 3, max_length: 40}',
+    'eval: {judge: keyword, max_new_tokens: 2, probe_prompts: 1}',
+  ];
+  writeFileSync(join(configs, 'grid.yaml'), grid.join('\n') + '\n');
+  const r = runIn(cwd, 'run', join('configs', 'grid.yaml'));
+  assert.equal(r.status, 0, r.stderr);
+  const results = readJson(join(cwd, 'out', 'results.json'));
+  assert.equal(results.results.length, 1);
+  assert.ok(existsSync(join(cwd, 'out', 'report.md')));
+  assert.equal(results.model.path, model);
+
+  writeFileSync(join(configs, 'missing.yaml'), ['run_dir: out2', 'model: no-such-model'].join('\n') + '\n');
+  const missing = runIn(cwd, 'run', join('configs', 'missing.yaml'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /configs\/missing\.yaml:2: field "model": .*configs\/no-such-model not found/);
+});
