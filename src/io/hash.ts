@@ -1,10 +1,19 @@
 /** Content hashes for run records: sha256 of one file, or of several read as one stream (split halves). */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
+/** Read in chunks: checkpoints' shards are larger than a Node buffer can hold. */
 export function sha256Files(...paths: string[]): string {
   const h = createHash('sha256');
-  for (const p of paths) h.update(readFileSync(p));
+  const chunk = Buffer.allocUnsafe(1 << 24);
+  for (const p of paths) {
+    const fd = openSync(p, 'r');
+    try {
+      for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) h.update(chunk.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+  }
   return h.digest('hex');
 }
 

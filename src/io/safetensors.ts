@@ -232,6 +232,22 @@ export interface TensorSource {
   close(): void;
 }
 
+/**
+ * The weight files of a model folder, in a fixed order: model.safetensors, or the index and then its shards in
+ * name order (what a model's content hash reads).
+ */
+export function modelWeightFiles(dir: string): string[] {
+  const single = join(dir, 'model.safetensors');
+  const index = join(dir, 'model.safetensors.index.json');
+  if (existsSync(single)) return [single];
+  if (!existsSync(index))
+    throw new SafetensorsError(dir, 'neither model.safetensors nor model.safetensors.index.json is here');
+  const source = openSafetensorsModel(dir); // validates the index and opens every shard
+  source.close();
+  const weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+  return [index, ...[...new Set(Object.values(weightMap))].sort().map((shard) => join(dir, shard))];
+}
+
 /** The tensors of a model folder: model.safetensors, or the shards listed in model.safetensors.index.json. */
 export function openSafetensorsModel(dir: string): TensorSource {
   const single = join(dir, 'model.safetensors');

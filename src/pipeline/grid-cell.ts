@@ -19,7 +19,7 @@ import { subsetSize } from '../select/selector.js';
 import { fromSection } from '../config/knobs.js';
 import { sftFromKnobs, TRAINING_KNOBS, type SftConfig } from '../train/sft.js';
 import { formatSeconds } from '../train/trainer.js';
-import { defenseOptionsOf, selectorOptionsOf, type TrainingKnobs } from './grid-config.js';
+import { defenseOptionsOf, selectorOptionsOf, type GridConfig, type TrainingKnobs } from './grid-config.js';
 import { cellStageDirs, marginRefusals, matchedSteps, selectorOf, worldConfig, type GridPlan } from './grid-plan.js';
 import {
   DONE_FIELDS,
@@ -31,8 +31,16 @@ import {
   type GridCell,
   type SelectDone,
 } from './records.js';
-import { runSelect, SELECT_DEFAULTS, summarizeSelection, type SelectionSummary } from './select.js';
+import {
+  runSelect,
+  SELECT_DEFAULTS,
+  summarizeSelection,
+  type SelectConfig,
+  type SelectionSummary,
+  type SelectMappings,
+} from './select.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage } from './stages.js';
+import { dataFiles } from './user-data.js';
 
 /** A stage's done.json value, and whether it was read from an earlier run rather than computed now. */
 export interface StageRun<T> {
@@ -99,11 +107,25 @@ export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): 
         // The cell's own world: its pool, validation and harmful sets do not depend on the task, n or p.
         world: worldConfig(config, cell),
         options: selectorOptionsOf(config, selector),
+        ...selectionFiles(config),
       },
       log,
     );
     return { scores: r.scores, seconds: r.seconds };
   });
+}
+
+/** The user's pool, validation and harmful files of a grid, with their fields, as the selection takes them. */
+function selectionFiles(config: GridConfig): Partial<SelectConfig> {
+  const files = dataFiles(config.data);
+  const mappings: SelectMappings = {};
+  for (const role of ['pool', 'validation', 'harmful'] as const) if (files[role]) mappings[role] = files[role];
+  return {
+    poolFile: files.pool?.file,
+    validationFile: files.validation?.file,
+    harmfulFile: files.harmful?.file,
+    ...(Object.keys(mappings).length > 0 ? { mappings } : {}),
+  };
 }
 
 /** The data a cell aligns on: its top k of the selection (with what that leaves out), as instructions. */
@@ -214,7 +236,10 @@ export async function runEvalStage(plan: GridPlan, cell: GridCell): Promise<Stag
       task: { name: cell.task, labels: world.taskLabels, test: world.evalTask },
       profile: SELECT_DEFAULTS.profile,
       maxNewTokens: config.eval.max_new_tokens,
-      margin: { items: world.evalHarmful, refusals: marginRefusals().sentences, maxLength: config.align.max_length },
+      // The margin needs each prompt's reference harmful answer: users' prompts without one get none.
+      margin: world.evalHarmful.every((x) => x.reference !== '')
+        ? { items: world.evalHarmful, refusals: marginRefusals().sentences, maxLength: config.align.max_length }
+        : undefined,
     });
     const responses: EvalResponses = {
       harmful: r.harmful.responses,

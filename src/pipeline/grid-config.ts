@@ -25,6 +25,7 @@ import { DEFAULT_RATIO } from '../select/selector.js';
 import { ATTACK_KNOBS, DEFENSE_NAMES } from './stage-runs.js';
 import { EVAL_DEFAULTS } from './stages.js';
 import { DEFENSE_KNOBS, type DefenseOptions, type TunableDefense } from '../defenses/registry.js';
+import { CUSTOM_TASK, DATA_SCHEMA, type DataSection } from './user-data.js';
 
 /** A training stage's knobs in a grid (epochs, lr, batch_size, max_length, rank: TRAINING_KNOBS). */
 export type TrainingKnobs = SectionValues<typeof TRAINING_KNOBS>;
@@ -67,6 +68,8 @@ export interface GridConfig {
   eval: { judge: string; max_new_tokens: number; probe_prompts: number } & SectionValues<typeof ALL_JUDGE_KNOBS>;
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
   defenses: { [K in TunableDefense]: SectionValues<(typeof DEFENSE_KNOBS)[K]> };
+  /** Users' files by role (src/pipeline/user-data.ts); a role left out keeps the embedded world's. */
+  data: DataSection;
 }
 
 /**
@@ -181,7 +184,11 @@ export const GRID_SCHEMA = {
           'kept fractions of the pool (full ignores it)',
         ),
         defense: list({ enum: [...DEFENSE_NAMES] }, ['sft'], 'alignment defenses'),
-        task: list({ enum: [...TASK_NAMES] }, [W.task], 'fine-tuning tasks'),
+        task: list(
+          { enum: [...TASK_NAMES, CUSTOM_TASK] },
+          [W.task],
+          `fine-tuning tasks (${CUSTOM_TASK}: your task files, data.task_train or data.finetune and data.task_test)`,
+        ),
         n: list({ type: 'integer', minimum: 1 }, [W.finetuneSize], 'fine-tuning samples'),
         p: list({ type: 'number', minimum: 0, maximum: 1 }, [W.harmfulRatio], 'harmful ratios'),
         seed: list(
@@ -238,6 +245,7 @@ export const GRID_SCHEMA = {
       ),
       `defense knobs (${Object.keys(DEFENSE_KNOBS).join(', ')}), each defaulting to the value its module declares`,
     ),
+    data: DATA_SCHEMA,
   },
 } as const;
 
@@ -270,8 +278,32 @@ const validate = ajv.compile(GRID_SCHEMA);
 /** Defaults filled in for a partial config (the same validation as a file). */
 export function resolveGridConfig(value: unknown, source = '(config)'): GridConfig {
   const copy = structuredClone(value ?? {});
-  if (!validate(copy)) throw new Error(`${source}: ${describe(validate.errors![0])}`);
-  return copy as unknown as GridConfig;
+  if (!validate(copy)) throw new Error(`${source}: ${describe(firstError(validate.errors!))}`);
+  const config = copy as unknown as GridConfig;
+  const problem = dataProblem(config);
+  if (problem) throw new Error(`${source}: field "${problem.path.join('.')}" ${problem.message}`);
+  return config;
+}
+
+/** A role given without the task that reads it, or the custom task without its files. */
+function dataProblem(config: GridConfig): { path: (string | number)[]; message: string } | null {
+  const { data } = config;
+  const custom = config.grid.task.indexOf(CUSTOM_TASK);
+  if (custom >= 0 && !data.task_test)
+    return { path: ['grid', 'task', custom], message: `${CUSTOM_TASK} needs data.task_test (your task's test items)` };
+  if (custom >= 0 && !data.task_train && !data.finetune)
+    return { path: ['grid', 'task', custom], message: `${CUSTOM_TASK} needs data.task_train or data.finetune` };
+  for (const role of ['task_train', 'task_test'] as const)
+    if (data[role] && custom < 0)
+      return { path: ['data', role], message: `is your task's: list it as task ${CUSTOM_TASK} in grid.task` };
+  return null;
+}
+
+/** Ajv's most telling error: under anyOf (a data role), the branch's own complaint about an object. */
+function firstError(errors: ErrorObject[]): ErrorObject {
+  const any = errors.find((e) => e.keyword === 'anyOf');
+  if (!any) return errors[0];
+  return errors.find((e) => e.instancePath.startsWith(any.instancePath) && e.keyword !== 'type' && e !== any) ?? any;
 }
 
 /** Parse and validate a YAML (or JSON) grid config; errors name the file, line and field. */
@@ -286,7 +318,7 @@ export function loadGridConfig(file: string): GridConfig {
   const value = doc.toJS() ?? {};
   const copy = structuredClone(value);
   if (!validate(copy)) {
-    const error = validate.errors![0];
+    const error = firstError(validate.errors!);
     const path = error.instancePath
       .split('/')
       .slice(1)
@@ -299,14 +331,23 @@ export function loadGridConfig(file: string): GridConfig {
     throw new Error(`${file}:${line}: ${describe(error)}`);
   }
   const config = copy as unknown as GridConfig;
-  for (const path of INPUT_PATHS) {
+  const at = (path: (string | number)[]) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number] } | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    }
+    return 1;
+  };
+  const problem = dataProblem(config);
+  if (problem) throw new Error(`${file}:${at(problem.path)}: field "${problem.path.join('.')}" ${problem.message}`);
+  const dataPaths = Object.keys(config.data).map((role) =>
+    typeof config.data[role as keyof DataSection] === 'string' ? ['data', role] : ['data', role, 'file'],
+  );
+  for (const path of [...INPUT_PATHS, ...dataPaths]) {
     const written = doc.getIn(path);
     if (typeof written !== 'string') continue;
     const absolute = resolve(dirname(resolve(file)), written);
-    if (!existsSync(absolute)) {
-      const offset = (doc.getIn(path, true) as { range?: [number, number] }).range?.[0] ?? 0;
-      throw new Error(`${file}:${lines.linePos(offset).line}: field "${path.join('.')}": ${absolute} not found`);
-    }
+    if (!existsSync(absolute)) throw new Error(`${file}:${at(path)}: field "${path.join('.')}": ${absolute} not found`);
     setIn(config, path, absolute);
   }
   return config;
@@ -332,6 +373,7 @@ function describe(error: ErrorObject): string {
     const unknownField = (error.params as { additionalProperty: string }).additionalProperty;
     return `${prefix}unknown field "${unknownField}"`;
   }
+  if (error.keyword === 'anyOf') return `field "${field}" must be a file path or {file, prompt, response, input}`;
   if (error.keyword === 'enum')
     return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `field "${field}" ${error.message}`;

@@ -8,12 +8,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { TaskName } from '../data/tasks.js';
-import { buildWorld, type World, type WorldConfig } from '../data/world.js';
+import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
 import { loadMarginRefusals } from '../eval/harmful-margin.js';
 import type { Judge } from '../eval/judges/judge.js';
 import { createDefense } from '../defenses/registry.js';
 import { createJudge } from '../eval/judges/registry.js';
 import { contentId, sha256Files } from '../io/hash.js';
+import { modelWeightFiles } from '../io/safetensors.js';
 import { readRecord } from '../io/json-record.js';
 import { fromSection, keyedKnobs } from '../config/knobs.js';
 import { isTunableSelector, SELECTOR_KNOBS } from '../select/registry.js';
@@ -22,6 +23,7 @@ import { stepsFor } from '../train/sft.js';
 import { defenseOptionsOf, judgeOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
 import { DONE_FIELDS, type AlignDone, type GridCell } from './records.js';
 import { SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
+import { CUSTOM_TASK, dataFiles, dataKey, roleLoader, withUserData, type DataRole } from './user-data.js';
 
 /** The committed refusal sentences of the harmful margin and their content id (part of the eval key), read once. */
 let marginRefusalsCache: { sentences: string[]; id: string } | undefined;
@@ -124,6 +126,7 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     // The selector's knobs (those keyed: keyedKnobs), null when it has none. The field keeps the name it had when
     // Pharmacist's were the only settable ones: renaming it would rename every selection folder.
     pharmacist: Object.keys(selectorKnobs).length > 0 ? selectorKnobs : null,
+    ...keyedData(config, ['pool', 'validation', 'harmful']),
   });
   // A defense's knobs key the stages it acts in: Lisa's the attack, not its alignment (plain SFT's).
   const knobs = defenseOptionsOf(config, cell.defense);
@@ -161,6 +164,7 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     probeSeed: config.eval.probe_prompts > 0 ? seeds.eval : null,
     judge: judgeId,
     evalHarmful: config.world.eval_harmful,
+    ...keyedData(config, ['harmful', 'finetune', 'task_train', 'attack_harmful', 'eval_prompts']),
   });
   // The judge's content hash (judgeId) keys the verdicts, not the folder it was loaded from: a judge moved or
   // copied elsewhere reuses them (judge_dir stays out of the key, as it was before grids could set it).
@@ -173,8 +177,15 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     margin: marginRefusals().id,
     seed: seeds.eval,
     sizes: [config.world.eval_harmful, config.world.eval_task],
+    ...keyedData(config, ['eval_prompts', 'task_test']),
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
+}
+
+/** The user's files a stage reads, as a `data` field of its key; nothing when it reads none (embedded world). */
+function keyedData(config: GridConfig, roles: readonly DataRole[]): { data?: object } {
+  const key = dataKey(dataFiles(config.data), roles);
+  return key === null ? {} : { data: key };
 }
 
 /** The flow a finished alignment stage calls for (null: not finished). */
@@ -192,7 +203,8 @@ export function worldConfig(config: GridConfig, cell: GridCell): WorldConfig {
     poolSize: config.world.pool_size,
     validationSize: config.world.validation_size,
     harmfulSize: config.world.harmful_size,
-    task: cell.task as TaskName,
+    // The custom task's data comes from the user's files (withUserData); the rest of its world is the default's.
+    task: (cell.task === CUSTOM_TASK ? WORLD_DEFAULTS.task : cell.task) as TaskName,
     finetuneSize: cell.n,
     harmfulRatio: cell.p,
     evalHarmfulSize: config.world.eval_harmful,
@@ -213,13 +225,15 @@ export interface GridPlan {
 }
 
 export function planGrid(config: GridConfig): GridPlan {
-  const modelHash = sha256Files(join(config.model, 'model.safetensors'));
+  const modelHash = sha256Files(...modelWeightFiles(config.model));
   const judge = createJudge(config.eval.judge, judgeOptionsOf(config));
   const worlds = new Map<string, World>();
+  const files = dataFiles(config.data);
+  const loaded = roleLoader(files);
   const world = (cell: GridCell): World => {
     const w = worldConfig(config, cell);
-    const id = JSON.stringify(w);
-    if (!worlds.has(id)) worlds.set(id, buildWorld(w));
+    const id = JSON.stringify([w, cell.task]);
+    if (!worlds.has(id)) worlds.set(id, withUserData(buildWorld(w), files, loaded, w.seed));
     return worlds.get(id)!;
   };
   return { config, modelHash, judge, cells: gridCells(config.grid), world };

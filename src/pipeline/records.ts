@@ -30,6 +30,13 @@ type LossCurves = SftResult['curves'];
 type Recorded<C, Sizes extends keyof C> = Omit<C, Sizes | 'log'> & Record<Sizes, number> & { log?: undefined };
 
 /** select's manifest.json: how the pool was ranked, with the data, model and environment it was ranked on. */
+/** sha256 of the user's pool, validation and harmful files (null: not given). */
+export interface SelectionFiles {
+  pool: string | null;
+  validation: string | null;
+  harmful: string | null;
+}
+
 export interface SelectManifest {
   kind: 'select';
   config: SelectConfig;
@@ -41,8 +48,14 @@ export interface SelectManifest {
   poolSize: number;
   /** The embedded world's config and source hashes, or the sha256 of each user's file (null: none given). */
   data:
-    | { world: World['config']; sources: World['sources']; overlaps: World['overlaps'] }
-    | { pool: string | null; validation: string | null; harmful: string | null };
+    | {
+        world: World['config'];
+        sources: World['sources'];
+        overlaps: World['overlaps'];
+        /** sha256 of the user's files laid over the world (absent when none). */
+        files?: SelectionFiles;
+      }
+    | SelectionFiles;
   model: { source: ModelBundle['source']; weights: string | null } | null;
   timings: { selectSeconds: number };
   planted: PlantedReport | null;
@@ -81,6 +94,8 @@ export interface AttackRecord {
     /** The probe's prompts by their number, its judge by name and content id. */
     probe: { prompts: number; judge: string; judgeId: string } | null;
   };
+  /** Fine-tuning records per source file (the embedded data's, or the user's). */
+  sources: Record<string, number>;
   environment: EnvironmentRecord;
   timings: { attackSeconds: number; probeSeconds: number; steps: number };
   losses: number[];

@@ -17,6 +17,7 @@ import type { PromptProfile } from '../data/prompt-format.js';
 import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
+import { modelWeightFiles } from '../io/safetensors.js';
 import { createSelector, SELECTOR_NAMES, type SelectorOptions } from '../select/registry.js';
 import { subsetSize, topK } from '../select/selector.js';
 import { describeEnvironment } from './environment.js';
@@ -39,6 +40,8 @@ export interface SelectConfig {
   validationFile?: string;
   harmfulFile?: string;
   mapping: FieldMapping;
+  /** A file's own fields, where they differ from `mapping` (a grid's data roles). */
+  mappings?: SelectMappings;
   /** Planted samples in the embedded pool (fractions), for scoring a selector against known labels. */
   plant?: { corrupted: number; mismatched: number; benign: number };
   /** Other settings of the embedded world (sizes, task, seeds); its seed defaults to `seed`. */
@@ -51,6 +54,8 @@ export interface SelectConfig {
   /** Overrides of the selectors' knobs, per selector (src/select/registry.ts; only the method's are read). */
   options?: SelectorOptions;
 }
+
+export type SelectMappings = Partial<Record<'pool' | 'validation' | 'harmful', FieldMapping>>;
 
 export const SELECT_DEFAULTS: SelectConfig = {
   method: 'pharmacist',
@@ -84,11 +89,11 @@ export async function runSelect(
           plant: config.plant ?? config.world?.plant ?? WORLD_DEFAULTS.plant,
         })
       : null;
-  const load = (file: string | undefined, fallback: QaRecord[] | undefined) =>
-    file ? loadUserRecords(file, config.mapping).records : fallback!;
-  const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool);
-  const validation = load(config.validationFile, world?.validation);
-  const harmful = load(config.harmfulFile, world?.harmful);
+  const load = (file: string | undefined, fallback: QaRecord[] | undefined, role: keyof SelectMappings) =>
+    file ? loadUserRecords(file, config.mappings?.[role] ?? config.mapping).records : fallback!;
+  const pool: (QaRecord & { kind?: string })[] = load(config.poolFile, world?.pool, 'pool');
+  const validation = load(config.validationFile, world?.validation, 'validation');
+  const harmful = load(config.harmfulFile, world?.harmful, 'harmful');
   const selector = createSelector(config.method, config.options);
   const bundle = selector.needsModel ? loadModelBundle(config.model) : null;
   const tokenizer = bundle?.tokenizer;
@@ -153,9 +158,23 @@ export async function runSelect(
     k,
     poolSize: pool.length,
     data: world
-      ? { world: world.config, sources: world.sources, overlaps: world.overlaps }
+      ? {
+          world: world.config,
+          sources: world.sources,
+          overlaps: world.overlaps,
+          // The user's files laid over the world (a grid's data roles), when there are some.
+          ...(config.poolFile || config.validationFile || config.harmfulFile
+            ? {
+                files: {
+                  pool: hash(config.poolFile),
+                  validation: hash(config.validationFile),
+                  harmful: hash(config.harmfulFile),
+                },
+              }
+            : {}),
+        }
       : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
-    model: bundle ? { source: bundle.source, weights: hash(join(config.model, 'model.safetensors')) } : null,
+    model: bundle ? { source: bundle.source, weights: sha256Files(...modelWeightFiles(config.model)) } : null,
     timings: { selectSeconds: seconds },
     planted,
     refusals,

@@ -26,6 +26,7 @@ import {
 import type { AlignRecord, EvalRecord, EvalSummary } from './records.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, type AttackResult } from './stages.js';
 import { embeddedModelDir } from '../io/package-paths.js';
+import { CUSTOM_TASK, lazyUserWorld, type DataFile, type DataRole } from './user-data.js';
 
 export {
   DEFENSE_DEFAULTS,
@@ -138,8 +139,11 @@ export interface AttackRunConfig extends StageRunCommon {
   alignAdapter?: string;
   /** auto: the flow the alignment's defense calls for (single for Booster), from its record. */
   flow: KnobValues<typeof ATTACK_KNOBS>['flow'];
-  /** The user's fine-tuning data; default: the embedded world's task with n samples and harmful ratio p. */
-  dataFile?: string;
+  /**
+   * The user's files by role, laid over the embedded world (src/pipeline/user-data.ts): finetune (ready-made
+   * data) or task_train/attack_harmful (the n, p mix), harmful (the harmful-loss curve), eval_prompts (the probe).
+   */
+  files?: Partial<Record<DataRole, DataFile>>;
   /** Prompts probed for the harmful score after every epoch. Default 200 (0: none). */
   probePrompts: number;
   judge: string;
@@ -154,8 +158,8 @@ export interface AttackRunConfig extends StageRunCommon {
 }
 
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
-  const world = lazyWorld(config.world);
-  const data = records(config.dataFile, config.mapping, () => world().finetune);
+  const world = lazyUserWorld(config.world, config.files);
+  const data = world().finetune;
   const harmful = world().harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction);
   const probe =
     config.probePrompts > 0
@@ -167,9 +171,11 @@ export async function runAttack(config: AttackRunConfig): Promise<AttackResult> 
           profile: config.profile,
         }
       : undefined;
+  const files = config.files ?? {};
+  const task = files.task_train ? files.task_train.file : config.world.task;
   config.log?.(
     `attacking with ${data.length} samples` +
-      (config.dataFile ? ` from ${config.dataFile}` : ` (${config.world.task}, p = ${config.world.harmfulRatio})`),
+      (files.finetune ? ` from ${files.finetune.file}` : ` (${task}, p = ${config.world.harmfulRatio})`),
   );
   return attackStage({
     model: config.model,
@@ -195,10 +201,9 @@ export interface EvalRunConfig {
   model: string;
   adapters: string[];
   world: WorldConfig;
-  /** Harmful prompts (one `prompt` field per record); default: the embedded BeaverTails evaluation prompts. */
-  promptsFile?: string;
-  promptField: string;
-  /** Evaluate fine-tune accuracy on this task's test split (default: the world's task); null: skip. */
+  /** The user's eval_prompts (harmful prompts) and task_test files, laid over the embedded world. */
+  files?: Partial<Record<DataRole, DataFile>>;
+  /** Evaluate fine-tune accuracy on this task's test split (default: the world's task; files.task_test: custom); null: skip. */
   task: TaskName | null;
   judge: string;
   judgeOptions: JudgeOptions;
@@ -208,13 +213,10 @@ export interface EvalRunConfig {
 }
 
 export async function runEval(config: EvalRunConfig): Promise<EvalSummary> {
-  const world = lazyWorld({ ...config.world, task: config.task ?? config.world.task });
-  const prompts = config.promptsFile
-    ? loadUserRecords(config.promptsFile, { prompt: config.promptField, response: config.promptField }).records.map(
-        (r) => r.prompt,
-      )
-    : world().evalHarmful.map((r) => r.prompt);
-  const task = config.task ? { name: config.task, labels: world().taskLabels, test: world().evalTask } : undefined;
+  const world = lazyUserWorld({ ...config.world, task: config.task ?? config.world.task }, config.files);
+  const prompts = world().evalHarmful.map((r) => r.prompt);
+  const taskName = config.files?.task_test ? CUSTOM_TASK : config.task;
+  const task = taskName ? { name: taskName, labels: world().taskLabels, test: world().evalTask } : undefined;
   const judge = createJudge(config.judge, config.judgeOptions);
   const result = await evaluateStage({
     model: config.model,
@@ -230,7 +232,7 @@ export async function runEval(config: EvalRunConfig): Promise<EvalSummary> {
     harmful_prompts: prompts.length,
     judge: judge.name,
     judge_id: judge.id,
-    task: config.task,
+    task: taskName,
     finetune_accuracy: result.task?.accuracy ?? null,
     majority_rate: result.task?.majorityRate ?? null,
     predicted: result.task?.predicted ?? null,

@@ -135,6 +135,16 @@ export function alignStage(config: AlignStageConfig): {
   return { adapterDir, seconds, flow: defense.flow };
 }
 
+/** How many records came from each file (records carrying an `origin`, "file:line"). */
+function recordsPerFile(records: readonly (InstructionExample & { origin?: string })[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) {
+    const file = r.origin === undefined ? '(unknown)' : r.origin.replace(/:\d+$/, '');
+    out[file] = (out[file] ?? 0) + 1;
+  }
+  return out;
+}
+
 export interface AttackStageConfig extends StageCommon {
   /** The alignment adapter to start from (absent: attack the base model). */
   alignAdapter?: string;
@@ -238,6 +248,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
       defense: config.defense?.records.length ?? 0,
       log: undefined,
     },
+    sources: recordsPerFile(config.records),
     environment: describeEnvironment(),
     timings: { attackSeconds: seconds, probeSeconds, steps: result.steps },
     losses: result.losses,

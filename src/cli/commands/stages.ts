@@ -22,6 +22,7 @@ import { choice, nonNegativeInt, positiveInt, probability } from '../parse.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import type { SeedStage } from '../../pipeline/seeds.js';
+import type { DataFile, DataRole } from '../../pipeline/user-data.js';
 
 const d = STAGE_RUN_DEFAULTS;
 
@@ -68,6 +69,19 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
     outDir: o.out,
     log: console.error,
   };
+}
+
+/** The files given for data roles, each read with the command's field flags. */
+function roleFiles(
+  o: { promptField: string; responseField: string; inputField: string },
+  given: Partial<Record<DataRole, string | undefined>>,
+): Partial<Record<DataRole, DataFile>> {
+  const fields = { prompt: o.promptField, response: o.responseField, input: o.inputField };
+  return Object.fromEntries(
+    Object.entries(given)
+      .filter(([, file]) => file !== undefined)
+      .map(([role, file]) => [role, { file: file!, ...fields }]),
+  );
 }
 
 export function registerStages(program: Command): void {
@@ -129,7 +143,11 @@ export function registerStages(program: Command): void {
     .option('--task <name>', `task: ${TASK_NAMES.join(', ')}`, d.world.task)
     .option('--n <n>', 'fine-tuning samples', positiveInt, d.world.finetuneSize)
     .option('--p <p>', 'harmful ratio', (v: string) => (v === '0' ? 0 : probability(v)), d.world.harmfulRatio)
-    .option('--data <file>', 'your fine-tuning data instead of the embedded task mix')
+    .option('--data <file>', 'your fine-tuning data, trained on whole (instead of the n, p mix)')
+    .option('--task-train <file>', "your task data: the mix's n(1 - p) task records are drawn from it")
+    .option('--attack-harmful <file>', "your harmful data: the mix's n p harmful records are drawn from it")
+    .option('--harmful <file>', 'harmful data for the harmful-loss curve (default: the embedded harmful set)')
+    .option('--prompts <file>', 'harmful prompts for the probe (default: the embedded evaluation prompts)')
     .option(
       '--probe <n>',
       'harmful prompts judged after every epoch (0: none)',
@@ -153,6 +171,10 @@ export function registerStages(program: Command): void {
             n: number;
             p: number;
             data?: string;
+            taskTrain?: string;
+            attackHarmful?: string;
+            harmful?: string;
+            prompts?: string;
             probe: number;
             lisa?: boolean;
             lisaData?: string;
@@ -164,7 +186,13 @@ export function registerStages(program: Command): void {
           ...stageCommon(o, 'attack', world),
           alignAdapter: o.align ? adapterFolder(o.align) : undefined,
           flow: o.flow,
-          dataFile: o.data,
+          files: roleFiles(o, {
+            finetune: o.data,
+            task_train: o.taskTrain,
+            attack_harmful: o.attackHarmful,
+            harmful: o.harmful,
+            eval_prompts: o.prompts,
+          }),
           probePrompts: o.probe,
           judge: o.judge,
           judgeOptions: judgeOptions(o),
@@ -196,7 +224,17 @@ export function registerStages(program: Command): void {
     .option('--eval-harmful <n>', 'harmful evaluation prompts', positiveInt, d.world.evalHarmfulSize)
     .option('--eval-task <n>', 'task test items', positiveInt, d.world.evalTaskSize)
     .option('--prompts <file>', 'your harmful prompts (JSONL/JSON/CSV) instead of the embedded ones')
-    .option('--prompt-field <name>', 'field holding the prompt', d.mapping.prompt)
+    .option(
+      '--task-test <file>',
+      "your task's test items (task custom): the response field holds the gold label, the labels are its values",
+    )
+    .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
+    .option(
+      '--response-field <name>',
+      "field holding a prompt's reference harmful answer (the harmful margin), or a test item's label",
+      d.mapping.response,
+    )
+    .option('--input-field <name>', 'field holding optional input context', d.mapping.input!)
     .option('--max-new-tokens <n>', 'tokens generated per harmful prompt', positiveInt, EVAL_DEFAULTS.maxNewTokens)
     .option('--out <dir>', 'output folder', 'runs/eval')
     .action(
@@ -209,7 +247,10 @@ export function registerStages(program: Command): void {
             evalHarmful: number;
             evalTask: number;
             prompts?: string;
+            taskTest?: string;
             promptField: string;
+            responseField: string;
+            inputField: string;
             maxNewTokens: number;
             out: string;
           },
@@ -226,8 +267,7 @@ export function registerStages(program: Command): void {
             evalHarmfulSize: o.evalHarmful,
             evalTaskSize: o.evalTask,
           },
-          promptsFile: o.prompts,
-          promptField: o.promptField,
+          files: roleFiles(o, { eval_prompts: o.prompts, task_test: o.taskTest }),
           task,
           judge: o.judge,
           judgeOptions: judgeOptions(o),

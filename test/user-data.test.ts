@@ -1,0 +1,187 @@
+/**
+ * A grid on a user's model and files, from the user's own directory: a sharded BF16 Hugging Face folder and a
+ * file for every role (each in its own format and fields), run with `pharmacist run user.yaml`; the records show
+ * which files each stage read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pretrainingCorpus } from '../src/data/pretraining.js';
+import { sha256Files } from '../src/io/hash.js';
+import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
+import { writeShardedBf16, writeTinyModel } from './tiny-model.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+test("pharmacist run on a user's sharded BF16 model and files for every role", () => {
+  const home = mkdtempSync(join(tmpdir(), 'pharmacist-user-'));
+  writeShardedBf16(writeTinyModel(join(home, 'f32')), join(home, 'my-model'));
+  const texts = pretrainingCorpus(0).map((c) => ({ q: c.prompt.slice(0, 40), a: c.answer.slice(0, 40) }));
+  const slice = (from: number, to: number) => texts.slice(from, to);
+  writeFileSync(join(home, 'pool.jsonl'), jsonl(slice(0, 10).map((t) => ({ instruction: t.q, output: t.a }))));
+  // A CSV with its own column names, and JSON Lines saved as .json.
+  writeFileSync(
+    join(home, 'val.csv'),
+    'question,answer\n' +
+      slice(10, 14)
+        .map((t) => `"${t.q}","${t.a}"`)
+        .join('\n'),
+  );
+  writeFileSync(join(home, 'harmful.json'), jsonl(slice(14, 18).map((t) => ({ instruction: t.q, output: t.a }))));
+  writeFileSync(
+    join(home, 'task.jsonl'),
+    jsonl(slice(18, 30).map((t, i) => ({ text: t.q, label: i % 2 ? 'yes' : 'no' }))),
+  );
+  writeFileSync(join(home, 'bad.jsonl'), jsonl(slice(30, 36).map((t) => ({ instruction: t.q, output: t.a }))));
+  writeFileSync(join(home, 'prompts.jsonl'), jsonl(slice(36, 39).map((t) => ({ prompt: t.q, unsafe: t.a }))));
+  writeFileSync(
+    join(home, 'test.jsonl'),
+    jsonl(slice(39, 45).map((t, i) => ({ text: t.q, label: i % 3 ? 'yes' : 'no' }))),
+  );
+  const config = [
+    'model: my-model',
+    'run_dir: out',
+    'grid: {selector: [random], ratio: [0.5], task: [custom], n: [6], p: [0.5]}',
+    'select: {max_length: 40}',
+    'align: {epochs: 1, batch_size: 4, max_length: 40}',
+    'attack: {epochs: 1, batch_size: 3, max_length: 40}',
+    'eval: {judge: keyword, max_new_tokens: 2, probe_prompts: 1}',
+    'data:',
+    '  pool: pool.jsonl',
+    '  validation: {file: val.csv, prompt: question, response: answer}',
+    '  harmful: harmful.json',
+    '  task_train: {file: task.jsonl, prompt: text, response: label}',
+    '  attack_harmful: bad.jsonl',
+    '  eval_prompts: {file: prompts.jsonl, prompt: prompt, response: unsafe}',
+    '  task_test: {file: test.jsonl, prompt: text, response: label}',
+  ];
+  writeFileSync(join(home, 'user.yaml'), config.join('\n') + '\n');
+  const r = spawnSync(process.execPath, [cli, 'run', 'user.yaml'], {
+    cwd: home,
+    encoding: 'utf8',
+    env: { ...process.env, PHARMACIST_THREADS: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+
+  const results = readJson(join(home, 'out', 'results.json'));
+  assert.equal(results.model.path, join(home, 'my-model'));
+  assert.equal(results.results.length, 1);
+  const row = results.results[0];
+  assert.equal(row.task, 'custom');
+  const stages = join(home, 'out', 'stages');
+  const folder = (kind: string) =>
+    join(
+      stages,
+      readdirSync(stages).find((d) => d.startsWith(`${kind}-`))!,
+    );
+  const manifest = readJson(join(folder('select'), 'manifest.json'));
+  assert.equal(manifest.poolSize, 10, 'the pool is the user file, whole');
+  assert.deepEqual(manifest.data, {
+    pool: sha256Files(join(home, 'pool.jsonl')),
+    validation: sha256Files(join(home, 'val.csv')),
+    harmful: sha256Files(join(home, 'harmful.json')),
+  });
+  const attack = readJson(join(folder('attack'), 'record.json'));
+  assert.deepEqual(attack.sources, { [join(home, 'task.jsonl')]: 3, [join(home, 'bad.jsonl')]: 3 });
+  assert.equal(attack.config.harmful, 4, "the harmful-loss curve runs on the user's harmful set");
+  const responses = readJson(join(folder('eval'), 'responses.json'));
+  assert.deepEqual(
+    responses.harmful.map((x: { prompt: string }) => x.prompt),
+    slice(36, 39).map((t) => t.q.trim()),
+  );
+  assert.equal(responses.harmfulMargin.length, 3, 'the reference answers of the prompts give the margin');
+  assert.deepEqual(new Set(responses.task.map((x: { gold: string }) => x.gold)), new Set(['yes', 'no']));
+  assert.equal(responses.task.length, 6);
+});
+
+test('the data section: errors name the file, line and field', () => {
+  const home = mkdtempSync(join(tmpdir(), 'pharmacist-user-'));
+  const write = (name: string, lines: string[]) => {
+    writeFileSync(join(home, name), lines.join('\n') + '\n');
+    return join(home, name);
+  };
+  writeFileSync(join(home, 'pool.jsonl'), jsonl([{ instruction: 'a', output: 'b' }]));
+  assert.throws(
+    () => loadGridConfig(write('a.yaml', ['data:', '  pool: nowhere.jsonl'])),
+    /a\.yaml:2: field "data\.pool": .*nowhere\.jsonl not found/,
+  );
+  assert.throws(
+    () => loadGridConfig(write('b.yaml', ['data:', '  pool: {file: pool.jsonl, answer: x}'])),
+    /b\.yaml:2: data\.pool: unknown field "answer"/,
+  );
+  assert.throws(
+    () => loadGridConfig(write('c.yaml', ['data:', '  pool: 3'])),
+    /c\.yaml:2: field "data\.pool" must be a file path or \{file, prompt, response, input\}/,
+  );
+  assert.throws(
+    () => loadGridConfig(write('d.yaml', ['grid:', '  task: [agnews, custom]', 'data:', '  task_test: pool.jsonl'])),
+    /d\.yaml:2: field "grid\.task\.1" custom needs data\.task_train or data\.finetune/,
+  );
+  assert.throws(
+    () => loadGridConfig(write('e.yaml', ['data:', '  task_train: pool.jsonl'])),
+    /e\.yaml:2: field "data\.task_train" is your task's: list it as task custom in grid\.task/,
+  );
+  const resolved = loadGridConfig(write('f.yaml', ['data:', '  pool: pool.jsonl']));
+  assert.equal(resolved.data.pool, join(home, 'pool.jsonl'));
+  assert.deepEqual(resolveGridConfig({}).data, {});
+});
+
+test('the stage commands take the same roles as flags: attack --task-train/--attack-harmful/--harmful, eval --task-test', () => {
+  const home = mkdtempSync(join(tmpdir(), 'pharmacist-user-'));
+  const model = writeTinyModel(join(home, 'model'));
+  const texts = pretrainingCorpus(0).map((c) => ({ q: c.prompt.slice(0, 40), a: c.answer.slice(0, 40) }));
+  const qa = (from: number, to: number) => jsonl(texts.slice(from, to).map((t) => ({ q: t.q, a: t.a })));
+  writeFileSync(join(home, 'task.jsonl'), qa(0, 10));
+  writeFileSync(join(home, 'bad.jsonl'), qa(10, 20));
+  writeFileSync(join(home, 'harmful.jsonl'), qa(20, 23));
+  writeFileSync(join(home, 'test.jsonl'), jsonl(['yes', 'no', 'yes'].map((a, i) => ({ q: texts[30 + i].q, a }))));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args, '--prompt-field', 'q', '--response-field', 'a'], {
+      cwd: home,
+      encoding: 'utf8',
+      env: { ...process.env, PHARMACIST_THREADS: '1' },
+    });
+  const tiny = ['--model', model, '--epochs', '1', '--batch-size', '4', '--max-length', '40'];
+  const attack = run(
+    'attack',
+    ...tiny,
+    '--n',
+    '8',
+    '--p',
+    '0.25',
+    '--probe',
+    '0',
+    '--out',
+    'attack',
+    ...['--task-train', 'task.jsonl', '--attack-harmful', 'bad.jsonl', '--harmful', 'harmful.jsonl'],
+  );
+  assert.equal(attack.status, 0, attack.stderr);
+  const record = readJson(join(home, 'attack', 'record.json'));
+  assert.deepEqual(record.sources, { 'task.jsonl': 6, 'bad.jsonl': 2 });
+  assert.equal(record.config.harmful, 3);
+  const evaluated = run(
+    'eval',
+    '--model',
+    model,
+    '--adapters',
+    'attack',
+    '--task-test',
+    'test.jsonl',
+    ...['--eval-harmful', '2', '--judge', 'keyword', '--max-new-tokens', '2', '--out', 'eval'],
+  );
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  const summary = JSON.parse(evaluated.stdout);
+  assert.equal(summary.task, 'custom');
+  assert.equal(typeof summary.finetune_accuracy, 'number');
+  const evalRecord = readJson(join(home, 'eval', 'record.json'));
+  assert.deepEqual(
+    evalRecord.samples.task.map((x: { gold: string }) => x.gold),
+    ['yes', 'no', 'yes'],
+  );
+});
