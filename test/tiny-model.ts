@@ -2,30 +2,37 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pretrainingCorpus } from '../src/data/pretraining.js';
+import { Gpt2Model } from '../src/models/gpt2.js';
 import { LlamaModel } from '../src/models/llama.js';
 import { savePretrained } from '../src/models/pretrained.js';
 import { readSafetensorsModel } from '../src/io/safetensors.js';
 import { trainByteLevelBpe } from '../src/tokenizers/index.js';
 
-export function writeTinyModel(dir: string, { vocabSize = 400, texts = 300 } = {}): string {
+export function writeTinyModel(
+  dir: string,
+  { vocabSize = 400, texts = 300, architecture = 'llama' as 'llama' | 'gpt2' } = {},
+): string {
   const corpus = pretrainingCorpus(0)
     .slice(0, texts)
     .map((c) => c.prompt + c.answer);
   const tokenizer = trainByteLevelBpe(corpus, { vocabSize, specialTokens: ['<pad>', '<s>', '</s>'], bosToken: '<s>' });
+  const gpt2 = () => new Gpt2Model({ vocabSize, nPositions: 512, nEmbd: 32, nLayer: 1, nHead: 2 }, 0);
   savePretrained(
     dir,
-    new LlamaModel(
-      {
-        vocabSize,
-        hiddenSize: 32,
-        intermediateSize: 64,
-        numLayers: 1,
-        numHeads: 2,
-        maxPositions: 512,
-        tieWordEmbeddings: true,
-      },
-      0,
-    ),
+    architecture === 'gpt2'
+      ? gpt2()
+      : new LlamaModel(
+          {
+            vocabSize,
+            hiddenSize: 32,
+            intermediateSize: 64,
+            numLayers: 1,
+            numHeads: 2,
+            maxPositions: 512,
+            tieWordEmbeddings: true,
+          },
+          0,
+        ),
   );
   tokenizer.save(join(dir, 'tokenizer.json'));
   writeFileSync(

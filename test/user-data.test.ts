@@ -185,3 +185,57 @@ test('the stage commands take the same roles as flags: attack --task-train/--att
     ['yes', 'no', 'yes'],
   );
 });
+
+test("a GPT-2 folder through the stage commands: the architecture's LoRA targets, or the ones given, in adapter_config", () => {
+  const home = mkdtempSync(join(tmpdir(), 'pharmacist-gpt2-'));
+  const model = writeTinyModel(join(home, 'gpt2'), { architecture: 'gpt2' });
+  const texts = pretrainingCorpus(0).map((c) => ({
+    instruction: c.prompt.slice(0, 40),
+    output: c.answer.slice(0, 40),
+  }));
+  writeFileSync(join(home, 'pool.jsonl'), jsonl(texts.slice(0, 8)));
+  writeFileSync(join(home, 'ft.jsonl'), jsonl(texts.slice(8, 14)));
+  writeFileSync(join(home, 'prompts.jsonl'), jsonl(texts.slice(14, 16)));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], {
+      cwd: home,
+      encoding: 'utf8',
+      env: { ...process.env, PHARMACIST_THREADS: '1' },
+    });
+  const tiny = ['--model', model, '--epochs', '1', '--batch-size', '4', '--max-length', '40'];
+  const align = run('align', ...tiny, '--data', 'pool.jsonl', '--validation', 'pool.jsonl', '--out', 'align');
+  assert.equal(align.status, 0, align.stderr);
+  const adapter = readJson(join(home, 'align', 'adapter', 'adapter_config.json'));
+  assert.deepEqual(adapter.target_modules, ['c_attn', 'c_proj', 'c_fc']);
+  assert.equal(adapter.fan_in_fan_out, true);
+  assert.deepEqual([adapter.r, adapter.lora_alpha, adapter.lora_dropout], [8, 16, 0.05]);
+  const lora = ['--rank', '2', '--lora-alpha', '4', '--lora-dropout', '0', '--lora-targets', 'c_attn'];
+  const attack = run(
+    'attack',
+    ...tiny,
+    ...lora,
+    '--align',
+    'align',
+    '--data',
+    'ft.jsonl',
+    '--probe',
+    '0',
+    '--out',
+    'attack',
+  );
+  assert.equal(attack.status, 0, attack.stderr);
+  const attackAdapter = readJson(join(home, 'attack', 'adapter', 'adapter_config.json'));
+  assert.deepEqual(
+    [attackAdapter.target_modules, attackAdapter.r, attackAdapter.lora_alpha, attackAdapter.lora_dropout],
+    [['c_attn'], 2, 4, 0],
+  );
+  const evaluated = run(
+    ...['eval', '--model', model, '--adapters', 'align,attack', '--prompts', 'prompts.jsonl'],
+    ...['--task', 'none', '--judge', 'keyword', '--max-new-tokens', '2', '--out', 'eval'],
+  );
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assert.equal(JSON.parse(evaluated.stdout).harmful_prompts, 2);
+  const bad = run('align', ...tiny, '--lora-targets', 'q_proj', '--data', 'pool.jsonl', '--out', 'bad');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /no module matches target_modules \[q_proj\]/);
+});

@@ -18,18 +18,28 @@ export interface LoraConfig {
   alpha: number;
   /** Dropout on the adapter's input while training. Default 0.05. */
   dropout: number;
-  /** Module name suffixes to adapt. Default q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj. */
+  /** Module name suffixes to adapt; empty: the architecture's (ARCHITECTURE_LORA_TARGETS). Default empty. */
   targetModules: string[];
   /** Only these decoder layers (PEFT's layers_to_transform). Default: all. */
   layersToTransform?: number[];
 }
 
-export const LORA_DEFAULTS: LoraConfig = {
-  r: 8,
-  alpha: 16,
-  dropout: 0.05,
-  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-};
+export const LORA_DEFAULTS: LoraConfig = { r: 8, alpha: 16, dropout: 0.05, targetModules: [] };
+
+/**
+ * The modules adapted when no targets are given: every attention and MLP projection of the architecture
+ * (GPT-2's Conv1D names cover attention's and the MLP's c_proj both).
+ */
+export const ARCHITECTURE_LORA_TARGETS = {
+  llama: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  gpt2: ['c_attn', 'c_proj', 'c_fc'],
+} as const;
+
+/** The default targets for a model's parameters: GPT-2's when it has c_attn modules, else Llama's. */
+export function defaultLoraTargets(params: ParameterSet): string[] {
+  const gpt2 = [...params.byName.keys()].some((name) => name.endsWith('.attn.c_attn.weight'));
+  return [...ARCHITECTURE_LORA_TARGETS[gpt2 ? 'gpt2' : 'llama']];
+}
 
 export interface LoraAdapter {
   /** [r, in] */
@@ -107,7 +117,12 @@ export function targetModulePaths(
  * only the adapters. Replaces any adapter set already attached (merge it first to keep its update).
  */
 export function attachLora(host: LoraHost, options: Partial<LoraConfig> = {}, seed = 0): LoraLayers {
-  const config: LoraConfig = { ...LORA_DEFAULTS, ...options };
+  const given: LoraConfig = { ...LORA_DEFAULTS, ...options };
+  // The adapter records the targets it was given, or the architecture's it resolved to.
+  const config = {
+    ...given,
+    targetModules: given.targetModules.length > 0 ? given.targetModules : defaultLoraTargets(host.params),
+  };
   if (!(Number.isInteger(config.r) && config.r > 0))
     throw new Error(`LoRA: r must be a positive integer, got ${config.r}`);
   const modules = targetModulePaths(host.params, config.targetModules, config.layersToTransform);

@@ -19,7 +19,8 @@ import { readRecord } from '../io/json-record.js';
 import { fromSection, keyedKnobs } from '../config/knobs.js';
 import { isTunableSelector, SELECTOR_KNOBS } from '../select/registry.js';
 import { subsetSize } from '../select/selector.js';
-import { stepsFor } from '../train/sft.js';
+import { stepsFor, TRAINING_KNOBS } from '../train/sft.js';
+import { ATTACK_KNOBS } from './stage-runs.js';
 import { defenseOptionsOf, judgeOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
 import { DONE_FIELDS, type AlignDone, type GridCell } from './records.js';
 import { SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
@@ -138,7 +139,8 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     ratio: cell.ratio,
     defense: cell.defense,
     defenseOptions: actsIn.includes('align') ? knobs : {},
-    align: config.align,
+    // Knobs settable since (LoRA alpha, dropout, targets) stay out of the key at their defaults (keyedKnobs).
+    align: keyedKnobs(TRAINING_KNOBS, fromSection(TRAINING_KNOBS, config.align)),
     seed: seeds.align,
     ...(steps === null ? {} : { arm: STEP_MATCHED_FULL, steps }),
   });
@@ -157,7 +159,7 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     task: cell.task,
     n: cell.n,
     p: cell.p,
-    attack: config.attack,
+    attack: keyedKnobs(ATTACK_KNOBS, fromSection(ATTACK_KNOBS, config.attack)),
     seed: seeds.attack,
     probe: config.eval.probe_prompts,
     // The probe's prompts are the head of the evaluation draw.

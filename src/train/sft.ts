@@ -13,7 +13,7 @@ import {
 } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
-import { int, number, type KnobValues } from '../config/knobs.js';
+import { int, number, text, type KnobValues } from '../config/knobs.js';
 import { train, type TrainableLm, type TrainResult } from './trainer.js';
 
 export interface SftConfig {
@@ -61,10 +61,38 @@ export const TRAINING_KNOBS = {
   lr: number(SFT_DEFAULTS.lr, 'LoRA learning rate (AdamW, cosine schedule)'),
   batchSize: int(SFT_DEFAULTS.batchSize, 'batch size'),
   maxLength: int(SFT_DEFAULTS.maxLength, 'truncation in tokens', 8),
-  rank: int(SFT_DEFAULTS.lora.r, 'LoRA rank (alpha = 2 rank)'),
+  rank: int(SFT_DEFAULTS.lora.r, 'LoRA rank'),
+  loraAlpha: number(
+    0,
+    'LoRA alpha: the update is scaled by alpha / rank; 0: 2 x rank',
+    { min: 0, inclusive: true },
+    { unkeyedAt: 0 },
+  ),
+  loraDropout: number(
+    SFT_DEFAULTS.lora.dropout,
+    "dropout on the adapters' input while training",
+    { min: 0, inclusive: true, max: 0.99 },
+    { unkeyedAt: SFT_DEFAULTS.lora.dropout },
+  ),
+  loraTargets: text(
+    null,
+    "comma-separated module names to adapt; null: the architecture's (Llama: q/k/v/o/gate/up/down_proj; GPT-2: " +
+      'c_attn, c_proj, c_fc)',
+    { unkeyedAt: null },
+  ),
 } as const;
 
 export type TrainingKnobValues = KnobValues<typeof TRAINING_KNOBS>;
+
+/** "q_proj, v_proj" as a list; an empty list is an error (null is the way to ask for the defaults). */
+function loraTargetList(text: string): string[] {
+  const list = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new Error(`lora_targets: "${text}" names no module (null: the architecture's)`);
+  return list;
+}
 
 /** An SftConfig from the training knobs, a seed and (step-matched arms) a step count. */
 export function sftFromKnobs(knobs: TrainingKnobValues, seed: number, steps: number | null = null): Partial<SftConfig> {
@@ -75,7 +103,13 @@ export function sftFromKnobs(knobs: TrainingKnobValues, seed: number, steps: num
     batchSize: knobs.batchSize,
     maxLength: knobs.maxLength,
     seed,
-    lora: { ...SFT_DEFAULTS.lora, r: knobs.rank, alpha: 2 * knobs.rank },
+    lora: {
+      ...SFT_DEFAULTS.lora,
+      r: knobs.rank,
+      alpha: knobs.loraAlpha > 0 ? knobs.loraAlpha : 2 * knobs.rank,
+      dropout: knobs.loraDropout,
+      targetModules: knobs.loraTargets === null ? [] : loraTargetList(knobs.loraTargets),
+    },
   };
 }
 
