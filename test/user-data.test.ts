@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pretrainingCorpus } from '../src/data/pretraining.js';
 import { sha256Files } from '../src/io/hash.js';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
+import { cellStageDirs, planGrid } from '../src/pipeline/grid-plan.js';
 import { writeShardedBf16, writeTinyModel } from './tiny-model.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -21,7 +22,15 @@ const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') 
 
 test("pharmacist run on a user's sharded BF16 model and files for every role", () => {
   const home = mkdtempSync(join(tmpdir(), 'pharmacist-user-'));
-  writeShardedBf16(writeTinyModel(join(home, 'f32')), join(home, 'my-model'));
+  const myModel = writeShardedBf16(writeTinyModel(join(home, 'f32')), join(home, 'my-model'));
+  // Llama-3's chat template, with the tiny tokenizer's own BOS and EOS.
+  const llama3 = readJson(
+    fileURLToPath(new URL('../../test/fixtures/chat-templates/llama3/tokenizer_config.json', import.meta.url)),
+  );
+  writeFileSync(
+    join(myModel, 'tokenizer_config.json'),
+    JSON.stringify({ ...llama3, bos_token: '<s>', eos_token: '</s>' }),
+  );
   const texts = pretrainingCorpus(0).map((c) => ({ q: c.prompt.slice(0, 40), a: c.answer.slice(0, 40) }));
   const slice = (from: number, to: number) => texts.slice(from, to);
   writeFileSync(join(home, 'pool.jsonl'), jsonl(slice(0, 10).map((t) => ({ instruction: t.q, output: t.a }))));
@@ -46,6 +55,7 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
   );
   const config = [
     'model: my-model',
+    'prompt_format: chat',
     'run_dir: out',
     'grid: {selector: [random], ratio: [0.5], task: [custom], n: [6], p: [0.5]}',
     'select: {max_length: 40}',
@@ -90,6 +100,16 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
   const attack = readJson(join(folder('attack'), 'record.json'));
   assert.deepEqual(attack.sources, { [join(home, 'task.jsonl')]: 3, [join(home, 'bad.jsonl')]: 3 });
   assert.equal(attack.config.harmful, 4, "the harmful-loss curve runs on the user's harmful set");
+  const align = readJson(join(folder('align'), 'record.json'));
+  assert.equal(align.config.sft.profile, `chat (${join(myModel, 'tokenizer_config.json')} (chat_template))`);
+  // The template keys the stages: the same grid in Alpaca's format names other folders.
+  const chat = loadGridConfig(join(home, 'user.yaml'));
+  const dirs = (format: 'alpaca' | 'chat') => {
+    const plan = planGrid({ ...chat, prompt_format: format });
+    return cellStageDirs(plan, plan.cells[0]);
+  };
+  assert.equal(join(home, dirs('chat').select), folder('select'));
+  assert.notEqual(join(home, dirs('alpaca').select), folder('select'));
   const responses = readJson(join(folder('eval'), 'responses.json'));
   assert.deepEqual(
     responses.harmful.map((x: { prompt: string }) => x.prompt),

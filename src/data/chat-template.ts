@@ -21,8 +21,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
+import { contentId } from '../io/hash.js';
 import type { Tokenizer } from '../tokenizers/index.js';
-import { fitSupervised, type InstructionExample, type SupervisedExample } from './prompt-format.js';
+import {
+  fitSupervised,
+  type InstructionExample,
+  type PromptFormatter,
+  type SupervisedExample,
+} from './prompt-format.js';
 
 export interface ChatMessage {
   role: string;
@@ -266,4 +272,17 @@ function promptEnd(template: ChatTemplate, prompt: string, context: readonly Cha
   if (at >= 0) return prompt.slice(at + content.length);
   const bare = template.render(context);
   return prompt.startsWith(bare) ? prompt.slice(bare.length) : '';
+}
+
+/** The chat format as a PromptFormatter: prompts with the generation prompt, response-only supervised examples. */
+export function chatFormatter(template: ChatTemplate): PromptFormatter {
+  const name = `chat (${template.source})`;
+  return {
+    name,
+    id: contentId('chat', { text: template.text, specialTokens: template.specialTokens }),
+    promptIds: (tokenizer, input) => tokenizer.encode(renderChatPrompt(template, input), { addSpecialTokens: false }),
+    supervised: (tokenizer, example, { maxLength }) =>
+      chatSupervisedExample(tokenizer, template, example, { maxLength }),
+    toJSON: () => name,
+  };
 }

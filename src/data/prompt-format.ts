@@ -112,6 +112,46 @@ export function fitSupervised(
   return { ids, labels };
 }
 
+/**
+ * A prompt format other than Alpaca's, as one object (the chat format: chat-template.ts chatFormatter). It is
+ * passed wherever a profile is (PromptStyle) and recorded by its name.
+ */
+export interface PromptFormatter {
+  /** What records keep, e.g. "chat (my-model/tokenizer_config.json)". */
+  readonly name: string;
+  /** A content id of the format (template and special tokens): it keys the stages written in it. */
+  readonly id: string;
+  /** The ids the model continues from (special tokens as the format writes them). */
+  promptIds(tokenizer: Tokenizer, input: Pick<InstructionExample, 'instruction' | 'input'>): number[];
+  /** An example's ids with labels on its reply only, cut to maxLength. */
+  supervised(tokenizer: Tokenizer, example: InstructionExample, options: { maxLength: number }): SupervisedExample;
+  toJSON(): string;
+}
+
+/** An Alpaca profile, or another format. */
+export type PromptStyle = PromptProfile | PromptFormatter;
+
+/** A supervised example in the style's format (Alpaca appends EOS; a chat template writes its own end of turn). */
+export function supervisedIn(
+  style: PromptStyle,
+  tokenizer: Tokenizer,
+  example: InstructionExample,
+  { maxLength = 256, eosTokenId }: { maxLength?: number; eosTokenId: number },
+): SupervisedExample {
+  return typeof style === 'string'
+    ? supervisedExample(tokenizer, example, { profile: style, maxLength, eosTokenId })
+    : style.supervised(tokenizer, example, { maxLength });
+}
+
+/** The ids a model continues from for an instruction, in the style's format. */
+export function promptIdsIn(
+  style: PromptStyle,
+  tokenizer: Tokenizer,
+  input: Pick<InstructionExample, 'instruction' | 'input'>,
+): number[] {
+  return typeof style === 'string' ? tokenizer.encode(alpacaPrompt(input, style)) : style.promptIds(tokenizer, input);
+}
+
 /** The end of every prompt, which truncation keeps. */
 const RESPONSE_MARKER: Record<PromptProfile, string> = {
   'response-newline': '\n\n### Response:\n',

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
-import { supervisedExample, type PromptProfile } from '../data/prompt-format.js';
+import { supervisedIn, type PromptStyle } from '../data/prompt-format.js';
 import { collate } from '../data/batch.js';
 import { crossEntropy, noGrad, type Tensor } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
@@ -34,7 +34,7 @@ export interface HarmfulMargin {
 }
 
 export interface MarginOptions {
-  profile: PromptProfile;
+  profile: PromptStyle;
   /** Token budget of one (prompt, answer) example, as in training. Default 128. */
   maxLength: number;
   /** Sequences per forward pass. Default 32. */
@@ -58,10 +58,11 @@ export function answerLosses(
 ): number[] {
   const eos = target.eosTokenIds[0];
   const examples = pairs.map((p) =>
-    supervisedExample(
+    supervisedIn(
+      options.profile,
       target.tokenizer,
       { instruction: p.prompt, input: '', output: p.answer },
-      { profile: options.profile, maxLength: options.maxLength, eosTokenId: eos },
+      { maxLength: options.maxLength, eosTokenId: eos },
     ),
   );
   return noGrad(() => {

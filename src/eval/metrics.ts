@@ -6,7 +6,7 @@
  *   an external judge compares answers, never invented.
  * Prompts use the Alpaca template (no input for harmful prompts) with the configured profile.
  */
-import { alpacaPrompt, type InstructionExample, type PromptProfile } from '../data/prompt-format.js';
+import { promptIdsIn, type InstructionExample, type PromptStyle } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import { generate, type CausalLm } from '../models/generate.js';
 import type { Tokenizer } from '../tokenizers/index.js';
@@ -19,7 +19,7 @@ export interface GenerationTarget {
 }
 
 export interface EvalConfig {
-  profile: PromptProfile;
+  profile: PromptStyle;
   /** Default 64. */
   maxNewTokens: number;
   /** Prompts per generation batch (sorted by length to limit padding). Default 32. */
@@ -35,7 +35,7 @@ export function respond(
   options: Partial<EvalConfig> = {},
 ): string[] {
   const cfg = { ...EVAL_DEFAULTS, ...options };
-  const encoded = examples.map((e) => target.tokenizer.encode(alpacaPrompt(e, cfg.profile)));
+  const encoded = examples.map((e) => promptIdsIn(cfg.profile, target.tokenizer, e));
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length || a - b);
   const out = new Array<string>(examples.length);
   for (let s = 0; s < order.length; s += cfg.batchSize) {

@@ -98,6 +98,7 @@ export async function runSelectStage(plan: GridPlan, cell: GridCell, log: Log): 
     const r = await runSelect(
       {
         ...SELECT_DEFAULTS,
+        profile: plan.style,
         method: selector,
         ratio: 1,
         model: config.model,
@@ -156,7 +157,7 @@ export async function runAlignStage(
     const r = alignStage({
       model: config.model,
       outDir: dir,
-      sft: sft(config.align, cell.seeds.align, matchedSteps(config, cell)),
+      sft: { ...sft(config.align, cell.seeds.align, matchedSteps(config, cell)), profile: plan.style },
       records: subset.records,
       validation: world.validation.map(asInstruction),
       defense: cell.defense,
@@ -192,7 +193,7 @@ export async function runAttackStage(
       ? {
           prompts: world.evalHarmful.slice(0, config.eval.probe_prompts).map((r) => r.prompt),
           judge,
-          profile: SELECT_DEFAULTS.profile,
+          profile: plan.style,
           maxNewTokens: config.eval.max_new_tokens,
         }
       : undefined;
@@ -207,7 +208,7 @@ export async function runAttackStage(
       outDir: dir,
       alignAdapter: join(stages.align, 'adapter'),
       flow,
-      sft: sft(config.attack, cell.seeds.attack),
+      sft: { ...sft(config.attack, cell.seeds.attack), profile: plan.style },
       records: world.finetune,
       harmful: world.harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction),
       probe,
@@ -234,7 +235,7 @@ export async function runEvalStage(plan: GridPlan, cell: GridCell): Promise<Stag
       harmfulPrompts: world.evalHarmful.map((x) => x.prompt),
       judge,
       task: { name: cell.task, labels: world.taskLabels, test: world.evalTask },
-      profile: SELECT_DEFAULTS.profile,
+      profile: plan.style,
       maxNewTokens: config.eval.max_new_tokens,
       // The margin needs each prompt's reference harmful answer: users' prompts without one get none.
       margin: world.evalHarmful.every((x) => x.reference !== '')

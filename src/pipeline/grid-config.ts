@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { embeddedModelDir, packagePath } from '../io/package-paths.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
+import { PROMPT_FORMATS, type PromptFormat } from '../data/prompt-format.js';
 import { TASK_NAMES } from '../data/tasks.js';
 import { VALIDATION_RULES, WORLD_DEFAULTS, type ValidationRule } from '../data/world.js';
 import { ALL_JUDGE_KNOBS, JUDGE_KNOBS, JUDGE_NAMES, type JudgeOptions } from '../eval/judges/registry.js';
@@ -32,6 +33,7 @@ export type TrainingKnobs = SectionValues<typeof TRAINING_KNOBS>;
 
 export interface GridConfig {
   model: string;
+  prompt_format: PromptFormat;
   run_dir: string;
   /** null: run_dir/stages (see stagesDir). */
   stages_dir: string | null;
@@ -128,6 +130,13 @@ export const GRID_SCHEMA = {
       default: embeddedModelDir(),
       description:
         "base model folder (Hugging Face layout; relative to the config's folder); default: the embedded model",
+    },
+    prompt_format: {
+      enum: [...PROMPT_FORMATS],
+      default: 'alpaca',
+      description:
+        "how examples become text: alpaca (the literature's template) or chat (the model's own chat template from " +
+        'tokenizer_config.json or chat_template.jinja, loss on the reply only)',
     },
     run_dir: {
       type: 'string',

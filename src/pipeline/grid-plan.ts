@@ -20,7 +20,8 @@ import { fromSection, keyedKnobs } from '../config/knobs.js';
 import { isTunableSelector, SELECTOR_KNOBS } from '../select/registry.js';
 import { subsetSize } from '../select/selector.js';
 import { stepsFor, TRAINING_KNOBS } from '../train/sft.js';
-import { ATTACK_KNOBS } from './stage-runs.js';
+import type { PromptStyle } from '../data/prompt-format.js';
+import { ATTACK_KNOBS, promptStyle } from './stage-runs.js';
 import { defenseOptionsOf, judgeOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
 import { DONE_FIELDS, type AlignDone, type GridCell } from './records.js';
 import { SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
@@ -110,7 +111,13 @@ export interface StageDirs {
  * Every field of every key below is part of the stage cache's identity: changing one orphans cached stages
  * (test/stage-keys.test.ts pins the names).
  */
-export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string, judgeId: string): StageDirs {
+export function stageDirs(
+  config: GridConfig,
+  cell: GridCell,
+  modelHash: string,
+  judgeId: string,
+  formatHash: string | null = null,
+): StageDirs {
   const selector = selectorOf(cell.selector);
   const selectorKnobs = isTunableSelector(selector)
     ? keyedKnobs(SELECTOR_KNOBS[selector], fromSection(SELECTOR_KNOBS[selector], config.select[selector]))
@@ -128,6 +135,8 @@ export function stageDirs(config: GridConfig, cell: GridCell, modelHash: string,
     // Pharmacist's were the only settable ones: renaming it would rename every selection folder.
     pharmacist: Object.keys(selectorKnobs).length > 0 ? selectorKnobs : null,
     ...keyedData(config, ['pool', 'validation', 'harmful']),
+    // The chat format's template (every later stage's key holds this one): absent under Alpaca's, as before.
+    ...(formatHash === null ? {} : { promptFormat: { name: config.prompt_format, id: formatHash } }),
   });
   // A defense's knobs key the stages it acts in: Lisa's the attack, not its alignment (plain SFT's).
   const knobs = defenseOptionsOf(config, cell.defense);
@@ -220,6 +229,9 @@ export interface GridPlan {
   config: GridConfig;
   /** sha256 of the base model's weights. */
   modelHash: string;
+  /** How examples become text (an Alpaca profile, or the model's chat template) and, for chat, its content id. */
+  style: PromptStyle;
+  formatHash: string | null;
   judge: Judge;
   cells: GridCell[];
   /** Each cell's world, built once for the cells that share it. */
@@ -238,12 +250,14 @@ export function planGrid(config: GridConfig): GridPlan {
     if (!worlds.has(id)) worlds.set(id, withUserData(buildWorld(w), files, loaded, w.seed));
     return worlds.get(id)!;
   };
-  return { config, modelHash, judge, cells: gridCells(config.grid), world };
+  const style = promptStyle(config.prompt_format, config.model);
+  const formatHash = typeof style === 'string' ? null : style.id;
+  return { config, modelHash, style, formatHash, judge, cells: gridCells(config.grid), world };
 }
 
 /** A cell's stage folders under the plan. */
 export function cellStageDirs(plan: GridPlan, cell: GridCell): StageDirs {
-  return stageDirs(plan.config, cell, plan.modelHash, plan.judge.id);
+  return stageDirs(plan.config, cell, plan.modelHash, plan.judge.id, plan.formatHash);
 }
 
 /** A group of cells one worker process runs, and the group that computes its selection first (or null). */

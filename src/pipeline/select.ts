@@ -13,7 +13,7 @@ import {
   type FieldMapping,
   type QaRecord,
 } from '../data/datasets.js';
-import type { PromptProfile } from '../data/prompt-format.js';
+import type { PromptStyle } from '../data/prompt-format.js';
 import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
@@ -46,7 +46,7 @@ export interface SelectConfig {
   plant?: { corrupted: number; mismatched: number; benign: number };
   /** Other settings of the embedded world (sizes, task, seeds); its seed defaults to `seed`. */
   world?: Partial<WorldConfig>;
-  profile: PromptProfile;
+  profile: PromptStyle;
   maxLength: number;
   /** The selector's seed (and the world's, unless world.seed is set). */
   seed: number;

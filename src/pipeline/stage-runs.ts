@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { asInstruction, DEFAULT_FIELD_MAPPING, loadUserRecords, type FieldMapping } from '../data/datasets.js';
-import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import { PROMPT_FORMATS, type InstructionExample, type PromptFormat, type PromptStyle } from '../data/prompt-format.js';
+import { chatFormatter, loadChatTemplate } from '../data/chat-template.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
 import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
@@ -48,17 +49,24 @@ export interface StageRunCommon {
   /** The embedded world used for whatever no file is given for. */
   world: WorldConfig;
   mapping: FieldMapping;
-  profile: PromptProfile;
+  profile: PromptStyle;
   sft: Partial<SftConfig>;
   outDir: string;
   log?: (line: string) => void;
+}
+
+export { PROMPT_FORMATS, type PromptFormat, type PromptStyle };
+
+/** The style examples are written in: Alpaca's default profile, or the chat template of the model folder. */
+export function promptStyle(format: PromptFormat, model: string): PromptStyle {
+  return format === 'chat' ? chatFormatter(loadChatTemplate(model)) : STAGE_RUN_DEFAULTS.profile;
 }
 
 export const STAGE_RUN_DEFAULTS = {
   model: embeddedModelDir(),
   world: WORLD_DEFAULTS,
   mapping: DEFAULT_FIELD_MAPPING,
-  profile: 'response-newline' as PromptProfile,
+  profile: 'response-newline' as PromptStyle,
 };
 
 /** The attack's training knobs: the training knobs at the attack's defaults (3 epochs at 5e-4). */
@@ -207,7 +215,7 @@ export interface EvalRunConfig {
   task: TaskName | null;
   judge: string;
   judgeOptions: JudgeOptions;
-  profile: PromptProfile;
+  profile: PromptStyle;
   maxNewTokens: number;
   outDir: string;
 }

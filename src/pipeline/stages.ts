@@ -9,7 +9,7 @@
 import { harmfulMargin, type HarmfulMargin } from '../eval/harmful-margin.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { InstructionExample, PromptProfile } from '../data/prompt-format.js';
+import type { InstructionExample, PromptStyle } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import type { Judge } from '../eval/judges/judge.js';
 import {
@@ -25,7 +25,7 @@ import { mergeLora } from '../models/lora.js';
 import { loadLoraAdapter, saveLoraAdapter } from '../models/peft.js';
 import { sftLora, SFT_DEFAULTS, type SftConfig, type SftHooks } from '../train/sft.js';
 import { supervisedBatches, type TokenBatch } from '../data/batch.js';
-import { supervisedExample } from '../data/prompt-format.js';
+import { supervisedIn } from '../data/prompt-format.js';
 import type { DefenseContext, FineTuningHook } from '../defenses/defense.js';
 import { createDefense, type DefenseOptions } from '../defenses/registry.js';
 import { describeEnvironment } from './environment.js';
@@ -72,7 +72,7 @@ function sideBatches(
 ): (step: number) => TokenBatch {
   const { eos, pad } = specialIds(bundle);
   const examples = records.map((e) =>
-    supervisedExample(bundle.tokenizer, e, { profile: sft.profile, maxLength: sft.maxLength, eosTokenId: eos }),
+    supervisedIn(sft.profile, bundle.tokenizer, e, { maxLength: sft.maxLength, eosTokenId: eos }),
   );
   const source = supervisedBatches(examples, sft.batchSize, sft.seed + seedOffset, pad, false);
   return (step) => source.batch(step);
@@ -154,7 +154,7 @@ export interface AttackStageConfig extends StageCommon {
   /** Harmful records for the harmful-loss curve (Figure 3). */
   harmful?: readonly InstructionExample[];
   /** Harmful score on these prompts after every attack epoch (Figure 3); 200 prompts by convention. */
-  probe?: { prompts: readonly string[]; judge: Judge; profile: PromptProfile; maxNewTokens?: number };
+  probe?: { prompts: readonly string[]; judge: Judge; profile: PromptStyle; maxNewTokens?: number };
   /**
    * A defense acting in fine-tuning (one with a `fineTuning` hook, Lisa): its name, its knobs, and the
    * alignment records it interleaves with the user's data.
@@ -268,7 +268,7 @@ export interface EvaluateConfig {
   harmfulPrompts: readonly string[];
   judge: Judge;
   task?: { name: string; labels: readonly string[]; test: readonly TaskExample[] };
-  profile: PromptProfile;
+  profile: PromptStyle;
   maxNewTokens?: number;
   /** The judge-free harmful margin over these prompts and their reference harmful answers. */
   margin?: { items: readonly { prompt: string; reference: string }[]; refusals: readonly string[]; maxLength: number };

@@ -4,9 +4,9 @@
  * pool, the validation and harmful sets and a seed. One ranking serves every defense.
  */
 import {
-  supervisedExample,
+  supervisedIn,
   type InstructionExample,
-  type PromptProfile,
+  type PromptStyle,
   type SupervisedExample,
 } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraLayers } from '../models/lora.js';
@@ -23,7 +23,7 @@ export interface SelectionInput {
   tokenizer?: Tokenizer;
   eosTokenId?: number;
   padTokenId?: number;
-  profile: PromptProfile;
+  profile: PromptStyle;
   /** Truncation in tokens. */
   maxLength: number;
   seed: number;
@@ -94,9 +94,7 @@ export function withSelectionAdapter<T>(
     eosTokenId,
     padTokenId,
     encode: (xs) =>
-      xs.map((e) =>
-        supervisedExample(tokenizer, e, { profile: input.profile, maxLength: input.maxLength, eosTokenId }),
-      ),
+      xs.map((e) => supervisedIn(input.profile, tokenizer, e, { maxLength: input.maxLength, eosTokenId })),
   };
   try {
     const lora = attach(s);

@@ -6,9 +6,9 @@
 import { crossEntropy, noGrad } from '../engine/index.js';
 import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
 import {
-  supervisedExample,
+  supervisedIn,
   type InstructionExample,
-  type PromptProfile,
+  type PromptStyle,
   type SupervisedExample,
 } from '../data/prompt-format.js';
 import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
@@ -31,7 +31,7 @@ export interface SftConfig {
   /** Default 2e-3 (LoRA). */
   lr: number;
   /** Default 'response-newline'. */
-  profile: PromptProfile;
+  profile: PromptStyle;
   /** Truncation in tokens. Default 256. */
   maxLength: number;
   /** Adapter init, dropout and batch order. Default 0. */
@@ -145,7 +145,7 @@ export function sftLora(
 ): SftResult {
   const cfg: SftConfig = { ...SFT_DEFAULTS, ...options, lora: { ...SFT_DEFAULTS.lora, ...options.lora } };
   const supervised = examples.map((e) =>
-    supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId }),
+    supervisedIn(cfg.profile, tokenizer, e, { maxLength: cfg.maxLength, eosTokenId }),
   );
   const lora = existing ?? attachLora(model, cfg.lora, cfg.seed);
   lora.training = true;
@@ -154,10 +154,7 @@ export function sftLora(
   const every = monitor.every ?? source.stepsPerEpoch;
   const lossSets = Object.entries(monitor.lossSets ?? {}).map(
     ([name, xs]) =>
-      [
-        name,
-        xs.map((e) => supervisedExample(tokenizer, e, { profile: cfg.profile, maxLength: cfg.maxLength, eosTokenId })),
-      ] as const,
+      [name, xs.map((e) => supervisedIn(cfg.profile, tokenizer, e, { maxLength: cfg.maxLength, eosTokenId }))] as const,
   );
   const curves: SftResult['curves'] = Object.fromEntries(lossSets.map(([name]) => [name, []]));
   const measure = (step: number) => {

@@ -5,12 +5,14 @@ import { DEFAULT_RATIO } from '../../select/selector.js';
 import { addKnobFlags, knobOverrides } from '../knob-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import { choice, positiveInt, probability } from '../parse.js';
+import { addPromptFormatFlag, styleOf } from './stages.js';
 
 interface SelectOptions extends SeedFlags {
   method: string;
   ratio?: number;
   count?: number;
   model: string;
+  promptFormat: string;
   pool?: string;
   validation?: string;
   harmful?: string;
@@ -30,7 +32,7 @@ const fraction = (v: string) => (v === '0' ? 0 : probability(v));
 
 export function registerSelect(program: Command): void {
   const d = SELECT_DEFAULTS;
-  const command = addSeedFlags(program.command('select'), ['world', 'select'])
+  const command = addPromptFormatFlag(addSeedFlags(program.command('select'), ['world', 'select']))
     .description('rank the alignment pool and keep the top k: writes ranking.jsonl, subset.jsonl and manifest.json')
     .option('--method <name>', `selector: ${SELECTOR_NAMES.join(', ')}`, d.method)
     .option('--ratio <r>', `keep this fraction of the pool (default ${DEFAULT_RATIO})`, probability)
@@ -62,6 +64,7 @@ export function registerSelect(program: Command): void {
       ratio: o.ratio,
       count: o.count,
       model: o.model,
+      profile: styleOf(o),
       poolFile: o.pool,
       validationFile: o.validation,
       harmfulFile: o.harmful,

@@ -14,7 +14,10 @@ import {
   runEval,
   STAGE_RUN_DEFAULTS,
   tunableDefensesIn,
+  PROMPT_FORMATS,
+  promptStyle,
 } from '../../pipeline/stage-runs.js';
+import type { PromptStyle } from '../../pipeline/stage-runs.js';
 import type { KnobValues } from '../../config/knobs.js';
 import { sftFromKnobs, TRAINING_KNOBS, type TrainingKnobValues } from '../../train/sft.js';
 import { addDeclaredFlags } from '../knob-flags.js';
@@ -28,9 +31,23 @@ const d = STAGE_RUN_DEFAULTS;
 
 const taskName = (value: string): TaskName => choice('--task', value, TASK_NAMES);
 
+/** --prompt-format: how examples become text, checked when the command runs. */
+export function addPromptFormatFlag(cmd: Command): Command {
+  return cmd.option(
+    '--prompt-format <format>',
+    "alpaca (the literature's template) or chat (the model's own chat template, loss on the reply only)",
+    'alpaca',
+  );
+}
+
+/** The prompt style of --prompt-format for the command's model. */
+export function styleOf(o: { promptFormat: string; model: string }): PromptStyle {
+  return promptStyle(choice('--prompt-format', o.promptFormat, PROMPT_FORMATS), o.model);
+}
+
 /** Options every training stage shares: model, seeds (world, its own, and `also`), field mapping, output folder. */
 function common(cmd: Command, out: string, stage: SeedStage, also: SeedStage[] = []): Command {
-  return addSeedFlags(cmd, ['world', stage, ...also])
+  return addPromptFormatFlag(addSeedFlags(cmd, ['world', stage, ...also]))
     .option('--model <dir>', 'base model folder', d.model)
     .option('--prompt-field <name>', 'field holding the prompt in your files', d.mapping.prompt)
     .option('--response-field <name>', 'field holding the response', d.mapping.response)
@@ -51,6 +68,7 @@ const defaultsHelp = (names: TunableDefense[]) =>
 
 interface CommonOptions extends SeedFlags {
   model: string;
+  promptFormat: string;
   promptField: string;
   responseField: string;
   inputField: string;
@@ -64,7 +82,7 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
     model: o.model,
     world: { ...world, seed: seeds.world, evalSeed: seeds.eval },
     mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
-    profile: d.profile,
+    profile: styleOf(o),
     sft: sftFromKnobs(o, seeds[stage]),
     outDir: o.out,
     log: console.error,
@@ -214,7 +232,7 @@ export function registerStages(program: Command): void {
       },
     );
 
-  addSeedFlags(addJudgeFlags(program.command('eval')), ['eval'])
+  addPromptFormatFlag(addSeedFlags(addJudgeFlags(program.command('eval')), ['eval']))
     .description(
       'harmful score and fine-tune accuracy of the base model plus adapters (merged in order), as one JSON line',
     )
@@ -242,6 +260,7 @@ export function registerStages(program: Command): void {
         o: JudgeFlags &
           SeedFlags & {
             model: string;
+            promptFormat: string;
             adapters: string;
             task: string;
             evalHarmful: number;
@@ -271,7 +290,7 @@ export function registerStages(program: Command): void {
           task,
           judge: o.judge,
           judgeOptions: judgeOptions(o),
-          profile: d.profile,
+          profile: styleOf(o),
           maxNewTokens: o.maxNewTokens,
           outDir: o.out,
         });
