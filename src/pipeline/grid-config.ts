@@ -317,6 +317,21 @@ function firstError(errors: ErrorObject[]): ErrorObject {
 
 /** Parse and validate a YAML (or JSON) grid config; errors name the file, line and field. */
 export function loadGridConfig(file: string): GridConfig {
+  return loadConfigFile(file).config;
+}
+
+/** A config file read: its config (defaults filled in, input paths resolved), and what the file itself wrote. */
+export interface ConfigFile {
+  file: string;
+  config: GridConfig;
+  /** Whether the file sets this field (not a default). */
+  written(path: readonly (string | number)[]): boolean;
+  /** The line of a field, or of its nearest written parent. */
+  line(path: readonly (string | number)[]): number;
+}
+
+/** loadGridConfig, keeping what the stage commands' --config needs: which fields the file set, and where. */
+export function loadConfigFile(file: string): ConfigFile {
   const text = readFileSync(file, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -340,7 +355,7 @@ export function loadGridConfig(file: string): GridConfig {
     throw new Error(`${file}:${line}: ${describe(error)}`);
   }
   const config = copy as unknown as GridConfig;
-  const at = (path: (string | number)[]) => {
+  const at = (path: readonly (string | number)[]) => {
     for (let depth = path.length; depth >= 0; depth--) {
       const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number] } | undefined;
       if (node?.range) return lines.linePos(node.range[0]).line;
@@ -359,7 +374,7 @@ export function loadGridConfig(file: string): GridConfig {
     if (!existsSync(absolute)) throw new Error(`${file}:${at(path)}: field "${path.join('.')}": ${absolute} not found`);
     setIn(config, path, absolute);
   }
-  return config;
+  return { file, config, written: (path) => doc.hasIn(path), line: at };
 }
 
 /**

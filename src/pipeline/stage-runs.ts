@@ -19,6 +19,7 @@ import type { DefenseStage } from '../defenses/defense.js';
 import {
   createDefense,
   DEFENSE_DEFAULTS,
+  DEFENSE_KNOBS,
   DEFENSE_NAMES,
   parseDefenseOptions,
   type DefenseOptions,
@@ -31,6 +32,7 @@ import { CUSTOM_TASK, lazyUserWorld, type DataFile, type DataRole } from './user
 
 export {
   DEFENSE_DEFAULTS,
+  DEFENSE_KNOBS,
   EVAL_DEFAULTS,
   DEFENSE_NAMES,
   parseDefenseOptions,
@@ -119,16 +121,19 @@ export interface AlignRunConfig extends StageRunCommon {
   harmfulFile?: string;
   /** Overrides of the defense's knobs (defaults: DEFENSE_DEFAULTS). */
   defenseOptions?: DefenseOptions;
+  /** A file's own fields where they differ from `mapping` (a config's data roles). */
+  mappings?: Partial<Record<'data' | 'validation' | 'harmful', FieldMapping>>;
 }
 
 export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds: number } {
   const world = lazyWorld(config.world);
-  const data = records(config.dataFile, config.mapping, () => world().pool.map(asInstruction));
-  const validation = records(config.validationFile, config.mapping, () => world().validation.map(asInstruction));
+  const mapping = (role: 'data' | 'validation' | 'harmful') => config.mappings?.[role] ?? config.mapping;
+  const data = records(config.dataFile, mapping('data'), () => world().pool.map(asInstruction));
+  const validation = records(config.validationFile, mapping('validation'), () => world().validation.map(asInstruction));
   config.log?.(
     `aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`,
   );
-  const harmful = records(config.harmfulFile, config.mapping, () => world().harmful.map(asInstruction));
+  const harmful = records(config.harmfulFile, mapping('harmful'), () => world().harmful.map(asInstruction));
   return alignStage({
     model: config.model,
     outDir: config.outDir,

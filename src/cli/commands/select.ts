@@ -6,8 +6,9 @@ import { addKnobFlags, knobOverrides } from '../knob-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import { choice, positiveInt, probability } from '../parse.js';
 import { addPromptFormatFlag, styleOf } from './stages.js';
+import { addConfigFlag, COMMON_FIELDS, knobFields, roleFiles, type ConfigRoleFields } from '../config-file.js';
 
-interface SelectOptions extends SeedFlags {
+interface SelectOptions extends SeedFlags, ConfigRoleFields {
   method: string;
   ratio?: number;
   count?: number;
@@ -69,6 +70,7 @@ export function registerSelect(program: Command): void {
       validationFile: o.validation,
       harmfulFile: o.harmful,
       mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
+      mappings: roleFiles(o, { pool: o.pool, validation: o.validation, harmful: o.harmful }),
       plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign },
       seed: seeds.select,
       outDir: o.out,
@@ -81,4 +83,29 @@ export function registerSelect(program: Command): void {
       options: { [o.method]: knobOverrides(o as unknown as Record<string, unknown>, o.method, SELECTOR_KNOBS) },
     });
   });
+  // --config FILE: the grid's fields select has a flag for, and the chosen selector's section (select.<method>).
+  const one = (path: string[], option: string) => ({ path, option, one: true });
+  addConfigFlag(
+    command,
+    [
+      ...COMMON_FIELDS,
+      one(['grid', 'world_seed'], 'worldSeed'),
+      one(['grid', 'select_seed'], 'selectSeed'),
+      one(['grid', 'selector'], 'method'),
+      one(['grid', 'ratio'], 'ratio'),
+      { path: ['world', 'pool_size'], option: 'poolSize' },
+      { path: ['world', 'validation'], option: 'validationRule' },
+      { path: ['world', 'plant', 'corrupted'], option: 'plantCorrupted' },
+      { path: ['world', 'plant', 'mismatched'], option: 'plantMismatched' },
+      { path: ['world', 'plant', 'benign'], option: 'plantBenign' },
+      { path: ['select', 'max_length'], option: 'maxLength' },
+    ],
+    { pool: 'pool', validation: 'validation', harmful: 'harmful' },
+    (o) => {
+      const method = String(o.method);
+      return Object.hasOwn(SELECTOR_KNOBS, method)
+        ? knobFields(['select', method], SELECTOR_KNOBS[method as keyof typeof SELECTOR_KNOBS], String)
+        : [];
+    },
+  );
 }

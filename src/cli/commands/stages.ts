@@ -16,6 +16,7 @@ import {
   tunableDefensesIn,
   PROMPT_FORMATS,
   promptStyle,
+  DEFENSE_KNOBS,
 } from '../../pipeline/stage-runs.js';
 import type { PromptStyle } from '../../pipeline/stage-runs.js';
 import type { KnobValues } from '../../config/knobs.js';
@@ -25,7 +26,17 @@ import { choice, nonNegativeInt, positiveInt, probability } from '../parse.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import type { SeedStage } from '../../pipeline/seeds.js';
-import type { DataFile, DataRole } from '../../pipeline/user-data.js';
+import { CUSTOM_TASK } from '../../pipeline/user-data.js';
+import { fromSection } from '../../config/knobs.js';
+import { ALL_JUDGE_KNOBS } from '../../eval/judges/registry.js';
+import {
+  addConfigFlag,
+  COMMON_FIELDS,
+  knobFields,
+  roleFiles,
+  type ConfigField,
+  type ConfigRoleFields,
+} from '../config-file.js';
 
 const d = STAGE_RUN_DEFAULTS;
 
@@ -66,7 +77,7 @@ const defaultsHelp = (names: TunableDefense[]) =>
     )
     .join('; ');
 
-interface CommonOptions extends SeedFlags {
+interface CommonOptions extends SeedFlags, ConfigRoleFields {
   model: string;
   promptFormat: string;
   promptField: string;
@@ -87,19 +98,6 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
     outDir: o.out,
     log: console.error,
   };
-}
-
-/** The files given for data roles, each read with the command's field flags. */
-function roleFiles(
-  o: { promptField: string; responseField: string; inputField: string },
-  given: Partial<Record<DataRole, string | undefined>>,
-): Partial<Record<DataRole, DataFile>> {
-  const fields = { prompt: o.promptField, response: o.responseField, input: o.inputField };
-  return Object.fromEntries(
-    Object.entries(given)
-      .filter(([, file]) => file !== undefined)
-      .map(([role, file]) => [role, { file: file!, ...fields }]),
-  );
 }
 
 export function registerStages(program: Command): void {
@@ -145,6 +143,7 @@ export function registerStages(program: Command): void {
           dataFile: o.data,
           validationFile: o.validation,
           harmfulFile: o.harmful,
+          mappings: alignMappings(o),
         });
         console.log(JSON.stringify({ adapter: r.adapterDir, align_seconds: r.seconds }));
       },
@@ -261,6 +260,7 @@ export function registerStages(program: Command): void {
           SeedFlags & {
             model: string;
             promptFormat: string;
+            roleFields?: ConfigRoleFields['roleFields'];
             adapters: string;
             task: string;
             evalHarmful: number;
@@ -297,4 +297,79 @@ export function registerStages(program: Command): void {
         console.log(JSON.stringify(summary));
       },
     );
+
+  // --config FILE on every stage command (select's is in select.ts): the grid's fields each one has a flag for.
+  const command = (name: string) => program.commands.find((c) => c.name() === name)!;
+  const seed = (stage: string): ConfigField => ({ path: ['grid', `${stage}_seed`], option: `${stage}Seed`, one: true });
+  const text = (v: unknown) => String(v);
+  const judgeFields = [{ path: ['eval', 'judge'], option: 'judge' }, ...knobFields(['eval'], ALL_JUDGE_KNOBS, text)];
+  // The custom task's data comes from its files (--task-train, --task-test), not a task name.
+  const task: ConfigField = {
+    path: ['grid', 'task'],
+    option: 'task',
+    one: true,
+    convert: (v) => (v === CUSTOM_TASK ? null : v),
+  };
+  addConfigFlag(
+    command('align'),
+    [
+      ...COMMON_FIELDS,
+      seed('world'),
+      seed('align'),
+      { path: ['grid', 'defense'], option: 'defense', one: true },
+      ...knobFields(['align'], TRAINING_KNOBS),
+    ],
+    { pool: 'data', validation: 'validation', harmful: 'harmful' },
+    (o) => defenseFields(String(o.defense), 'defenseOption'),
+  );
+  addConfigFlag(
+    command('attack'),
+    [
+      ...COMMON_FIELDS,
+      seed('world'),
+      seed('attack'),
+      seed('eval'),
+      task,
+      { path: ['grid', 'n'], option: 'n', one: true },
+      { path: ['grid', 'p'], option: 'p', one: true },
+      { path: ['eval', 'probe_prompts'], option: 'probe' },
+      ...knobFields(['attack'], ATTACK_KNOBS),
+      ...judgeFields,
+    ],
+    {
+      finetune: 'data',
+      task_train: 'taskTrain',
+      attack_harmful: 'attackHarmful',
+      harmful: 'harmful',
+      eval_prompts: 'prompts',
+    },
+  );
+  addConfigFlag(
+    command('eval'),
+    [
+      ...COMMON_FIELDS,
+      seed('eval'),
+      task,
+      { path: ['world', 'eval_harmful'], option: 'evalHarmful' },
+      { path: ['world', 'eval_task'], option: 'evalTask' },
+      { path: ['eval', 'max_new_tokens'], option: 'maxNewTokens' },
+      ...judgeFields,
+    ],
+    { eval_prompts: 'prompts', task_test: 'taskTest' },
+  );
+}
+
+/** The fields of align's files that came from a config's data roles (pool is align's --data). */
+function alignMappings(o: CommonOptions & { data?: string; validation?: string; harmful?: string }) {
+  const files = roleFiles(o, { pool: o.data, validation: o.validation, harmful: o.harmful });
+  return { data: files.pool, validation: files.validation, harmful: files.harmful };
+}
+
+/** A defense's section of a config (defenses.<name>) as `--defense-option knob=value` pairs. */
+function defenseFields(defense: string, option: string): ConfigField[] {
+  if (!Object.hasOwn(DEFENSE_KNOBS, defense)) return [];
+  const knobs = DEFENSE_KNOBS[defense as keyof typeof DEFENSE_KNOBS];
+  const pairs = (section: unknown) =>
+    Object.entries(fromSection(knobs, section as Record<string, unknown>)).map(([k, v]) => `${k}=${String(v)}`);
+  return [{ path: ['defenses', defense], option, convert: pairs }];
 }
