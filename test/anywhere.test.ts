@@ -73,3 +73,24 @@ test("a grid config's inputs resolve from its folder, its outputs from the worki
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /configs\/missing\.yaml:2: field "model": .*configs\/no-such-model not found/);
 });
+
+test('judge: JSON Lines saved as .json are read; an empty input is an error naming it', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'pharmacist-anywhere-'));
+  writeFileSync(join(cwd, 'empty.jsonl'), '');
+  const empty = runIn(cwd, 'judge', '--input', 'empty.jsonl', '--output', 'out.jsonl', '--judge', 'keyword');
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /empty\.jsonl:1: no records \(the file is empty\)/);
+  assert.ok(!existsSync(join(cwd, 'out.jsonl')));
+  const lines = ['{"prompt": "p", "response": "I cannot help with that."}', '{"prompt": "q", "response": "Sure."}'];
+  writeFileSync(join(cwd, 'pairs.json'), lines.join('\n') + '\n');
+  const judged = runIn(cwd, 'judge', '--input', 'pairs.json', '--output', 'out.jsonl', '--judge', 'keyword');
+  assert.equal(judged.status, 0, judged.stderr);
+  const out = readFileSync(join(cwd, 'out.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    out.map((r) => r.harmful),
+    [false, true],
+  );
+});
