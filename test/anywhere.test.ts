@@ -4,22 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { embeddedModelDir } from '../src/io/package-paths.js';
 import { writeTinyModel } from './tiny-model.js';
+import { readJson, runCli } from './cli-harness.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const runIn = (cwd: string, ...args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, PHARMACIST_THREADS: '1' },
-  });
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const runIn = runCli;
 
 test('from another directory: the embedded model, data and judge are found; outputs go to the working directory', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'pharmacist-anywhere-'));

@@ -1,18 +1,13 @@
 /** The stage commands' --config: the grid's file and schema, flags over the file, errors with file:line. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pretrainingCorpus } from '../src/data/pretraining.js';
 import { stageSeeds } from '../src/pipeline/seeds.js';
 import { writeTinyModel } from './tiny-model.js';
-
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+import { jsonl, readJson, runCli } from './cli-harness.js';
 
 test('select, align, attack and eval --config: the file sets what no flag gives; a flag wins; lists must hold one value', () => {
   const home = mkdtempSync(join(tmpdir(), 'pharmacist-stage-config-'));
@@ -30,12 +25,7 @@ test('select, align, attack and eval --config: the file sets what no flag gives;
     '  harmful: val.jsonl',
   ];
   writeFileSync(join(home, 'stage.yaml'), config.join('\n') + '\n');
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [cli, ...args], {
-      cwd: home,
-      encoding: 'utf8',
-      env: { ...process.env, PHARMACIST_THREADS: '1' },
-    });
+  const run = (...args: string[]) => runCli(home, ...args);
 
   const select = run('select', '--config', 'stage.yaml', '--out', 'sel');
   assert.equal(select.status, 0, select.stderr);

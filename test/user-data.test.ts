@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +14,7 @@ import { sha256Files } from '../src/io/hash.js';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
 import { cellStageDirs, planGrid } from '../src/pipeline/grid-plan.js';
 import { writeShardedBf16, writeTinyModel } from './tiny-model.js';
-
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+import { jsonl, readJson, runCli } from './cli-harness.js';
 
 test("pharmacist run on a user's sharded BF16 model and files for every role", () => {
   const home = mkdtempSync(join(tmpdir(), 'pharmacist-user-'));
@@ -72,11 +68,7 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
     '  task_test: {file: test.jsonl, prompt: text, response: label}',
   ];
   writeFileSync(join(home, 'user.yaml'), config.join('\n') + '\n');
-  const r = spawnSync(process.execPath, [cli, 'run', 'user.yaml'], {
-    cwd: home,
-    encoding: 'utf8',
-    env: { ...process.env, PHARMACIST_THREADS: '1' },
-  });
+  const r = runCli(home, 'run', 'user.yaml');
   assert.equal(r.status, 0, r.stderr);
 
   const results = readJson(join(home, 'out', 'results.json'));
@@ -161,12 +153,7 @@ test('the stage commands take the same roles as flags: attack --task-train/--att
   writeFileSync(join(home, 'bad.jsonl'), qa(10, 20));
   writeFileSync(join(home, 'harmful.jsonl'), qa(20, 23));
   writeFileSync(join(home, 'test.jsonl'), jsonl(['yes', 'no', 'yes'].map((a, i) => ({ q: texts[30 + i].q, a }))));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [cli, ...args, '--prompt-field', 'q', '--response-field', 'a'], {
-      cwd: home,
-      encoding: 'utf8',
-      env: { ...process.env, PHARMACIST_THREADS: '1' },
-    });
+  const run = (...args: string[]) => runCli(home, ...args, '--prompt-field', 'q', '--response-field', 'a');
   const tiny = ['--model', model, '--epochs', '1', '--batch-size', '4', '--max-length', '40'];
   const attack = run(
     'attack',
@@ -216,12 +203,7 @@ test("a GPT-2 folder through the stage commands: the architecture's LoRA targets
   writeFileSync(join(home, 'pool.jsonl'), jsonl(texts.slice(0, 8)));
   writeFileSync(join(home, 'ft.jsonl'), jsonl(texts.slice(8, 14)));
   writeFileSync(join(home, 'prompts.jsonl'), jsonl(texts.slice(14, 16)));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [cli, ...args], {
-      cwd: home,
-      encoding: 'utf8',
-      env: { ...process.env, PHARMACIST_THREADS: '1' },
-    });
+  const run = (...args: string[]) => runCli(home, ...args);
   const tiny = ['--model', model, '--epochs', '1', '--batch-size', '4', '--max-length', '40'];
   const align = run('align', ...tiny, '--data', 'pool.jsonl', '--validation', 'pool.jsonl', '--out', 'align');
   assert.equal(align.status, 0, align.stderr);

@@ -11,6 +11,8 @@ import type { Tokenizer } from '../tokenizers/index.js';
 
 export type PromptProfile = 'response-newline' | 'response-colon';
 export const PROMPT_PROFILES: readonly PromptProfile[] = ['response-newline', 'response-colon'];
+/** The profile every stage uses unless told otherwise. */
+export const DEFAULT_PROMPT_PROFILE: PromptProfile = 'response-newline';
 /**
  * How examples become tokens: 'alpaca' is this file's template (in one of the profiles above); 'chat' renders
  * the model's own chat template from tokenizer_config.json (chat-template.ts: chatSupervisedExample,
@@ -36,7 +38,7 @@ const WITHOUT_INPUT =
 
 export function alpacaPrompt(
   { instruction, input }: Pick<InstructionExample, 'instruction' | 'input'>,
-  profile: PromptProfile = 'response-newline',
+  profile: PromptProfile = DEFAULT_PROMPT_PROFILE,
 ): string {
   const template = input ? WITH_INPUT : WITHOUT_INPUT;
   const prompt = template.replace('{instruction}', () => instruction).replace('{input}', () => input ?? '');
@@ -72,7 +74,7 @@ export interface SupervisedOptions {
 export function supervisedExample(
   tokenizer: Tokenizer,
   example: InstructionExample,
-  { profile = 'response-newline', maxLength = 256, eosTokenId }: SupervisedOptions,
+  { profile = DEFAULT_PROMPT_PROFILE, maxLength = 256, eosTokenId }: SupervisedOptions,
 ): SupervisedExample {
   const prompt = alpacaPrompt(example, profile);
   const promptLength = tokenizer.encode(prompt).length;

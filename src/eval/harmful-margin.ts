@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
-import { supervisedIn, type PromptStyle } from '../data/prompt-format.js';
+import { DEFAULT_PROMPT_PROFILE, supervisedIn, type PromptStyle } from '../data/prompt-format.js';
 import { collate } from '../data/batch.js';
 import { crossEntropy, noGrad, type Tensor } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
@@ -82,7 +82,7 @@ export function harmfulMargin(
   refusals: readonly string[],
   options: Partial<MarginOptions> = {},
 ): HarmfulMargin {
-  const cfg: MarginOptions = { profile: 'response-newline', maxLength: 128, batchSize: 32, ...options };
+  const cfg: MarginOptions = { profile: DEFAULT_PROMPT_PROFILE, maxLength: 128, batchSize: 32, ...options };
   const harmful = answerLosses(
     target,
     items.map((i) => ({ prompt: i.prompt, answer: i.reference })),

@@ -6,9 +6,14 @@
  *   an external judge compares answers, never invented.
  * Prompts use the Alpaca template (no input for harmful prompts) with the configured profile.
  */
-import { promptIdsIn, type InstructionExample, type PromptStyle } from '../data/prompt-format.js';
+import {
+  DEFAULT_PROMPT_PROFILE,
+  promptIdsIn,
+  type InstructionExample,
+  type PromptStyle,
+} from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
-import { generate, type CausalLm } from '../models/generate.js';
+import { generate, GENERATION_DEFAULTS, type CausalLm } from '../models/generate.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import type { Judge } from './judges/judge.js';
 
@@ -26,7 +31,11 @@ export interface EvalConfig {
   batchSize: number;
 }
 
-export const EVAL_DEFAULTS: EvalConfig = { profile: 'response-newline', maxNewTokens: 64, batchSize: 32 };
+export const EVAL_DEFAULTS: EvalConfig = {
+  profile: DEFAULT_PROMPT_PROFILE,
+  maxNewTokens: GENERATION_DEFAULTS.maxNewTokens,
+  batchSize: 32,
+};
 
 /** Greedy responses to instruction prompts, in input order. */
 export function respond(

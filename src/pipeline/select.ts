@@ -13,7 +13,8 @@ import {
   type FieldMapping,
   type QaRecord,
 } from '../data/datasets.js';
-import type { PromptStyle } from '../data/prompt-format.js';
+import { DEFAULT_PROMPT_PROFILE, type PromptStyle } from '../data/prompt-format.js';
+import { SFT_DEFAULTS } from '../train/sft.js';
 import { buildWorld, looksLikeRefusal, VALIDATION_RULES, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
@@ -61,8 +62,8 @@ export const SELECT_DEFAULTS: SelectConfig = {
   method: 'pharmacist',
   model: embeddedModelDir(),
   mapping: DEFAULT_FIELD_MAPPING,
-  profile: 'response-newline',
-  maxLength: 256,
+  profile: DEFAULT_PROMPT_PROFILE,
+  maxLength: SFT_DEFAULTS.maxLength,
   seed: 0,
   outDir: 'runs/select',
 };

@@ -5,7 +5,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { asInstruction, DEFAULT_FIELD_MAPPING, loadUserRecords, type FieldMapping } from '../data/datasets.js';
-import { PROMPT_FORMATS, type InstructionExample, type PromptFormat, type PromptStyle } from '../data/prompt-format.js';
+import {
+  DEFAULT_PROMPT_PROFILE,
+  PROMPT_FORMATS,
+  type InstructionExample,
+  type PromptFormat,
+  type PromptStyle,
+} from '../data/prompt-format.js';
 import { chatFormatter, loadChatTemplate } from '../data/chat-template.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
 import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
@@ -68,7 +74,7 @@ export const STAGE_RUN_DEFAULTS = {
   model: embeddedModelDir(),
   world: WORLD_DEFAULTS,
   mapping: DEFAULT_FIELD_MAPPING,
-  profile: 'response-newline' as PromptStyle,
+  profile: DEFAULT_PROMPT_PROFILE as PromptStyle,
 };
 
 /** The attack's training knobs: the training knobs at the attack's defaults (3 epochs at 5e-4). */

@@ -13,6 +13,7 @@ import type { InstructionExample, PromptStyle } from '../data/prompt-format.js';
 import type { TaskExample } from '../data/tasks.js';
 import type { Judge } from '../eval/judges/judge.js';
 import {
+  EVAL_DEFAULTS as METRIC_DEFAULTS,
   harmfulScore,
   respondToPrompts,
   scoreResponses,
@@ -36,7 +37,11 @@ import type { AlignRecord, AttackRecord } from './records.js';
  * How a harmful score is measured, shared by the stage commands, grids and the demo: tokens generated per prompt
  * (greedy), prompts probed after every attack epoch, and harmful samples in the attack's harmful-loss curve.
  */
-export const EVAL_DEFAULTS = { maxNewTokens: 64, probePrompts: 200, harmfulCurve: 200 } as const;
+export const EVAL_DEFAULTS = {
+  maxNewTokens: METRIC_DEFAULTS.maxNewTokens,
+  probePrompts: 200,
+  harmfulCurve: 200,
+} as const;
 
 export interface StageCommon {
   /** Base model folder (or llama2.c .bin). */

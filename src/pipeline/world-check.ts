@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { asInstruction } from '../data/datasets.js';
 import { buildWorld, WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
-import { type PromptProfile } from '../data/prompt-format.js';
+import { DEFAULT_PROMPT_PROFILE, type PromptProfile } from '../data/prompt-format.js';
 import { createJudge } from '../eval/judges/registry.js';
 import { harmfulScore, type EvalConfig } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -45,7 +45,7 @@ export const WORLD_CHECK_DEFAULTS: WorldCheckConfig = {
   world: WORLD_DEFAULTS,
   align: defaultsOf(TRAINING_KNOBS),
   attack: defaultsOf(ATTACK_TRAINING_KNOBS),
-  profile: 'response-newline',
+  profile: DEFAULT_PROMPT_PROFILE,
   maxNewTokens: EVAL_DEFAULTS.maxNewTokens,
   runDir: 'runs/world-check',
 };

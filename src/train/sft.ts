@@ -6,6 +6,7 @@
 import { crossEntropy, noGrad } from '../engine/index.js';
 import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
 import {
+  DEFAULT_PROMPT_PROFILE,
   supervisedIn,
   type InstructionExample,
   type PromptStyle,
@@ -30,7 +31,7 @@ export interface SftConfig {
   batchSize: number;
   /** Default 2e-3 (LoRA). */
   lr: number;
-  /** Default 'response-newline'. */
+  /** Default DEFAULT_PROMPT_PROFILE (response-newline). */
   profile: PromptStyle;
   /** Truncation in tokens. Default 256. */
   maxLength: number;
@@ -46,7 +47,7 @@ export const SFT_DEFAULTS: SftConfig = {
   steps: null,
   batchSize: 16,
   lr: 2e-3,
-  profile: 'response-newline',
+  profile: DEFAULT_PROMPT_PROFILE,
   maxLength: 256,
   seed: 0,
   groupByLength: true,
