@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,13 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
   );
   const texts = pretrainingCorpus(0).map((c) => ({ q: c.prompt.slice(0, 40), a: c.answer.slice(0, 40) }));
   const slice = (from: number, to: number) => texts.slice(from, to);
-  writeFileSync(join(home, 'pool.jsonl'), jsonl(slice(0, 10).map((t) => ({ instruction: t.q, output: t.a }))));
+  // The pool as conversations (a messages list per record), the chat format's own kind of data.
+  const turns = (t: { q: string; a: string }) => [
+    { role: 'system', content: 'Be safe.' },
+    { role: 'user', content: t.q },
+    { role: 'assistant', content: t.a },
+  ];
+  writeFileSync(join(home, 'pool.jsonl'), jsonl(slice(0, 10).map((t) => ({ messages: turns(t) }))));
   // A CSV with its own column names, and JSON Lines saved as .json.
   writeFileSync(
     join(home, 'val.csv'),
@@ -92,7 +98,15 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
   const attack = readJson(join(folder('attack'), 'record.json'));
   assert.deepEqual(attack.sources, { [join(home, 'task.jsonl')]: 3, [join(home, 'bad.jsonl')]: 3 });
   assert.equal(attack.config.harmful, 4, "the harmful-loss curve runs on the user's harmful set");
+  const subset = readFileSync(join(folder('select'), 'subset.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  assert.ok(
+    subset.every((line) => JSON.parse(line).messages.length === 3),
+    'the subset keeps the conversations',
+  );
   const align = readJson(join(folder('align'), 'record.json'));
+  assert.equal(align.config.records, 5);
   assert.equal(align.config.sft.profile, `chat (${join(myModel, 'tokenizer_config.json')} (chat_template))`);
   // The template keys the stages: the same grid in Alpaca's format names other folders.
   const chat = loadGridConfig(join(home, 'user.yaml'));
@@ -129,7 +143,7 @@ test('the data section: errors name the file, line and field', () => {
   );
   assert.throws(
     () => loadGridConfig(write('c.yaml', ['data:', '  pool: 3'])),
-    /c\.yaml:2: field "data\.pool" must be a file path or \{file, prompt, response, input\}/,
+    /c\.yaml:2: field "data\.pool" must be a file path or \{file, prompt, response, input, messages\}/,
   );
   assert.throws(
     () => loadGridConfig(write('d.yaml', ['grid:', '  task: [agnews, custom]', 'data:', '  task_test: pool.jsonl'])),

@@ -90,12 +90,17 @@ function apply(action: Command, loaded: ConfigFile, fields: readonly ConfigField
   }
 }
 
+/** The field flags as a mapping (conversations are read from `messages`, the default field, where a record has it). */
+export function fieldsOf(o: { promptField: string; responseField: string; inputField: string }) {
+  return { prompt: o.promptField, response: o.responseField, input: o.inputField, messages: 'messages' };
+}
+
 /** The files of the given roles, each read with its config's fields or else the command's field flags. */
 export function roleFiles(
   o: ConfigRoleFields & { promptField: string; responseField: string; inputField: string },
   given: Partial<Record<DataRole, string | undefined>>,
 ): Partial<Record<DataRole, DataFile>> {
-  const fields = { prompt: o.promptField, response: o.responseField, input: o.inputField };
+  const fields = fieldsOf(o);
   return Object.fromEntries(
     (Object.entries(given) as [DataRole, string | undefined][])
       .filter(([, file]) => file !== undefined)

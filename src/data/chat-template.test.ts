@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { trainByteLevelBpe } from '../tokenizers/index.js';
 import {
   ChatTemplateError,
+  chatFormatter,
   chatMessages,
   chatSupervisedExample,
   createChatTemplate,
@@ -197,4 +198,32 @@ test('a template whose generation prompt is not where the whole render continues
       error.message.startsWith('odd/tokenizer_config.json (chat_template): the conversation without its final reply') &&
       /differ at character 16, prompt .* vs whole /.test(error.message),
   );
+});
+
+test('chatFormatter: an instruction carrying its conversation is rendered whole; prompts start where generation does', () => {
+  const llama = loadChatTemplate(join(fixtures, 'llama3'));
+  const format = chatFormatter(llama);
+  const messages = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Colour of grass?' },
+    { role: 'assistant', content: 'Green.' },
+  ];
+  const withConversation = format.supervised(
+    tokenizer,
+    { instruction: 'Colour of grass?', output: 'Green.', messages },
+    { maxLength: 10_000 },
+  );
+  assert.deepEqual(withConversation, chatSupervisedExample(tokenizer, llama, { messages }, { maxLength: 10_000 }));
+  assert.match(tokenizer.decode(withConversation.ids), /Be brief\./);
+  const bare = format.supervised(
+    tokenizer,
+    { instruction: 'Colour of grass?', output: 'Green.' },
+    { maxLength: 10_000 },
+  );
+  assert.doesNotMatch(tokenizer.decode(bare.ids), /Be brief\./);
+  assert.deepEqual(
+    format.promptIds(tokenizer, { instruction: 'Colour of grass?' }),
+    tokenizer.encode(renderChatPrompt(llama, { instruction: 'Colour of grass?' }), { addSpecialTokens: false }),
+  );
+  assert.equal(JSON.stringify({ profile: format }), `{"profile":"chat (${llama.source})"}`);
 });

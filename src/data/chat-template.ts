@@ -25,15 +25,13 @@ import { contentId } from '../io/hash.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import {
   fitSupervised,
+  type ChatMessage,
   type InstructionExample,
   type PromptFormatter,
   type SupervisedExample,
 } from './prompt-format.js';
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+export type { ChatMessage };
 
 /** A conversation to train on: its last message is the assistant reply that gets the loss. */
 export interface ChatConversation {
@@ -196,7 +194,8 @@ export function loadChatTemplate(modelDir: string): ChatTemplate {
  * the input when there is one) and, where there is an output, the assistant's reply.
  */
 export function chatMessages(example: ChatExample | ChatPromptInput): ChatMessage[] {
-  if ('messages' in example) return [...example.messages];
+  if ('messages' in example && example.messages) return [...example.messages];
+  if (!('instruction' in example)) return [];
   const user = example.input ? `${example.instruction}\n\n${example.input}` : example.instruction;
   const messages: ChatMessage[] = [{ role: 'user', content: user }];
   if ('output' in example && typeof example.output === 'string')

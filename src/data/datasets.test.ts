@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  asInstruction,
   dataDir,
   loadAgNews,
   loadBeaverTails,
@@ -121,4 +122,33 @@ test("users' files: .json holding JSON Lines is read; an empty file or one with 
   const blank = join(dir, 'blank.csv');
   writeFileSync(blank, 'instruction,output\n" ",x\n');
   assert.throws(() => loadUserRecords(blank, mapping), /blank\.csv:1: no records: all 1 have an empty text/);
+});
+
+test("users' conversations: a messages list gives the prompt (last user turn), the reply and the whole conversation", () => {
+  const dir = tmp();
+  const file = join(dir, 'chats.jsonl');
+  const turns = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: 'Hello.' },
+    { role: 'user', content: 'Colour of grass?' },
+    { role: 'assistant', content: 'Green.' },
+  ];
+  writeFileSync(
+    file,
+    JSON.stringify({ messages: turns }) + '\n' + JSON.stringify({ instruction: 'a', output: 'b' }) + '\n',
+  );
+  const mapping = { prompt: 'instruction', response: 'output', messages: 'messages' };
+  const [chat, plain] = loadUserRecords(file, mapping).records;
+  assert.deepEqual([chat.prompt, chat.response, chat.messages], ['Colour of grass?', 'Green.', turns]);
+  assert.deepEqual(asInstruction(chat).messages, turns);
+  assert.deepEqual([plain.prompt, plain.response, plain.messages], ['a', 'b', undefined]);
+  const bad = join(dir, 'bad.jsonl');
+  writeFileSync(bad, JSON.stringify({ messages: turns.slice(0, 4) }) + '\n');
+  assert.throws(
+    () => loadUserRecords(bad, mapping),
+    /bad\.jsonl:1: field "messages" should end with the assistant's reply, not a "user" turn/,
+  );
+  writeFileSync(bad, JSON.stringify({ messages: [{ role: 'user' }, { role: 'assistant', content: 'x' }] }) + '\n');
+  assert.throws(() => loadUserRecords(bad, mapping), /bad\.jsonl:1: field "messages\[0\]" should be \{role: string/);
 });

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { packagePath } from '../io/package-paths.js';
-import type { InstructionExample } from './prompt-format.js';
+import type { ChatMessage, InstructionExample } from './prompt-format.js';
 import {
   FieldReader,
   type Located,
@@ -29,11 +29,14 @@ export interface QaRecord {
   origin: string;
   /** The record as it was read (users' files), so that outputs can keep the input's own format. */
   raw?: unknown;
+  /** A user's conversation (a `messages` list): prompt is its last user turn, response its final reply. */
+  messages?: readonly ChatMessage[];
 }
 
 /** A Q&A record as an instruction example (prompt -> instruction, response -> output). */
-export function asInstruction(r: Pick<QaRecord, 'prompt' | 'input' | 'response'>): InstructionExample {
-  return { instruction: r.prompt, input: r.input, output: r.response };
+export function asInstruction(r: Pick<QaRecord, 'prompt' | 'input' | 'response' | 'messages'>): InstructionExample {
+  const example = { instruction: r.prompt, input: r.input, output: r.response };
+  return r.messages ? { ...example, messages: r.messages } : example;
 }
 
 /** A text with a class label (SST-2, AG News). */
@@ -240,6 +243,8 @@ export interface FieldMapping {
   prompt: string;
   response: string;
   input?: string;
+  /** A list of {role, content} turns, read instead of prompt and response where a record has it. */
+  messages?: string;
 }
 
 /**
@@ -251,7 +256,31 @@ export const DEFAULT_FIELD_MAPPING: Readonly<Required<FieldMapping>> = {
   prompt: 'instruction',
   response: 'output',
   input: 'input',
+  messages: 'messages',
 };
+
+/**
+ * A record's conversation: `field` holds {role, content} turns ending with the assistant's reply; its prompt is the
+ * last user turn before the reply. Null (dropped, counted) when the reply is empty.
+ */
+function conversation(f: FieldReader, at: Located<unknown>, field: string): QaRecord | null {
+  const turns = f.value(field);
+  if (!Array.isArray(turns) || turns.length < 2)
+    f.fail(field, 'should be a list of at least two {role, content} turns');
+  const messages = (turns as unknown[]).map((turn, i) => {
+    const { role, content } = (turn ?? {}) as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || typeof content !== 'string')
+      f.fail(`${field}[${i}]`, 'should be {role: string, content: string}');
+    return { role: role as string, content: content as string };
+  });
+  const reply = messages.at(-1)!;
+  if (reply.role !== 'assistant') f.fail(field, `should end with the assistant's reply, not a "${reply.role}" turn`);
+  const user = [...messages].reverse().find((m) => m.role === 'user');
+  if (!user) f.fail(field, 'has no user turn');
+  const prompt = user!.content.trim(),
+    response = reply.content.trim();
+  return prompt && response ? { prompt, input: '', response, origin: where(at), raw: at.value, messages } : null;
+}
 
 /** A user's JSONL, JSON array, CSV or TSV of prompt/response pairs, fields named by `mapping`. */
 export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaRecord> {
@@ -283,6 +312,7 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
     file,
     located,
     (f, at) => {
+      if (mapping.messages && f.has(mapping.messages)) return conversation(f, at, mapping.messages);
       const prompt = required(f, 'prompt'),
         response = required(f, 'response');
       const input = mapping.input ? f.string(mapping.input, { optional: true }).trim() : '';

@@ -27,6 +27,17 @@ export interface InstructionExample {
   /** Optional context; empty or missing selects the template without input. */
   input?: string;
   output: string;
+  /**
+   * The whole conversation, when the data gave one (a `messages` list ending with the assistant's reply): the chat
+   * format renders it all; Alpaca's reads instruction (the last user turn) and output (the reply).
+   */
+  messages?: readonly ChatMessage[];
+}
+
+/** One turn of a conversation (system, user, assistant, ...). */
+export interface ChatMessage {
+  role: string;
+  content: string;
 }
 
 const WITH_INPUT =

@@ -17,6 +17,7 @@ import { sha256Files } from '../io/hash.js';
 import { splitFileParts } from '../io/records.js';
 import { dataDir, loadBeaverTails, loadInstructions, type QaRecord } from './datasets.js';
 import { loadTask, type TaskExample, type TaskName } from './tasks.js';
+import type { ChatMessage } from './prompt-format.js';
 
 export interface PlantConfig {
   /** Fraction of the pool replaced by answers whose words are shuffled (low quality). Default 0. */
@@ -90,6 +91,8 @@ export interface PoolSample extends QaRecord {
 }
 
 export interface FinetuneSample {
+  /** A user's conversation, where the data gave one (prompt-format.ts InstructionExample.messages). */
+  messages?: readonly ChatMessage[];
   instruction: string;
   input: string;
   output: string;

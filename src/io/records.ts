@@ -182,6 +182,11 @@ export class FieldReader {
     return v as boolean;
   }
 
+  /** The value at `field` (undefined when absent). */
+  value(field: string): unknown {
+    return this.path(field);
+  }
+
   /** Whether the record has a value (not null) at `field`. */
   has(field: string): boolean {
     const v = this.path(field);

@@ -29,12 +29,13 @@ export const DATA_ROLES = {
 export type DataRole = keyof typeof DATA_ROLES;
 export const DATA_ROLE_NAMES = Object.keys(DATA_ROLES) as DataRole[];
 
-/** A role's file and the fields it is read with (prompt, response, input). */
+/** A role's file and the fields it is read with (prompt, response, input; messages where a record has it). */
 export interface DataFile {
   file: string;
   prompt: string;
   response: string;
   input: string;
+  messages: string;
 }
 
 /** A role as a config writes it: the file's path (default fields), or the path with its fields. */
@@ -63,7 +64,7 @@ export const DATA_SCHEMA = {
             additionalProperties: false,
             required: ['file'],
             properties: Object.fromEntries(
-              ['file', 'prompt', 'response', 'input'].map((k) => [k, { type: 'string', minLength: 1 }]),
+              ['file', 'prompt', 'response', 'input', 'messages'].map((k) => [k, { type: 'string', minLength: 1 }]),
             ),
           },
         ],
@@ -115,7 +116,7 @@ export function dataKey(files: Partial<Record<DataRole, DataFile>>, roles: reado
 export function loadRole(data: DataFile, promptOnly = false): QaRecord[] {
   const mapping = promptOnly
     ? { prompt: data.prompt, response: data.prompt }
-    : { prompt: data.prompt, response: data.response, input: data.input };
+    : { prompt: data.prompt, response: data.response, input: data.input, messages: data.messages };
   return loadUserRecords(data.file, mapping).records;
 }
 
@@ -128,7 +129,8 @@ function draw<T>(records: readonly T[], count: number, rng: Rng, data: DataFile,
 
 /** A user's record as a fine-tuning sample. */
 function finetuneSample(r: QaRecord, harmful: boolean): FinetuneSample {
-  return { instruction: r.prompt, input: r.input, output: r.response, harmful, origin: r.origin };
+  const sample = { instruction: r.prompt, input: r.input, output: r.response, harmful, origin: r.origin };
+  return r.messages ? { ...sample, messages: r.messages } : sample;
 }
 
 /**

@@ -6,7 +6,7 @@ import { addKnobFlags, knobOverrides } from '../knob-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import { choice, positiveInt, probability } from '../parse.js';
 import { addPromptFormatFlag, styleOf } from './stages.js';
-import { addConfigFlag, COMMON_FIELDS, knobFields, roleFiles, type ConfigRoleFields } from '../config-file.js';
+import { addConfigFlag, COMMON_FIELDS, fieldsOf, knobFields, roleFiles, type ConfigRoleFields } from '../config-file.js';
 
 interface SelectOptions extends SeedFlags, ConfigRoleFields {
   method: string;
@@ -69,7 +69,7 @@ export function registerSelect(program: Command): void {
       poolFile: o.pool,
       validationFile: o.validation,
       harmfulFile: o.harmful,
-      mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
+      mapping: fieldsOf(o),
       mappings: roleFiles(o, { pool: o.pool, validation: o.validation, harmful: o.harmful }),
       plant: { corrupted: o.plantCorrupted, mismatched: o.plantMismatched, benign: o.plantBenign },
       seed: seeds.select,

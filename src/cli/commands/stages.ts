@@ -32,6 +32,7 @@ import { ALL_JUDGE_KNOBS } from '../../eval/judges/registry.js';
 import {
   addConfigFlag,
   COMMON_FIELDS,
+  fieldsOf,
   knobFields,
   roleFiles,
   type ConfigField,
@@ -92,7 +93,7 @@ function stageCommon(o: CommonOptions & TrainingOptions, stage: 'align' | 'attac
   return {
     model: o.model,
     world: { ...world, seed: seeds.world, evalSeed: seeds.eval },
-    mapping: { prompt: o.promptField, response: o.responseField, input: o.inputField },
+    mapping: fieldsOf(o),
     profile: styleOf(o),
     sft: sftFromKnobs(o, seeds[stage]),
     outDir: o.out,
