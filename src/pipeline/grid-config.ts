@@ -397,7 +397,8 @@ function describe(error: ErrorObject): string {
     const unknownField = (error.params as { additionalProperty: string }).additionalProperty;
     return `${prefix}unknown field "${unknownField}"`;
   }
-  if (error.keyword === 'anyOf') return `field "${field}" must be a file path or {file, prompt, response, input, messages}`;
+  if (error.keyword === 'anyOf')
+    return `field "${field}" must be a file path or {file, prompt, response, input, messages}`;
   if (error.keyword === 'enum')
     return `field "${field}" must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `field "${field}" ${error.message}`;

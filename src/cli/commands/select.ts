@@ -6,7 +6,14 @@ import { addKnobFlags, knobOverrides } from '../knob-flags.js';
 import { addSeedFlags, seedsOf, type SeedFlags } from '../seed-flags.js';
 import { choice, positiveInt, probability } from '../parse.js';
 import { addPromptFormatFlag, styleOf } from './stages.js';
-import { addConfigFlag, COMMON_FIELDS, fieldsOf, knobFields, roleFiles, type ConfigRoleFields } from '../config-file.js';
+import {
+  addConfigFlag,
+  COMMON_FIELDS,
+  fieldsOf,
+  knobFields,
+  roleFiles,
+  type ConfigRoleFields,
+} from '../config-file.js';
 
 interface SelectOptions extends SeedFlags, ConfigRoleFields {
   method: string;
