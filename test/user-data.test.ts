@@ -207,7 +207,7 @@ test('the stage commands take the same roles as flags: attack --task-train/--att
   );
 });
 
-test("a GPT-2 folder through the stage commands: the architecture's LoRA targets, or the ones given, in adapter_config", () => {
+test("a GPT-2 folder through select, align, attack and eval: the architecture's LoRA targets, or the ones given, in adapter_config", () => {
   const home = mkdtempSync(join(tmpdir(), 'pharmacist-gpt2-'));
   const model = writeTinyModel(join(home, 'gpt2'), { architecture: 'gpt2' });
   const texts = pretrainingCorpus(0).map((c) => ({
@@ -219,7 +219,12 @@ test("a GPT-2 folder through the stage commands: the architecture's LoRA targets
   writeFileSync(join(home, 'prompts.jsonl'), jsonl(texts.slice(14, 16)));
   const run = (...args: string[]) => runCli(home, ...args);
   const tiny = ['--model', model, '--epochs', '1', '--batch-size', '4', '--max-length', '40'];
-  const align = run('align', ...tiny, '--data', 'pool.jsonl', '--validation', 'pool.jsonl', '--out', 'align');
+  // Pharmacist's selector trains its own LoRA on the model: GPT-2's modules by default too.
+  const files = ['--pool', 'pool.jsonl', '--validation', 'ft.jsonl', '--harmful', 'prompts.jsonl'];
+  const select = run('select', '--method', 'pharmacist', '--model', model, ...files, '--count', '4', '--out', 'sel');
+  assert.equal(select.status, 0, select.stderr);
+  assert.equal(readJson(join(home, 'sel', 'manifest.json')).k, 4);
+  const align = run('align', ...tiny, '--data', 'sel/subset.jsonl', '--validation', 'pool.jsonl', '--out', 'align');
   assert.equal(align.status, 0, align.stderr);
   const adapter = readJson(join(home, 'align', 'adapter', 'adapter_config.json'));
   assert.deepEqual(adapter.target_modules, ['c_attn', 'c_proj', 'c_fc']);
