@@ -236,7 +236,7 @@ test('queue: a failing stage is retried, then reported while the other cells fin
   assert.equal(JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')).results.length, 2);
 });
 
-test('queue: bad input is named: the URL, Redis without persistence, another build, an unwritable store', async () => {
+test('queue: bad input is named: the URL, Redis without persistence, another build or model, an unwritable store', async () => {
   const refused = pharmacist(['status', '--queue', 'redis://127.0.0.1:1/0']);
   assert.notEqual(await refused.exited, 0);
   assert.ok(refused.lines.some((l) => /cannot use the Redis at redis:\/\/127\.0\.0\.1:1\/0: .*ECONNREFUSED/.test(l)));
@@ -279,6 +279,23 @@ test('queue: bad input is named: the URL, Redis without persistence, another bui
     assert.equal(job!.attemptsMade, 0, 'a refusal does not use up a try');
     assert.ok(['delayed', 'waiting'].includes(await job!.getState()));
     await job!.remove();
+
+    // Jobs planned for other model weights than this worker's copy of the model folder: refused the same way.
+    const otherWeights = 'f'.repeat(64);
+    await queue.add('select', { ...data, codeVersion: codeVersion(), modelHash: otherWeights }, { jobId: select });
+    const otherModel = startWorker(volatile.url);
+    procs.push(otherModel);
+    assert.equal(await otherModel.exited, 2);
+    assert.ok(
+      otherModel.lines.some(
+        (l) =>
+          l.includes('refused') && l.includes(`sha256 ${otherWeights} for the run, ${plan.modelHash} on this worker`),
+      ),
+      otherModel.lines.join('\n'),
+    );
+    const modelJob = await queue.getJob(select);
+    assert.equal(modelJob!.attemptsMade, 0, 'a refusal does not use up a try');
+    await modelJob!.remove();
 
     const unwritable = { ...config, stages_dir: join(dir, 'a-file', 'stages') };
     await queue.add('select', { ...data, config: unwritable, codeVersion: codeVersion() }, { jobId: select });
