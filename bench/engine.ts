@@ -2,8 +2,11 @@
  * npm run bench:engine — one training step (forward, backward, AdamW) of the reference GPT (vocab 4096,
  * d_model 256, 4 layers, 4 heads, sequence 128, batch 8, GELU MLP 1024, LayerNorm, untied head, ~5.3M
  * parameters), timed on the current backend and, in the same run, in PyTorch when /usr/bin/python3 has it.
+ * The two run in interleaved rounds (ours, then PyTorch's, --rounds times), so that machine noise hits both alike;
+ * the figures are medians over the rounds of each round's median step.
  * Prints a kernel profile and, last, one JSON line.
- * Flags: --steps N (10), --warmup N (3), --threads N (machine cores), --no-torch.
+ * Flags: --rounds N (5), --steps N (5 per round), --warmup N (2 per round), --threads N (machine cores),
+ * --no-torch.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,13 +21,15 @@ import { Gpt2Model } from '../src/models/gpt2.js';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
     threads: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
   },
 });
-const steps = Number(args.steps),
+const rounds = Number(args.rounds),
+  steps = Number(args.steps),
   warmup = Number(args.warmup);
 if (args.threads) setThreads(Number(args.threads));
 
@@ -70,20 +75,41 @@ const median = (xs: number[]): number => {
 };
 
 const backend = getBackend();
-console.log(`backend ${backend.name}, threads ${backend.threads()}, parameters ${model.params.count()}`);
+console.error(`backend ${backend.name}, threads ${backend.threads()}, parameters ${model.params.count()}`);
+
+const python = '/usr/bin/python3';
+const withTorch =
+  !args['no-torch'] &&
+  existsSync(python) &&
+  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const torchScript = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
+
 const stepTimes: number[] = [],
   forwardTimes: number[] = [],
   losses: number[] = [];
-for (let i = 0; i < warmup + steps; i++) {
-  const r = trainStep();
-  losses.push(r.loss);
-  if (i >= warmup) {
-    stepTimes.push(r.stepMs);
-    forwardTimes.push(r.forwardMs);
+const torchRounds: Record<string, unknown>[] = [];
+for (let round = 0; round < rounds; round++) {
+  const times: number[] = [],
+    forwards: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const r = trainStep();
+    losses.push(r.loss);
+    if (i >= warmup) {
+      times.push(r.stepMs);
+      forwards.push(r.forwardMs);
+    }
   }
-  console.log(
-    `step ${i + 1}/${warmup + steps}${i < warmup ? ' (warm-up)' : ''}: ${r.stepMs.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`,
-  );
+  stepTimes.push(median(times));
+  forwardTimes.push(median(forwards));
+  let line = `round ${round + 1}/${rounds}: ours ${median(times).toFixed(1)} ms`;
+  if (withTorch) {
+    const r = spawnSync(python, [torchScript, String(warmup), String(steps)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/torch_reference.py failed: ${r.stderr.slice(-500)}`);
+    const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    torchRounds.push(t);
+    line += `, PyTorch ${(t.torch_step_ms as number).toFixed(1)} ms (${JSON.stringify(t.torch_step_ms_by_threads)})`;
+  }
+  console.error(line);
 }
 
 // Profile separately so the timers do not touch the headline numbers.
@@ -104,22 +130,9 @@ for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1]))
   console.log(`${profileLine(name, ms)}  ${profile.calls.get(name)! / profiledSteps} calls/step`);
 console.log(profileLine('outside kernels (JS)', profiledMs - kernelMs));
 
-let torch: Record<string, unknown> | null = null;
-const python = '/usr/bin/python3';
-if (
-  !args['no-torch'] &&
-  existsSync(python) &&
-  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
-) {
-  console.log('measuring the PyTorch reference (1 and 2 threads)...');
-  const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
-  const r = spawnSync(python, [script, String(warmup), String(steps)], { encoding: 'utf8' });
-  if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  else console.log(`PyTorch reference failed: ${r.stderr.slice(-500)}`);
-}
-
 const stepMs = median(stepTimes);
-const torchStepMs = torch ? (torch.torch_step_ms as number) : null;
+const torchStepMs = torchRounds.length > 0 ? median(torchRounds.map((t) => t.torch_step_ms as number)) : null;
+const torchForwardMs = torchRounds.length > 0 ? median(torchRounds.map((t) => t.torch_forward_ms as number)) : null;
 console.log(
   JSON.stringify({
     bench: 'engine',
@@ -134,9 +147,9 @@ console.log(
     loss_first: losses[0],
     loss_last: losses[losses.length - 1],
     torch_step_ms: torchStepMs,
-    torch_forward_ms: torch?.torch_forward_ms ?? null,
-    torch_threads: torch?.torch_threads ?? null,
-    torch_step_ms_by_threads: torch?.torch_step_ms_by_threads ?? null,
+    torch_forward_ms: torchForwardMs,
+    torch_threads_by_round: torchRounds.map((t) => t.torch_threads),
+    rounds,
     ratio_vs_torch: torchStepMs ? stepMs / torchStepMs : null,
     node: process.version,
   }),
