@@ -11,7 +11,9 @@
  * products only: forward 2 per multiply-add of every projection and the head; backward the input gradients of
  * the frozen projections (2 more, their weight gradients are skipped) and both gradients of the adapters;
  * attention's score and value products (forward 2 x 2 B H T^2 d_head, backward twice that).
- * Flags: --shape B,T (16,128), --rounds N (5), --steps N (3 per round, after 1 warm-up), --threads N, --no-torch.
+ * Flags: --shape B,T (16,128), --rounds N (5), --steps N (3 per round, after 1 warm-up), --threads N, --no-torch,
+ * --profile (after the rounds, 3 steps with every kernel call timed: where the step's time goes, by kernel and
+ * outside kernels; the timers slow those steps, so the shares are indicative).
  * Prints the rounds and, last, one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +33,8 @@ import {
   setThreads,
 } from '../src/engine/index.js';
 import { nativeInfo } from '../src/engine/backends/native/index.js';
+import { profiledBackend } from '../src/engine/backends/profile.js';
+import { installBackend } from '../src/engine/backends/select.js';
 import { embeddedModelDir } from '../src/io/package-paths.js';
 import { attachLora } from '../src/models/lora.js';
 import { loadPretrained } from '../src/models/pretrained.js';
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '3' },
     threads: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const [B, T] = args.shape!.split(',').map(Number);
@@ -149,6 +154,22 @@ for (let round = 0; round < rounds; round++) {
     line += `, PyTorch ${best.toFixed(0)} ms (${JSON.stringify(t.step_ms_by_threads)})`;
   }
   console.error(line);
+}
+
+if (args.profile) {
+  const { backend: profiled, profile } = profiledBackend(backend);
+  installBackend(profiled);
+  const profiledSteps = 3;
+  let profiledMs = 0;
+  for (let i = 0; i < profiledSteps; i++) profiledMs += ourStep();
+  installBackend(backend);
+  const line = (name: string, ms: number) =>
+    `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ` +
+    `${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%`;
+  console.error(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
+  for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1]))
+    console.error(`${line(name, ms)}  ${profile.calls.get(name)! / profiledSteps} calls/step`);
+  console.error(line('outside kernels (JS)', profiledMs - profile.totalMs()));
 }
 
 const stepMs = median(ours);
