@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,7 @@ test("pharmacist run on a user's sharded BF16 model and files for every role", (
   const results = readJson(join(home, 'out', 'results.json'));
   assert.equal(results.model.path, join(home, 'my-model'));
   assert.equal(results.results.length, 1);
+  assert.ok(existsSync(join(home, 'out', 'report.md')) && existsSync(join(home, 'out', 'report.html')));
   const row = results.results[0];
   assert.equal(row.task, 'custom');
   const stages = join(home, 'out', 'stages');
