@@ -154,6 +154,10 @@ test('the data section: errors name the file, line and field', () => {
     () => loadGridConfig(write('e.yaml', ['data:', '  task_train: pool.jsonl'])),
     /e\.yaml:2: field "data\.task_train" is your task's: list it as task custom in grid\.task/,
   );
+  assert.throws(
+    () => loadGridConfig(write('g.yaml', ['grid:', '  n: [100, 200]', 'data:', '  finetune: pool.jsonl'])),
+    /g\.yaml:2: field "grid\.n" must hold one value: data\.finetune is trained on whole/,
+  );
   const resolved = loadGridConfig(write('f.yaml', ['data:', '  pool: pool.jsonl']));
   assert.equal(resolved.data.pool, join(home, 'pool.jsonl'));
   assert.deepEqual(resolveGridConfig({}).data, {});

@@ -302,6 +302,10 @@ function dataProblem(config: GridConfig): { path: (string | number)[]; message: 
     return { path: ['grid', 'task', custom], message: `${CUSTOM_TASK} needs data.task_test (your task's test items)` };
   if (custom >= 0 && !data.task_train && !data.finetune)
     return { path: ['grid', 'task', custom], message: `${CUSTOM_TASK} needs data.task_train or data.finetune` };
+  // A ready-made fine-tuning file is trained on whole: other n or p would only relabel the same attack.
+  for (const list of ['n', 'p'] as const)
+    if (data.finetune && config.grid[list].length > 1)
+      return { path: ['grid', list], message: 'must hold one value: data.finetune is trained on whole' };
   for (const role of ['task_train', 'task_test'] as const)
     if (data[role] && custom < 0)
       return { path: ['data', role], message: `is your task's: list it as task ${CUSTOM_TASK} in grid.task` };

@@ -18,7 +18,7 @@ export const DATA_ROLES = {
   pool: 'the alignment pool the selectors rank',
   validation: "the selector's validation set (and alignment's validation-loss curve)",
   harmful: "the selector's harmful set and the attack's harmful-loss curve",
-  finetune: 'ready-made fine-tuning data, trained on whole (grid n and p do not apply)',
+  finetune: 'ready-made fine-tuning data, trained on whole (grid n and p then hold one value)',
   task_train: "benign task data: the attack's n(1 - p) task records are drawn from it per cell",
   attack_harmful: "harmful data: the attack's n p harmful records are drawn from it per cell",
   eval_prompts:
