@@ -9,15 +9,13 @@
  * --no-torch.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AdamW, Rng, backward, crossEntropy, getBackend, setThreads } from '../src/engine/index.js';
-import { installBackend } from '../src/engine/backends/select.js';
-import { profiledBackend } from '../src/engine/backends/profile.js';
 import { nativeInfo } from '../src/engine/backends/native/index.js';
 import { Gpt2Model } from '../src/models/gpt2.js';
+import { median, profileSteps, PYTHON, torchAvailable } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,19 +67,10 @@ function trainStep(): { stepMs: number; forwardMs: number; loss: number } {
   return { stepMs: t2 - t0, forwardMs: t1 - t0, loss: loss.item() };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 const backend = getBackend();
 console.error(`backend ${backend.name}, threads ${backend.threads()}, parameters ${model.params.count()}`);
 
-const python = '/usr/bin/python3';
-const withTorch =
-  !args['no-torch'] &&
-  existsSync(python) &&
-  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const withTorch = torchAvailable(args['no-torch']);
 const torchScript = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
 
 const stepTimes: number[] = [],
@@ -103,7 +92,7 @@ for (let round = 0; round < rounds; round++) {
   forwardTimes.push(median(forwards));
   let line = `round ${round + 1}/${rounds}: ours ${median(times).toFixed(1)} ms`;
   if (withTorch) {
-    const r = spawnSync(python, [torchScript, String(warmup), String(steps)], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [torchScript, String(warmup), String(steps)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench/torch_reference.py failed: ${r.stderr.slice(-500)}`);
     const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     torchRounds.push(t);
@@ -113,22 +102,11 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // Profile separately so the timers do not touch the headline numbers.
-const { backend: profiled, profile } = profiledBackend(backend);
-installBackend(profiled);
-const profiledSteps = 3;
-let profiledMs = 0;
-for (let i = 0; i < profiledSteps; i++) profiledMs += trainStep().stepMs;
-installBackend(backend);
-const kernelMs = profile.totalMs();
-const gemmMs = profile.ms.get('gemm') ?? 0;
-console.log(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
-/** One profile line: the name, ms per step and its share of the profiled time. */
-const profileLine = (name: string, ms: number) =>
-  `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ` +
-  `${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%`;
-for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1]))
-  console.log(`${profileLine(name, ms)}  ${profile.calls.get(name)! / profiledSteps} calls/step`);
-console.log(profileLine('outside kernels (JS)', profiledMs - kernelMs));
+const profiled = profileSteps(
+  backend,
+  () => trainStep().stepMs,
+  (line) => console.log(line),
+);
 
 const stepMs = median(stepTimes);
 const torchStepMs = torchRounds.length > 0 ? median(torchRounds.map((t) => t.torch_step_ms as number)) : null;
@@ -142,8 +120,8 @@ console.log(
     parameters: model.params.count(),
     step_ms: stepMs,
     forward_ms: median(forwardTimes),
-    gemm_fraction: gemmMs / profiledMs,
-    kernel_fraction: kernelMs / profiledMs,
+    gemm_fraction: profiled.gemmFraction,
+    kernel_fraction: profiled.kernelFraction,
     loss_first: losses[0],
     loss_last: losses[losses.length - 1],
     torch_step_ms: torchStepMs,

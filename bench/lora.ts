@@ -17,7 +17,6 @@
  * Prints the rounds and, last, one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,12 +32,11 @@ import {
   setThreads,
 } from '../src/engine/index.js';
 import { nativeInfo } from '../src/engine/backends/native/index.js';
-import { profiledBackend } from '../src/engine/backends/profile.js';
-import { installBackend } from '../src/engine/backends/select.js';
 import { embeddedModelDir } from '../src/io/package-paths.js';
 import { attachLora } from '../src/models/lora.js';
 import { loadPretrained } from '../src/models/pretrained.js';
 import { LlamaModel } from '../src/models/llama.js';
+import { median, profileSteps, PYTHON, torchAvailable } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -120,16 +118,7 @@ function ourGemmGflops(): number {
   return (2 * n ** 3) / (best / 1000) / 1e9;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const python = '/usr/bin/python3';
-const withTorch =
-  !args['no-torch'] &&
-  existsSync(python) &&
-  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const withTorch = torchAvailable(args['no-torch']);
 const torchScript = fileURLToPath(new URL('../../bench/torch_lora.py', import.meta.url));
 const shape = { B, T, r: RANK, alpha: ALPHA, dropout: DROPOUT, config: `${embeddedModelDir()}/config.json` };
 
@@ -143,7 +132,7 @@ for (let round = 0; round < rounds; round++) {
   ours.push(median(times));
   let line = `round ${round + 1}/${rounds}: ours ${median(times).toFixed(0)} ms`;
   if (withTorch) {
-    const r = spawnSync(python, [torchScript, JSON.stringify({ ...shape, steps })], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [torchScript, JSON.stringify({ ...shape, steps })], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench/torch_lora.py failed: ${r.stderr.slice(-500)}`);
     const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       step_ms_by_threads: Record<string, number>;
@@ -156,21 +145,7 @@ for (let round = 0; round < rounds; round++) {
   console.error(line);
 }
 
-if (args.profile) {
-  const { backend: profiled, profile } = profiledBackend(backend);
-  installBackend(profiled);
-  const profiledSteps = 3;
-  let profiledMs = 0;
-  for (let i = 0; i < profiledSteps; i++) profiledMs += ourStep();
-  installBackend(backend);
-  const line = (name: string, ms: number) =>
-    `  ${name.padEnd(26)} ${(ms / profiledSteps).toFixed(2).padStart(8)} ms/step  ` +
-    `${((100 * ms) / profiledMs).toFixed(1).padStart(5)}%`;
-  console.error(`profile over ${profiledSteps} steps (${(profiledMs / profiledSteps).toFixed(1)} ms/step):`);
-  for (const [name, ms] of [...profile.ms].sort((a, b) => b[1] - a[1]))
-    console.error(`${line(name, ms)}  ${profile.calls.get(name)! / profiledSteps} calls/step`);
-  console.error(line('outside kernels (JS)', profiledMs - profile.totalMs()));
-}
+if (args.profile) profileSteps(backend, ourStep, (line) => console.error(line));
 
 const stepMs = median(ours);
 const torchStepMs = torch.length > 0 ? median(torch.map((t) => t.best)) : null;
