@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { snake, type Knobs } from '../config/knobs.js';
 import { UsageError } from '../config/usage-error.js';
 import { loadConfigFile, type ConfigFile } from '../pipeline/grid-config.js';
+import { STAGE_RUN_DEFAULTS } from '../pipeline/stage-runs.js';
 import { dataFileOf, type DataFile, type DataRole, type DataSection } from '../pipeline/user-data.js';
 
 /** A config field and the option (camelCase key) it sets; `one`: a grid list that must hold one value. */
@@ -23,6 +24,13 @@ export interface ConfigField {
 export function knobFields(section: readonly string[], knobs: Knobs, convert?: (v: unknown) => unknown): ConfigField[] {
   return Object.keys(knobs).map((name) => ({ path: [...section, snake(name)], option: name, convert }));
 }
+
+/** A stage's own seed list of the grid (grid.<stage>_seed) as its --<stage>-seed flag. */
+export const seedField = (stage: string): ConfigField => ({
+  path: ['grid', `${stage}_seed`],
+  option: `${stage}Seed`,
+  one: true,
+});
 
 /** The fields every stage command takes from a config: the model, its prompt format and the replicate seed. */
 export const COMMON_FIELDS: ConfigField[] = [
@@ -92,7 +100,12 @@ function apply(action: Command, loaded: ConfigFile, fields: readonly ConfigField
 
 /** The field flags as a mapping (conversations are read from `messages`, the default field, where a record has it). */
 export function fieldsOf(o: { promptField: string; responseField: string; inputField: string }) {
-  return { prompt: o.promptField, response: o.responseField, input: o.inputField, messages: 'messages' };
+  return {
+    prompt: o.promptField,
+    response: o.responseField,
+    input: o.inputField,
+    messages: STAGE_RUN_DEFAULTS.mapping.messages,
+  };
 }
 
 /** The files of the given roles, each read with its config's fields or else the command's field flags. */

@@ -295,7 +295,7 @@ export function loadUserRecords(file: string, mapping: FieldMapping): Loaded<QaR
       line,
     }));
   } else {
-    located = file.toLowerCase().endsWith('.json') ? readJsonRecords(file) : readJsonl(file);
+    located = readJsonRecords(file);
   }
   const required = (f: FieldReader, role: 'prompt' | 'response'): string => {
     const field = mapping[role];

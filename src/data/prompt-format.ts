@@ -149,7 +149,7 @@ export function supervisedIn(
   style: PromptStyle,
   tokenizer: Tokenizer,
   example: InstructionExample,
-  { maxLength = 256, eosTokenId }: { maxLength?: number; eosTokenId: number },
+  { maxLength, eosTokenId }: { maxLength: number; eosTokenId: number },
 ): SupervisedExample {
   return typeof style === 'string'
     ? supervisedExample(tokenizer, example, { profile: style, maxLength, eosTokenId })

@@ -2,10 +2,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 
+/** The read buffer, allocated once. */
+let chunkBuffer: Buffer | undefined;
+
 /** Read in chunks: checkpoints' shards are larger than a Node buffer can hold. */
 export function sha256Files(...paths: string[]): string {
   const h = createHash('sha256');
-  const chunk = Buffer.allocUnsafe(1 << 24);
+  const chunk = (chunkBuffer ??= Buffer.allocUnsafe(1 << 24));
   for (const p of paths) {
     const fd = openSync(p, 'r');
     try {

@@ -42,8 +42,12 @@ export function readJsonl(file: string): Located<unknown>[] {
   return out;
 }
 
-/** A .json file as `datasets` and pandas write it: a JSON array, or JSON Lines (one object per line). */
+/**
+ * A JSON Lines file, or a .json file as `datasets` and pandas write it: a JSON array, or JSON Lines again (one
+ * object per line).
+ */
 export function readJsonRecords(file: string): Located<unknown>[] {
+  if (!file.toLowerCase().endsWith('.json')) return readJsonl(file);
   return readText(file).trimStart().startsWith('[') ? readJsonArray(file) : readJsonl(file);
 }
 

@@ -345,20 +345,7 @@ export function loadConfigFile(file: string): ConfigFile {
   }
   const value = doc.toJS() ?? {};
   const copy = structuredClone(value);
-  if (!validate(copy)) {
-    const error = firstError(validate.errors!);
-    const path = error.instancePath
-      .split('/')
-      .slice(1)
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    // Point at the offending node, or at its parent when the field is missing.
-    let node: unknown;
-    for (let depth = path.length; depth >= 0 && !node; depth--) node = doc.getIn(path.slice(0, depth), true);
-    const offset = (node as { range?: [number, number] } | undefined)?.range?.[0];
-    const line = offset === undefined ? 1 : lines.linePos(offset).line;
-    throw new Error(`${file}:${line}: ${describe(error)}`);
-  }
-  const config = copy as unknown as GridConfig;
+  // The line of a field, or of its nearest written parent when the field is missing.
   const at = (path: readonly (string | number)[]) => {
     for (let depth = path.length; depth >= 0; depth--) {
       const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number] } | undefined;
@@ -366,6 +353,15 @@ export function loadConfigFile(file: string): ConfigFile {
     }
     return 1;
   };
+  if (!validate(copy)) {
+    const error = firstError(validate.errors!);
+    const path = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    throw new Error(`${file}:${at(path)}: ${describe(error)}`);
+  }
+  const config = copy as unknown as GridConfig;
   const problem = dataProblem(config);
   if (problem) throw new Error(`${file}:${at(problem.path)}: field "${problem.path.join('.')}" ${problem.message}`);
   const dataPaths = Object.keys(config.data).map((role) =>

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
-import { FieldReader, readJsonl, readJsonRecords, RecordError } from '../io/records.js';
+import { FieldReader, readJsonRecords, RecordError } from '../io/records.js';
 import { buildJudgeDataset } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
 import { BUILTIN_JUDGE_DEFAULTS, BuiltinJudge, type BuiltinJudgeConfig } from '../eval/judges/builtin.js';
@@ -54,7 +54,7 @@ export async function judgeFile(
   name: string,
   options: JudgeOptions = {},
 ): Promise<{ records: number; harmful: number }> {
-  const located = input.toLowerCase().endsWith('.json') ? readJsonRecords(input) : readJsonl(input);
+  const located = readJsonRecords(input);
   if (located.length === 0) throw new RecordError(input, 1, 'no records (the file is empty)');
   const records = located.map((at) => {
     const f = new FieldReader(at);

@@ -29,7 +29,6 @@ type LossCurves = SftResult['curves'];
 /** A stage's config as recorded: its data sets by their sizes, its log function left out. */
 type Recorded<C, Sizes extends keyof C> = Omit<C, Sizes | 'log'> & Record<Sizes, number> & { log?: undefined };
 
-/** select's manifest.json: how the pool was ranked, with the data, model and environment it was ranked on. */
 /** sha256 of the user's pool, validation and harmful files (null: not given). */
 export interface SelectionFiles {
   pool: string | null;
@@ -37,6 +36,7 @@ export interface SelectionFiles {
   harmful: string | null;
 }
 
+/** select's manifest.json: how the pool was ranked, with the data, model and environment it was ranked on. */
 export interface SelectManifest {
   kind: 'select';
   config: SelectConfig;

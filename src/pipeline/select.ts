@@ -150,6 +150,11 @@ export async function runSelect(
     ),
   );
   const hash = (f?: string) => (f && existsSync(f) ? sha256Files(f) : null);
+  const files = {
+    pool: hash(config.poolFile),
+    validation: hash(config.validationFile),
+    harmful: hash(config.harmfulFile),
+  };
   const manifest: SelectManifest = {
     kind: 'select',
     config,
@@ -164,17 +169,9 @@ export async function runSelect(
           sources: world.sources,
           overlaps: world.overlaps,
           // The user's files laid over the world (a grid's data roles), when there are some.
-          ...(config.poolFile || config.validationFile || config.harmfulFile
-            ? {
-                files: {
-                  pool: hash(config.poolFile),
-                  validation: hash(config.validationFile),
-                  harmful: hash(config.harmfulFile),
-                },
-              }
-            : {}),
+          ...(config.poolFile || config.validationFile || config.harmfulFile ? { files } : {}),
         }
-      : { pool: hash(config.poolFile), validation: hash(config.validationFile), harmful: hash(config.harmfulFile) },
+      : files,
     model: bundle ? { source: bundle.source, weights: sha256Files(...modelWeightFiles(config.model)) } : null,
     timings: { selectSeconds: seconds },
     planted,

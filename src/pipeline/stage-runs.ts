@@ -14,7 +14,7 @@ import {
 } from '../data/prompt-format.js';
 import { chatFormatter, loadChatTemplate } from '../data/chat-template.js';
 import { TASK_NAMES, type TaskName } from '../data/tasks.js';
-import { buildWorld, WORLD_DEFAULTS, type World, type WorldConfig } from '../data/world.js';
+import { WORLD_DEFAULTS, type WorldConfig } from '../data/world.js';
 import { createJudge, type JudgeOptions } from '../eval/judges/registry.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readRecord } from '../io/json-record.js';
@@ -105,11 +105,6 @@ export function alignmentFlow(adapterDir: string | undefined): 'double' | 'singl
   return readRecord<AlignRecord>(record, { kind: 'align', fields: [] }).flow === 'single' ? 'single' : 'double';
 }
 
-function lazyWorld(config: WorldConfig): () => World {
-  let world: World | undefined;
-  return () => (world ??= buildWorld(config));
-}
-
 function records(
   file: string | undefined,
   mapping: FieldMapping,
@@ -132,7 +127,7 @@ export interface AlignRunConfig extends StageRunCommon {
 }
 
 export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds: number } {
-  const world = lazyWorld(config.world);
+  const world = lazyUserWorld(config.world);
   const mapping = (role: 'data' | 'validation' | 'harmful') => config.mappings?.[role] ?? config.mapping;
   const data = records(config.dataFile, mapping('data'), () => world().pool.map(asInstruction));
   const validation = records(config.validationFile, mapping('validation'), () => world().validation.map(asInstruction));

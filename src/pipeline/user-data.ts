@@ -129,8 +129,7 @@ function draw<T>(records: readonly T[], count: number, rng: Rng, data: DataFile,
 
 /** A user's record as a fine-tuning sample. */
 function finetuneSample(r: QaRecord, harmful: boolean): FinetuneSample {
-  const sample = { instruction: r.prompt, input: r.input, output: r.response, harmful, origin: r.origin };
-  return r.messages ? { ...sample, messages: r.messages } : sample;
+  return { ...asInstruction(r), input: r.input, harmful, origin: r.origin };
 }
 
 /**

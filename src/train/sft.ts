@@ -12,7 +12,14 @@ import {
   type PromptStyle,
   type SupervisedExample,
 } from '../data/prompt-format.js';
-import { attachLora, LORA_DEFAULTS, type LoraConfig, type LoraHost, type LoraLayers } from '../models/lora.js';
+import {
+  ARCHITECTURE_LORA_TARGETS,
+  attachLora,
+  LORA_DEFAULTS,
+  type LoraConfig,
+  type LoraHost,
+  type LoraLayers,
+} from '../models/lora.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import { int, number, text, type KnobValues } from '../config/knobs.js';
 import { train, type TrainableLm, type TrainResult } from './trainer.js';
@@ -77,8 +84,11 @@ export const TRAINING_KNOBS = {
   ),
   loraTargets: text(
     null,
-    "comma-separated module names to adapt; null: the architecture's (Llama: q/k/v/o/gate/up/down_proj; GPT-2: " +
-      'c_attn, c_proj, c_fc)',
+    "comma-separated module names to adapt; null: the architecture's (" +
+      Object.entries(ARCHITECTURE_LORA_TARGETS)
+        .map(([architecture, targets]) => `${architecture}: ${targets.join(', ')}`)
+        .join('; ') +
+      ')',
     { unkeyedAt: null },
   ),
 } as const;

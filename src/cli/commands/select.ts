@@ -12,6 +12,7 @@ import {
   fieldsOf,
   knobFields,
   roleFiles,
+  seedField,
   type ConfigRoleFields,
 } from '../config-file.js';
 
@@ -96,8 +97,8 @@ export function registerSelect(program: Command): void {
     command,
     [
       ...COMMON_FIELDS,
-      one(['grid', 'world_seed'], 'worldSeed'),
-      one(['grid', 'select_seed'], 'selectSeed'),
+      seedField('world'),
+      seedField('select'),
       one(['grid', 'selector'], 'method'),
       one(['grid', 'ratio'], 'ratio'),
       { path: ['world', 'pool_size'], option: 'poolSize' },

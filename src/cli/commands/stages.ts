@@ -35,6 +35,7 @@ import {
   fieldsOf,
   knobFields,
   roleFiles,
+  seedField as seed,
   type ConfigField,
   type ConfigRoleFields,
 } from '../config-file.js';
@@ -301,7 +302,6 @@ export function registerStages(program: Command): void {
 
   // --config FILE on every stage command (select's is in select.ts): the grid's fields each one has a flag for.
   const command = (name: string) => program.commands.find((c) => c.name() === name)!;
-  const seed = (stage: string): ConfigField => ({ path: ['grid', `${stage}_seed`], option: `${stage}Seed`, one: true });
   const text = (v: unknown) => String(v);
   const judgeFields = [{ path: ['eval', 'judge'], option: 'judge' }, ...knobFields(['eval'], ALL_JUDGE_KNOBS, text)];
   // The custom task's data comes from its files (--task-train, --task-test), not a task name.
