@@ -1,5 +1,6 @@
 // Builds the native addon with npm's node-gyp. At install time a failed build is not fatal: the engine
 // falls back to the TypeScript backend and says so once. `--strict` (npm run build:native) fails loudly.
+// OpenBLAS is optional (native/binding.gyp asks scripts/detect-openblas.mjs); the addon needs only node-gyp's tools.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -22,11 +23,11 @@ if (result.status !== 0) {
         .slice(0, 5)
         .join('\n');
   if (strict) {
-    console.error(`native addon build failed${why ? `: ${why}` : ''} (needs g++ and libopenblas-dev)`);
+    console.error(`native addon build failed${why ? `: ${why}` : ''} (needs a C++ compiler, make and python3)`);
     process.exit(1);
   }
   console.warn(
-    'pharmacist: native addon not built (needs g++ and libopenblas-dev); the TypeScript backend will be used.',
+    'pharmacist: native addon not built (needs a C++ compiler, make and python3); the TypeScript backend will be used.',
   );
   if (why) console.warn(why);
 }

@@ -153,8 +153,14 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::Ne
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("blasCore", pk::blas_core());
+  o.Set("gemmKernels", pk::gemm_kernels());
   o.Set("openmp", true);
   return o;
+}
+
+// Chooses the GEMM implementation by name (see pk::set_gemm_kernel); false when this build or CPU lacks it.
+Napi::Value SetGemmKernel(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), pk::set_gemm_kernel(info[0].As<Napi::String>().Utf8Value().c_str()));
 }
 
 // Node allocates typed arrays with calloc. Above glibc's mmap threshold each big activation or gradient
@@ -189,6 +195,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setGemmKernel", Napi::Function::New(env, SetGemmKernel));
   return exports;
 }
 

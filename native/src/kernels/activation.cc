@@ -3,7 +3,7 @@
 #include "fastmath.h"
 #include "kernels.h"
 
-namespace pk {
+namespace pk::PK_ISA {
 
 enum Unary { EXP = 0, LOG, SQRT, TANH, SIGMOID, SILU, GELU, GELU_TANH, RELU };
 
@@ -59,4 +59,4 @@ void unary_backward(int code, const float* x, const float* y, const float* dy, f
 #undef PK_LOOP
 }
 
-}  // namespace pk
+}  // namespace pk::PK_ISA

@@ -6,7 +6,7 @@
 #include <vector>
 #include "kernels.h"
 
-namespace pk {
+namespace pk::PK_ISA {
 
 void layernorm_forward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t R,
                        int64_t C, float eps) {
@@ -109,4 +109,4 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
   });
 }
 
-}  // namespace pk
+}  // namespace pk::PK_ISA

@@ -5,7 +5,7 @@
 #include <vector>
 #include "kernels.h"
 
-namespace pk {
+namespace pk::PK_ISA {
 
 static constexpr int64_t kParallelMin = 1 << 14;
 
@@ -59,7 +59,7 @@ void sum_rows(const float* x, float* out, int64_t R, int64_t C) {
   }
 }
 
-}  // namespace pk
+}  // namespace pk::PK_ISA
 
 namespace {
 inline uint32_t fmix32(uint32_t h) {
@@ -72,7 +72,7 @@ inline uint32_t fmix32(uint32_t h) {
 }
 }  // namespace
 
-namespace pk {
+namespace pk::PK_ISA {
 // Mirrors dropoutDraw in src/engine/backends/backend.ts bit for bit (uint32 wrap-around arithmetic).
 void dropout_multiply(const float* x, float* out, int64_t n, double p, double keep, uint32_t seed) {
   // draw >= p 2^32 for an integer draw is draw >= ceil(p 2^32): an integer compare the compiler can vectorize.
@@ -83,4 +83,4 @@ void dropout_multiply(const float* x, float* out, int64_t n, double p, double ke
     out[i] = static_cast<uint64_t>(draw) >= threshold ? static_cast<float>(x[i] * keep) : 0.0f;  // in double, as the ts backend
   }
 }
-}  // namespace pk
+}  // namespace pk::PK_ISA

@@ -1,7 +1,7 @@
 // Rotary position embedding over x [B*T, H, D]; the backward is the same rotation by the negative angle.
 #include "kernels.h"
 
-namespace pk {
+namespace pk::PK_ISA {
 
 void rope(const float* x, float* y, const float* cos, const float* sin, const int32_t* positions, int64_t BT, int H,
           int D, int rotary_dim, bool interleaved, bool inverse) {
@@ -26,4 +26,4 @@ void rope(const float* x, float* y, const float* cos, const float* sin, const in
   }
 }
 
-}  // namespace pk
+}  // namespace pk::PK_ISA

@@ -6,7 +6,7 @@
 #include "fastmath.h"
 #include "kernels.h"
 
-namespace pk {
+namespace pk::PK_ISA {
 
 // Max in 8 independent lanes: a single running max is a reduction GCC vectorizes only under fast-math.
 static inline float row_max(const float* x, int64_t C) {
@@ -133,4 +133,4 @@ void cross_entropy_backward(const float* logits, const int32_t* targets, const f
   }
 }
 
-}  // namespace pk
+}  // namespace pk::PK_ISA

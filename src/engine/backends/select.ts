@@ -17,7 +17,7 @@ export interface BackendEntry {
 /** Every backend by name, the preferred one first (the default when it loads). */
 export const BACKENDS = {
   native: {
-    description: 'the N-API addon in native/ (OpenBLAS sgemm, OpenMP kernels), once built (npm run build:native)',
+    description: 'the N-API addon in native/ (packed SGEMM kernels, OpenMP kernels), once built (npm run build:native)',
     load: loadNativeBackend,
   },
   ts: {

@@ -1,6 +1,7 @@
 /**
- * The native backend: the N-API addon in native/ (OpenBLAS sgemm + OpenMP C++ kernels). This file is the
- * only place that touches the addon. Kernels take Float32Array only; float64 is for the ts backend.
+ * The native backend: the N-API addon in native/ (our packed SGEMM kernels, OpenBLAS optionally, and OpenMP C++
+ * kernels). This file is the only place that touches the addon. Kernels take Float32Array only; float64 is for
+ * the ts backend.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -135,7 +136,17 @@ interface NativeAddon {
   dropoutMultiply(x: Float32Array, out: Float32Array, p: number, keep: number, seed: number): void;
   setThreads(n: number): void;
   getThreads(): number;
-  info(): { blasCore: string; openmp: boolean };
+  info(): NativeInfo;
+  setGemmKernel(name: string): boolean;
+}
+
+/** What the addon reports about itself. */
+export interface NativeInfo {
+  /** The GEMM in use: "pharmacist-avx512", "pharmacist-avx2", "pharmacist-portable" or "openblas-<core>". */
+  blasCore: string;
+  /** The GEMM implementations this build and CPU offer, comma-separated, e.g. "portable,avx2,avx512,openblas". */
+  gemmKernels: string;
+  openmp: boolean;
 }
 
 export function nativeAddonPath(): string {
@@ -160,8 +171,27 @@ export function loadNativeAddon(): NativeAddon | null {
     } catch (error) {
       process.stderr.write(`pharmacist: native addon at ${path} failed to load: ${(error as Error).message}\n`);
     }
+    const wanted = process.env.PHARMACIST_GEMM;
+    if (addon && wanted && !addon.setGemmKernel(wanted)) {
+      process.stderr.write(
+        `pharmacist: PHARMACIST_GEMM=${wanted} is not available in this build on this CPU ` +
+          `(available: ${addon.info().gemmKernels}; openblas needs libopenblas-dev when the addon is built); ` +
+          `using ${addon.info().blasCore}\n`,
+      );
+    }
   }
   return addon;
+}
+
+/**
+ * Selects the native GEMM implementation: "auto" (ours, the widest this CPU runs), "portable", "avx2", "avx512"
+ * or "openblas" (see NativeInfo.gemmKernels). For tests and benchmarks; PHARMACIST_GEMM sets it at load.
+ */
+export function setNativeGemmKernel(name: string): void {
+  const n = loadNativeAddon();
+  if (!n) throw new Error('the native addon is not built');
+  if (!n.setGemmKernel(name))
+    throw new Error(`GEMM kernel ${name} is not available here (available: ${n.info().gemmKernels})`);
 }
 
 function f32(a: FloatArray): Float32Array {
@@ -229,6 +259,6 @@ export function loadNativeBackend(): Backend | null {
   };
 }
 
-export function nativeInfo(): { blasCore: string; openmp: boolean } | null {
+export function nativeInfo(): NativeInfo | null {
   return loadNativeAddon()?.info() ?? null;
 }
