@@ -7,7 +7,8 @@
  * medians over rounds.
  *
  * The ceiling is the best SGEMM rate on a 1024 x 1024 x 1024 product (2 n^3 FLOPs) measured in this run: this
- * engine's matmul, and torch.mm when PyTorch is present. The step's FLOPs (stepFlops below) count the matrix
+ * engine's matmul with our GEMM and, when the addon was built with it, with OpenBLAS, and torch.mm when PyTorch is
+ * present. The step's FLOPs (stepFlops below) count the matrix
  * products only: forward 2 per multiply-add of every projection and the head; backward the input gradients of
  * the frozen projections (2 more, their weight gradients are skipped) and both gradients of the adapters;
  * attention's score and value products (forward 2 x 2 B H T^2 d_head, backward twice that).
@@ -31,7 +32,7 @@ import {
   parameter,
   setThreads,
 } from '../src/engine/index.js';
-import { nativeInfo } from '../src/engine/backends/native/index.js';
+import { nativeInfo, setNativeGemmKernel } from '../src/engine/backends/native/index.js';
 import { embeddedModelDir } from '../src/io/package-paths.js';
 import { attachLora } from '../src/models/lora.js';
 import { loadPretrained } from '../src/models/pretrained.js';
@@ -98,8 +99,22 @@ function ourStep(): number {
   return performance.now() - t0;
 }
 
-/** GFLOP/s of this engine's matmul on 1024^3, best of 5. */
-function ourGemmGflops(): number {
+/** GFLOP/s of this engine's matmul on 1024^3, best of 5, with the native GEMM `kernel` when given. */
+function gemmGflops(kernel?: string): number {
+  const info = nativeInfo();
+  // The GEMM the steps ran with, chosen again afterwards: "pharmacist-avx512" -> "avx512", "openblas-Zen" -> "openblas".
+  const restore = info?.blasCore.startsWith('openblas')
+    ? 'openblas'
+    : (info?.blasCore.replace(/^pharmacist-/, '') ?? 'auto');
+  if (kernel) setNativeGemmKernel(kernel);
+  try {
+    return matmulGflops();
+  } finally {
+    if (kernel) setNativeGemmKernel(restore);
+  }
+}
+
+function matmulGflops(): number {
   const n = 1024;
   const a = parameter(
     Float32Array.from({ length: n * n }, () => rng.uniform()),
@@ -149,9 +164,11 @@ if (args.profile) profileSteps(backend, ourStep, (line) => console.error(line));
 
 const stepMs = median(ours);
 const torchStepMs = torch.length > 0 ? median(torch.map((t) => t.best)) : null;
-const ourGemm = ourGemmGflops();
+const native = nativeInfo();
+const ourGemm = gemmGflops(native ? 'auto' : undefined);
+const openblasGemm = native?.gemmKernels.split(',').includes('openblas') ? gemmGflops('openblas') : null;
 const torchGemm = torch.length > 0 ? Math.max(...torch.map((t) => t.gemm)) : null;
-const ceiling = Math.max(ourGemm, torchGemm ?? 0);
+const ceiling = Math.max(ourGemm, openblasGemm ?? 0, torchGemm ?? 0);
 const gflops = stepFlops() / (stepMs / 1000) / 1e9;
 console.log(
   JSON.stringify({
@@ -167,6 +184,7 @@ console.log(
     gflops,
     ceiling_gflops: ceiling,
     our_gemm_gflops: ourGemm,
+    openblas_gemm_gflops: openblasGemm,
     torch_gemm_gflops: torchGemm,
     fraction_of_ceiling: gflops / ceiling,
     node: process.version,

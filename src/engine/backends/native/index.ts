@@ -164,7 +164,9 @@ export function loadNativeAddon(): NativeAddon | null {
   addon = null;
   if (existsSync(path)) {
     // libgomp reads this when the addon loads it. Its default (spin, then sleep) keeps idle kernel threads
-    // spinning on the cores OpenBLAS's threads need between kernels; passive measured 2.2x faster per step.
+    // spinning on the cores OpenBLAS's threads need between kernels; passive measured 2.2x faster per step. With
+    // our GEMM on the same OpenMP threads, spinning (ACTIVE) measured 10x slower per LoRA step while another
+    // process used the cores; products too small to repay a wake-up run on one thread (native/src/kernels/gemm.cc).
     process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     try {
       addon = createRequire(import.meta.url)(path) as NativeAddon;
