@@ -103,8 +103,10 @@ void run(const Problem& p) {
   const int nr = half ? bl.NR / 2 : bl.NR;
   // Packing pays when a sliver is reused: A's across the slivers of B (more than one), B's across the row tiles
   // of A (more than one; a transposed B is always packed, the kernel loads rows of B). Otherwise the kernel
-  // reads the operand in place: tall-skinny products then cost no copy of their large operand.
-  const bool pack_a_panels = N > nr;
+  // reads the operand in place: tall-skinny products then cost no copy of their large operand. With K <= 64 an
+  // MR x K tile of A is a few cache lines that stay in L1 across the slivers anyway: packing it only cost time
+  // (attention's 128 x 128 x 32 scores: 63 -> 72-81 GFLOP/s unpacked, bench/gemm.ts, one thread).
+  const bool pack_a_panels = N > nr && K > 64;
   const bool pack_b_panels = p.tb || M > MR;
   const TileFn* tiles = half ? (pack_a_panels ? kHalfTiles.data() : kHalfTilesInPlace.data())
                              : (pack_a_panels ? kTiles.data() : kTilesInPlace.data());
