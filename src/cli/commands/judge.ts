@@ -21,10 +21,16 @@ export function registerJudge(program: Command): void {
     .option('--out <dir>', 'output folder (default: assets/judge)')
     .option('--seed <n>', 'seed of the data split and training', nonNegativeInt, BUILTIN_JUDGE_DEFAULTS.seed)
     .option('--epochs <n>', `training epochs (default ${BUILTIN_JUDGE_DEFAULTS.epochs})`, positiveInt)
-    .action(async (o: { out?: string; seed: number; epochs?: number }) => {
+    .option(
+      '--members <n>',
+      `networks trained from different seeds, their probabilities averaged (default ${BUILTIN_JUDGE_DEFAULTS.members})`,
+      positiveInt,
+    )
+    .action(async (o: { out?: string; seed: number; epochs?: number; members?: number }) => {
       const result = await runTrainJudge({
         ...(o.out ? { outDir: o.out } : {}),
         ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
+        ...(o.members === undefined ? {} : { members: o.members }),
         seed: o.seed,
       });
       console.log(JSON.stringify(result));
