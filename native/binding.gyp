@@ -1,6 +1,6 @@
 # The addon is compiled for the architecture's baseline, so it loads on any x86-64 (or arm64); the code that
 # wants wider vectors is compiled into static libraries with per-file flags and chosen at run time by CPUID:
-#   pk_x86_64_v3: the row kernels (activation, softmax, norm, rope, optim; they rely on autovectorization and
+#   pk_x86_64_v3: the row kernels (activation, softmax, attention, norm, rope, optim; they rely on autovectorization and
 #                 were tuned with -march=x86-64-v3) and the AVX2 GEMM micro-kernel, with -mavx2 -mfma;
 #                 dispatch.cc and kernels/gemm.cc call them where CPUID reports AVX2 and FMA.
 #   pk_avx512:    the AVX-512 GEMM micro-kernel, called where CPUID reports AVX-512F/VL/BW/DQ.
@@ -14,6 +14,7 @@
     "pk_row_kernels": [
       "src/kernels/activation.cc",
       "src/kernels/softmax.cc",
+      "src/kernels/attention.cc",
       "src/kernels/norm.cc",
       "src/kernels/rope.cc",
       "src/kernels/optim.cc"

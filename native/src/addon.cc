@@ -66,6 +66,23 @@ Napi::Value AttentionSoftmaxForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// q, k, v, probs, capped (or null), out, B, H, Hkv, Tq, Tk, D, scale, softcap, causalOffset, keyMask (or null), window
+Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  pk::attention_forward(F(info, 0), F(info, 1), F(info, 2), F(info, 3), FOrNull(info, 4), F(info, 5), Int(info, 6),
+                        Int(info, 7), Int(info, 8), Int(info, 9), Int(info, 10), Int(info, 11),
+                        static_cast<float>(Num(info, 12)), Num(info, 13), Int(info, 14), FOrNull(info, 15),
+                        Int(info, 16));
+  return info.Env().Undefined();
+}
+
+// q, k, v, probs, capped (or null), dOut, dq, dk, dv, B, H, Hkv, Tq, Tk, D, scale
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  pk::attention_backward(F(info, 0), F(info, 1), F(info, 2), F(info, 3), FOrNull(info, 4), F(info, 5), F(info, 6),
+                         F(info, 7), F(info, 8), Int(info, 9), Int(info, 10), Int(info, 11), Int(info, 12),
+                         Int(info, 13), Int(info, 14), static_cast<float>(Num(info, 15)));
+  return info.Env().Undefined();
+}
+
 Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
   pk::cross_entropy_forward(F(info, 0), I32(info, 1), F(info, 2), Int(info, 3), Int(info, 4), Int(info, 5));
   return info.Env().Undefined();
@@ -180,6 +197,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward));
   exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
   exports.Set("attentionSoftmaxForward", Napi::Function::New(env, AttentionSoftmaxForward));
+  exports.Set("attentionForward", Napi::Function::New(env, AttentionForward));
+  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
   exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward));
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward));
   exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward));

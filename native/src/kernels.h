@@ -13,6 +13,11 @@ int get_threads();
 // without reading it. Our packed kernels by default, OpenBLAS when compiled in and chosen.
 void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc);
+// The same product on the calling thread only, always with our kernels (never OpenBLAS, whose own threads and
+// kernel choice would not be ours to fix): for kernels that call it from inside their parallel regions
+// (attention.cc), where every element's arithmetic then matches gemm's for the same implementation.
+void gemm_serial(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int64_t lda, const float* B,
+                 int64_t ldb, float beta, float* C, int64_t ldc);
 // The GEMM in use, e.g. "pharmacist-avx512" or "openblas-Zen".
 const char* blas_core();
 // The GEMM implementations this build and CPU can run, comma-separated: "portable,avx2,avx512,openblas".
@@ -35,6 +40,14 @@ bool set_gemm_kernel(const char* name);
   X(void, attention_softmax_forward,                                                                                  \
     (float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask, int window),              \
     (scores, B, H, Tq, Tk, causal_offset, key_mask, window))                                                          \
+  X(void, attention_forward,                                                                                          \
+    (const float* q, const float* k, const float* v, float* probs, float* capped, float* out, int B, int H, int Hkv,  \
+     int Tq, int Tk, int D, float scale, double softcap, int causal_offset, const float* key_mask, int window),       \
+    (q, k, v, probs, capped, out, B, H, Hkv, Tq, Tk, D, scale, softcap, causal_offset, key_mask, window))             \
+  X(void, attention_backward,                                                                                         \
+    (const float* q, const float* k, const float* v, const float* probs, const float* capped, const float* dout,      \
+     float* dq, float* dk, float* dv, int B, int H, int Hkv, int Tq, int Tk, int D, float scale),                     \
+    (q, k, v, probs, capped, dout, dq, dk, dv, B, H, Hkv, Tq, Tk, D, scale))                                          \
   X(void, cross_entropy_forward,                                                                                      \
     (const float* logits, const int32_t* targets, float* row_loss, int64_t R, int64_t V, int ignore),                 \
     (logits, targets, row_loss, R, V, ignore))                                                                        \

@@ -121,16 +121,12 @@ bool set_gemm_kernel(const char* name) {
   return false;
 }
 
-void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
-          float beta, float* C, int ldc) {
+namespace {
+
+// Ours (impl is not openblas) on `threads` threads, or on one when the product is small.
+void run_ours(Impl impl, int threads, bool ta, bool tb, int M, int N, int K, float alpha, const float* A,
+              int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
-#if defined(PK_HAVE_OPENBLAS)
-  if (g_impl == Impl::openblas) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
-                lda, B, ldb, beta, C, ldc);
-    return;
-  }
-#endif
   // No products to add (cblas semantics: A and B are not read): C = beta C, and beta == 0 writes zeros.
   if (K <= 0 || alpha == 0.0f) {
     for (int i = 0; i < M; i++) {
@@ -143,9 +139,8 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
     return;
   }
   const int64_t macs = static_cast<int64_t>(M) * N * K;
-  const gemm_impl::Problem p{ta,  tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                             macs >= kParallelMinMacs ? g_threads : 1};
-  switch (g_impl) {
+  const gemm_impl::Problem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, macs >= kParallelMinMacs ? threads : 1};
+  switch (impl) {
 #if defined(__x86_64__)
     case Impl::avx512:
       gemm_impl::gemm_avx512(p);
@@ -157,6 +152,26 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
     default:
       gemm_impl::gemm_portable(p);
   }
+}
+
+}  // namespace
+
+void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+          float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+#if defined(PK_HAVE_OPENBLAS)
+  if (g_impl == Impl::openblas) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+                lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  run_ours(g_impl, g_threads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_serial(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int64_t lda, const float* B,
+                 int64_t ldb, float beta, float* C, int64_t ldc) {
+  run_ours(g_impl == Impl::openblas ? best_of_ours() : g_impl, 1, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace pk

@@ -1,4 +1,4 @@
-// Row softmax / log-softmax, the masked attention softmax, and cross-entropy fused with its softmax.
+// Row softmax / log-softmax and cross-entropy fused with its softmax (the masked attention softmax: attention.cc).
 // Rows are independent: parallel over rows, every reduction in a fixed order (bit-reproducible).
 #include <cmath>
 #include <algorithm>
@@ -66,35 +66,6 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t R, int
       const float sf = static_cast<float>(s);
       for (int64_t c = 0; c < C; c++) dr[c] = yr[c] * (gr[c] - sf);
     }
-  }
-}
-
-void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask, int window) {
-  const int64_t rows = static_cast<int64_t>(B) * H * Tq;
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < rows; row++) {
-    const int i = static_cast<int>(row % Tq);
-    const int b = static_cast<int>(row / (static_cast<int64_t>(H) * Tq));
-    float* s = scores + row * Tk;
-    const float* km = key_mask ? key_mask + static_cast<int64_t>(b) * Tk : nullptr;
-    const int last = causal_offset >= 0 ? std::min(Tk - 1, i + causal_offset) : Tk - 1;
-    const int first = causal_offset >= 0 && window > 0 ? std::max(0, i + causal_offset - window + 1) : 0;
-    float m = -std::numeric_limits<float>::infinity();
-    for (int j = first; j <= last; j++)
-      if ((!km || km[j] != 0.0f) && s[j] > m) m = s[j];
-    if (m == -std::numeric_limits<float>::infinity()) {
-      for (int j = 0; j < Tk; j++) s[j] = 0.0f;
-      continue;
-    }
-    double sum = 0;
-    for (int j = 0; j < Tk; j++) {
-      const bool visible = j >= first && j <= last && (!km || km[j] != 0.0f);
-      const float e = visible ? fast_exp(s[j] - m) : 0.0f;
-      s[j] = e;
-      sum += e;
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (int j = 0; j < Tk; j++) s[j] *= inv;
   }
 }
 

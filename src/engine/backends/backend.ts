@@ -35,6 +35,16 @@ export interface AttentionMaskSpec {
   window?: number;
 }
 
+/** Attention's shapes and options (ops/attention.ts): q [B, Tq, H, D], k and v [B, Tk, Hkv, D], H a multiple of Hkv. */
+export interface AttentionSpec extends AttentionMaskSpec {
+  Hkv: number;
+  D: number;
+  /** Multiplies the scores Q K^T. */
+  scale: number;
+  /** Soft-capping of the scaled scores, cap * tanh(s / cap); 0 = off. */
+  softcap: number;
+}
+
 export interface AdamWStep {
   lr: number;
   beta1: number;
@@ -86,6 +96,35 @@ export interface Backend {
    * become all zeros (a left-padded query position), never NaN.
    */
   attentionSoftmaxForward(scores: FloatArray, mask: AttentionMaskSpec): void;
+
+  /**
+   * Attention over every (batch, head) slice: for query head h, KV head h / (H / Hkv),
+   * probs = masked softmax(softcap(scale Q K^T)) [B, H, Tq, Tk] (masked as attentionSoftmaxForward), out = probs V
+   * [B, Tq, H, D]. `capped` [B, H, Tq, Tk] receives tanh(scale Q K^T / softcap) when softcap > 0 (null otherwise).
+   * probs and out are overwritten.
+   */
+  attentionForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    probs: FloatArray,
+    capped: FloatArray | null,
+    out: FloatArray,
+    spec: AttentionSpec,
+  ): void;
+  /** The gradients of attentionForward from its saved probs (and capped); dq, dk, dv are overwritten. */
+  attentionBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    probs: FloatArray,
+    capped: FloatArray | null,
+    dOut: FloatArray,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    spec: AttentionSpec,
+  ): void;
 
   /** rowLoss[r] = logsumexp(logits[r]) - logits[r, target[r]]; 0 where target == ignoreIndex. */
   crossEntropyForward(

@@ -1,15 +1,16 @@
 /**
  * Scaled dot-product attention with a causal mask, key padding mask and grouped-query heads.
  * q [B, Tq, H, D], k and v [B, Tk, Hkv, D] (H a multiple of Hkv) -> out [B, Tq, H, D].
- * The per-head GEMMs read q/k/v in place through leading dimensions (no transposes are materialised);
- * the forward saves the probabilities P [B, H, Tq, Tk].
+ * The backend's attentionForward / attentionBackward run every (batch, head) slice in one call, reading q/k/v in
+ * place through leading dimensions (no transposes are materialised); the forward saves the probabilities
+ * P [B, H, Tq, Tk].
  * Causal: query i sits at key position i + (Tk - Tq), so a KV cache works with Tq < Tk.
  * Options used by model families: a sliding window (Mistral, Gemma-2 local layers) and logit soft-capping
  * s -> cap * tanh(s / cap) before the softmax (Gemma-2); with soft-capping the forward also saves tanh(s / cap).
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import type { AttentionMaskSpec } from '../backends/backend.js';
+import type { AttentionSpec } from '../backends/backend.js';
 import { Tensor, allocate, formatShape, type FloatArray } from '../tensor.js';
 
 export interface AttentionOptions {
@@ -40,55 +41,32 @@ export function attention(
   }
   if (keyMask && keyMask.length !== B * Tk)
     throw new Error(`attention: keyMask has ${keyMask.length} entries, expected B*Tk = ${B * Tk}`);
-  const group = H / Hkv;
-  const s = scale ?? 1 / Math.sqrt(D);
-  const ldq = H * D,
-    ldk = Hkv * D;
+  const spec: AttentionSpec = {
+    B,
+    H,
+    Hkv,
+    Tq,
+    Tk,
+    D,
+    scale: scale ?? 1 / Math.sqrt(D),
+    softcap,
+    causalOffset: causal ? Tk - Tq : -1,
+    keyMask,
+    window,
+  };
   const be = getBackend();
-  const qOff = (b: number, h: number) => b * Tq * ldq + h * D;
-  const kOff = (b: number, h: number) => b * Tk * ldk + Math.floor(h / group) * D;
-  const pOff = (b: number, h: number) => (b * H + h) * Tq * Tk;
-
+  // One backend call for all batch x head slices (the native kernel threads over them).
   const P = allocate(B * H * Tq * Tk, q.data);
-  const out = allocate(q.size, q.data);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      be.gemm(false, true, Tq, Tk, D, s, q.data, qOff(b, h), ldq, k.data, kOff(b, h), ldk, 0, P, pOff(b, h), Tk);
-    }
   // capped holds tanh(s / cap), needed by the backward.
   const capped = softcap > 0 ? allocate(P.length, P) : null;
-  if (capped) {
-    for (let i = 0; i < P.length; i++) {
-      const t = Math.tanh(P[i] / softcap);
-      capped[i] = t;
-      P[i] = softcap * t;
-    }
-  }
-  const mask: AttentionMaskSpec = { B, H, Tq, Tk, causalOffset: causal ? Tk - Tq : -1, keyMask, window };
-  be.attentionSoftmaxForward(P, mask);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      be.gemm(false, false, Tq, D, Tk, 1, P, pOff(b, h), Tk, v.data, kOff(b, h), ldk, 0, out, qOff(b, h), ldq);
-    }
+  const out = allocate(q.size, q.data);
+  be.attentionForward(q.data, k.data, v.data, P, capped, out, spec);
 
   return record('attention', new Tensor(out, q.shape), [q, k, v], (dOut) => {
     const dq = allocate(q.size, dOut),
       dk = allocate(k.size, dOut),
       dv = allocate(v.size, dOut);
-    const dP = allocate(Tq * Tk, dOut),
-      dS = allocate(Tq * Tk, dOut);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++) {
-        const po = pOff(b, h),
-          qo = qOff(b, h),
-          ko = kOff(b, h);
-        be.gemm(false, true, Tq, Tk, D, 1, dOut, qo, ldq, v.data, ko, ldk, 0, dP, 0, Tk); // dP = dO V^T
-        be.gemm(true, false, Tk, D, Tq, 1, P, po, Tk, dOut, qo, ldq, 1, dv, ko, ldk); // dV += P^T dO
-        be.softmaxBackward(P.subarray(po, po + Tq * Tk), dP, dS, Tq, Tk, false); // masked P = 0 -> dS = 0
-        if (capped) for (let i = 0; i < dS.length; i++) dS[i] *= 1 - capped[po + i] * capped[po + i];
-        be.gemm(false, false, Tq, D, Tk, s, dS, 0, Tk, k.data, ko, ldk, 0, dq, qo, ldq); // dQ = s dS K
-        be.gemm(true, false, Tk, D, Tq, s, dS, 0, Tk, q.data, qo, ldq, 1, dk, ko, ldk); // dK += s dS^T Q
-      }
+    be.attentionBackward(q.data, k.data, v.data, P, capped, dOut, dq, dk, dv, spec);
     return [dq, dk, dv] as (FloatArray | null)[];
   });
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FloatArray } from '../../tensor.js';
-import { UNARY_CODES, type Backend } from '../backend.js';
+import { UNARY_CODES, type AttentionSpec, type Backend } from '../backend.js';
 
 /** The addon's exports (native/src/addon.cc). */
 interface NativeAddon {
@@ -42,6 +42,43 @@ interface NativeAddon {
     causalOffset: number,
     keyMask: Float32Array | null,
     window: number,
+  ): void;
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    capped: Float32Array | null,
+    out: Float32Array,
+    B: number,
+    H: number,
+    Hkv: number,
+    Tq: number,
+    Tk: number,
+    D: number,
+    scale: number,
+    softcap: number,
+    causalOffset: number,
+    keyMask: Float32Array | null,
+    window: number,
+  ): void;
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    capped: Float32Array | null,
+    dOut: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    B: number,
+    H: number,
+    Hkv: number,
+    Tq: number,
+    Tk: number,
+    D: number,
+    scale: number,
   ): void;
   crossEntropyForward(
     logits: Float32Array,
@@ -205,6 +242,24 @@ function f32OrNull(a: FloatArray | null): Float32Array | null {
   return a === null ? null : f32(a);
 }
 
+/**
+ * The attention kernels index their arrays from the shapes alone: check the sizes here, as the addon checks
+ * the GEMM's extents (arrays: q, k, v, probs, capped, then [B, Tq, H, D] ones: out or dOut, dq; then dk, dv).
+ */
+function checkAttention(a: AttentionSpec, q: FloatArray, k: FloatArray, v: FloatArray, ...rest: (FloatArray | null)[]) {
+  const qSize = a.B * a.Tq * a.H * a.D,
+    kSize = a.B * a.Tk * a.Hkv * a.D,
+    pSize = a.B * a.H * a.Tq * a.Tk;
+  const [probs, capped, ...outs] = rest;
+  const expected = [qSize, kSize, kSize, pSize, a.softcap > 0 ? pSize : 0, qSize, qSize, kSize, kSize];
+  const sizes = [q, k, v, probs, capped, ...outs].map((x) => x?.length ?? 0);
+  if (!(a.Hkv > 0 && a.H % a.Hkv === 0) || sizes.some((n, i) => n !== expected[i]))
+    throw new Error(
+      `attention kernel: sizes ${sizes.join(', ')} do not match ${JSON.stringify({ ...a, keyMask: undefined })}`,
+    );
+  if (a.keyMask && a.keyMask.length !== a.B * a.Tk) throw new Error('attention kernel: keyMask must have B*Tk entries');
+}
+
 export function loadNativeBackend(): Backend | null {
   const n = loadNativeAddon();
   if (!n) return null;
@@ -220,6 +275,49 @@ export function loadNativeBackend(): Backend | null {
     softmaxBackward: (y, dy, dx, R, C, log) => n.softmaxBackward(f32(y), f32(dy), f32(dx), R, C, log),
     attentionSoftmaxForward: (scores, m) =>
       n.attentionSoftmaxForward(f32(scores), m.B, m.H, m.Tq, m.Tk, m.causalOffset, m.keyMask, m.window ?? 0),
+    attentionForward: (q, k, v, probs, capped, out, a) => {
+      checkAttention(a, q, k, v, probs, capped, out);
+      n.attentionForward(
+        f32(q),
+        f32(k),
+        f32(v),
+        f32(probs),
+        f32OrNull(capped),
+        f32(out),
+        a.B,
+        a.H,
+        a.Hkv,
+        a.Tq,
+        a.Tk,
+        a.D,
+        a.scale,
+        a.softcap,
+        a.causalOffset,
+        a.keyMask,
+        a.window ?? 0,
+      );
+    },
+    attentionBackward: (q, k, v, probs, capped, dOut, dq, dk, dv, a) => {
+      checkAttention(a, q, k, v, probs, capped, dOut, dq, dk, dv);
+      n.attentionBackward(
+        f32(q),
+        f32(k),
+        f32(v),
+        f32(probs),
+        f32OrNull(capped),
+        f32(dOut),
+        f32(dq),
+        f32(dk),
+        f32(dv),
+        a.B,
+        a.H,
+        a.Hkv,
+        a.Tq,
+        a.Tk,
+        a.D,
+        a.scale,
+      );
+    },
     crossEntropyForward: (logits, targets, rowLoss, R, V, ignore) => {
       for (let r = 0; r < R; r++) {
         const t = targets[r];

@@ -4,7 +4,14 @@
  * fallback when the native addon is not built.
  */
 import type { FloatArray } from '../../tensor.js';
-import { dropoutDraw, type AdamWStep, type AttentionMaskSpec, type Backend, type UnaryKind } from '../backend.js';
+import {
+  dropoutDraw,
+  type AdamWStep,
+  type AttentionMaskSpec,
+  type AttentionSpec,
+  type Backend,
+  type UnaryKind,
+} from '../backend.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2 = Math.SQRT1_2;
@@ -106,8 +113,23 @@ function packTransposed(M: FloatArray, off: number, ld: number, rows: number, co
   return out;
 }
 
-export function createTsBackend(): Backend {
+/** Offsets of the (batch, head) slices of attention's arrays: q and out rows of H*D, k and v rows of Hkv*D. */
+function attentionLayout({ H, Hkv, Tq, Tk, D }: AttentionSpec) {
+  const group = H / Hkv,
+    ldq = H * D,
+    ldk = Hkv * D;
   return {
+    group,
+    ldq,
+    ldk,
+    qOff: (b: number, h: number) => b * Tq * ldq + h * D,
+    kOff: (b: number, h: number) => b * Tk * ldk + Math.floor(h / group) * D,
+    pOff: (b: number, h: number) => (b * H + h) * Tq * Tk,
+  };
+}
+
+export function createTsBackend(): Backend {
+  const backend: Backend = {
     name: 'ts',
     threads: () => 1,
     setThreads: () => undefined,
@@ -208,6 +230,81 @@ export function createTsBackend(): Backend {
           }
         }
       }
+    },
+
+    // Per (batch, head) slice: the products read q, k, v in place through leading dimensions.
+    attentionForward(q, k, v, probs, capped, out, spec) {
+      const { B, H, Tq, Tk, scale, softcap } = spec;
+      const { qOff, kOff, pOff, ldq, ldk } = attentionLayout(spec);
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          backend.gemm(
+            false,
+            true,
+            Tq,
+            Tk,
+            spec.D,
+            scale,
+            q,
+            qOff(b, h),
+            ldq,
+            k,
+            kOff(b, h),
+            ldk,
+            0,
+            probs,
+            pOff(b, h),
+            Tk,
+          );
+      if (softcap > 0) {
+        for (let i = 0; i < probs.length; i++) {
+          const t = Math.tanh(probs[i] / softcap);
+          capped![i] = t;
+          probs[i] = softcap * t;
+        }
+      }
+      backend.attentionSoftmaxForward(probs, spec);
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          backend.gemm(
+            false,
+            false,
+            Tq,
+            spec.D,
+            Tk,
+            1,
+            probs,
+            pOff(b, h),
+            Tk,
+            v,
+            kOff(b, h),
+            ldk,
+            0,
+            out,
+            qOff(b, h),
+            ldq,
+          );
+    },
+
+    // dK and dV of a KV head sum over its query heads in increasing order (the first one writes them).
+    attentionBackward(q, k, v, probs, capped, dOut, dq, dk, dv, spec) {
+      const { B, H, Tq, Tk, D, scale } = spec;
+      const { group, qOff, kOff, pOff, ldq, ldk } = attentionLayout(spec);
+      const dP = new (probs instanceof Float64Array ? Float64Array : Float32Array)(Tq * Tk),
+        dS = new (probs instanceof Float64Array ? Float64Array : Float32Array)(Tq * Tk);
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++) {
+          const po = pOff(b, h),
+            qo = qOff(b, h),
+            ko = kOff(b, h),
+            acc = h % group === 0 ? 0 : 1;
+          backend.gemm(false, true, Tq, Tk, D, 1, dOut, qo, ldq, v, ko, ldk, 0, dP, 0, Tk); // dP = dO V^T
+          backend.gemm(true, false, Tk, D, Tq, 1, probs, po, Tk, dOut, qo, ldq, acc, dv, ko, ldk); // dV += P^T dO
+          backend.softmaxBackward(probs.subarray(po, po + Tq * Tk), dP, dS, Tq, Tk, false); // masked P = 0 -> dS = 0
+          if (capped) for (let i = 0; i < dS.length; i++) dS[i] *= 1 - capped[po + i] * capped[po + i];
+          backend.gemm(false, false, Tq, D, Tk, scale, dS, 0, Tk, k, ko, ldk, 0, dq, qo, ldq); // dQ = s dS K
+          backend.gemm(true, false, Tk, D, Tq, scale, dS, 0, Tk, q, qo, ldq, acc, dk, ko, ldk); // dK += s dS^T Q
+        }
     },
 
     crossEntropyForward(logits, targets, rowLoss, R, V, ignoreIndex) {
@@ -366,4 +463,5 @@ export function createTsBackend(): Backend {
       for (let i = 0; i < x.length; i++) out[i] = dropoutDraw(seed, i) >= threshold ? x[i] * keep : 0;
     },
   };
+  return backend;
 }

@@ -1,0 +1,140 @@
+// Scaled dot-product attention over all batch x head slices in one call: the score product, soft-capping, the
+// masked softmax and the value product (forward), and their gradients (backward); plus the masked softmax alone.
+// Shapes and semantics: src/engine/ops/attention.ts and the ts backend's attentionForward, which these mirror.
+//
+// Why one call: attention.ts used to issue four to six GEMMs per (batch, head) from JavaScript, thousands per
+// training step, each too small (128 x 128 x 32 for the embedded model) to thread. Here the slices are the unit
+// of parallel work: each is computed start to finish by one thread with the single-threaded GEMM, so every
+// output element's arithmetic is the same for any thread count (bit-identical), and the same as the per-head
+// calls made it. The backward's unit is a (batch, KV head) pair, whose query heads run in increasing order: the
+// K and V gradients of grouped-query heads accumulate in a fixed order without any reduction across threads.
+#include <cmath>
+#include <algorithm>
+#include <limits>
+#include <vector>
+#include "fastmath.h"
+#include "kernels.h"
+
+namespace pk::PK_ISA {
+
+namespace {
+
+// Keys query row i may attend: [first, last] (before the key mask).
+struct Visible {
+  int first, last;
+};
+
+inline Visible visible_keys(int i, int Tk, int causal_offset, int window) {
+  const int last = causal_offset >= 0 ? std::min(Tk - 1, i + causal_offset) : Tk - 1;
+  const int first = causal_offset >= 0 && window > 0 ? std::max(0, i + causal_offset - window + 1) : 0;
+  return {first, last};
+}
+
+// One row of scores -> probabilities in place: masked keys get 0, a row with no visible key all zeros.
+inline void masked_softmax_row(float* s, int Tk, Visible vis, const float* km) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int j = vis.first; j <= vis.last; j++)
+    if ((!km || km[j] != 0.0f) && s[j] > m) m = s[j];
+  if (m == -std::numeric_limits<float>::infinity()) {
+    for (int j = 0; j < Tk; j++) s[j] = 0.0f;
+    return;
+  }
+  double sum = 0;
+  for (int j = 0; j < Tk; j++) {
+    const bool visible = j >= vis.first && j <= vis.last && (!km || km[j] != 0.0f);
+    const float e = visible ? fast_exp(s[j] - m) : 0.0f;
+    s[j] = e;
+    sum += e;
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int j = 0; j < Tk; j++) s[j] *= inv;
+}
+
+// dx = y * (dy - sum(dy * y)) over one row (softmax_backward's row, softmax.cc); masked y = 0 gives dx = 0.
+inline void softmax_backward_row(const float* y, const float* dy, float* dx, int C) {
+  double s = 0;
+  for (int c = 0; c < C; c++) s += dy[c] * y[c];
+  const float sf = static_cast<float>(s);
+  for (int c = 0; c < C; c++) dx[c] = y[c] * (dy[c] - sf);
+}
+
+}  // namespace
+
+void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask,
+                               int window) {
+  const int64_t rows = static_cast<int64_t>(B) * H * Tq;
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < rows; row++) {
+    const int i = static_cast<int>(row % Tq);
+    const int b = static_cast<int>(row / (static_cast<int64_t>(H) * Tq));
+    const float* km = key_mask ? key_mask + static_cast<int64_t>(b) * Tk : nullptr;
+    masked_softmax_row(scores + row * Tk, Tk, visible_keys(i, Tk, causal_offset, window), km);
+  }
+}
+
+void attention_forward(const float* q, const float* k, const float* v, float* probs, float* capped, float* out, int B,
+                       int H, int Hkv, int Tq, int Tk, int D, float scale, double softcap, int causal_offset,
+                       const float* key_mask, int window) {
+  const int group = H / Hkv;
+  const int64_t ldq = static_cast<int64_t>(H) * D, ldk = static_cast<int64_t>(Hkv) * D;
+  const int64_t TT = static_cast<int64_t>(Tq) * Tk;
+#pragma omp parallel for schedule(static)
+  for (int64_t bh = 0; bh < static_cast<int64_t>(B) * H; bh++) {
+    const int b = static_cast<int>(bh / H), h = static_cast<int>(bh % H);
+    const int64_t qo = b * Tq * ldq + static_cast<int64_t>(h) * D;
+    const int64_t ko = b * Tk * ldk + static_cast<int64_t>(h / group) * D;
+    float* p = probs + bh * TT;
+    gemm_serial(false, true, Tq, Tk, D, scale, q + qo, ldq, k + ko, ldk, 0.0f, p, Tk);  // S = s Q K^T
+    if (softcap > 0) {
+      // In double, as the ts backend (Math.tanh); the backward needs tanh(s / cap).
+      float* c = capped + bh * TT;
+      for (int64_t e = 0; e < TT; e++) {
+        const double t = std::tanh(static_cast<double>(p[e]) / softcap);
+        c[e] = static_cast<float>(t);
+        p[e] = static_cast<float>(softcap * t);
+      }
+    }
+    const float* km = key_mask ? key_mask + static_cast<int64_t>(b) * Tk : nullptr;
+    for (int i = 0; i < Tq; i++)
+      masked_softmax_row(p + static_cast<int64_t>(i) * Tk, Tk, visible_keys(i, Tk, causal_offset, window), km);
+    gemm_serial(false, false, Tq, D, Tk, 1.0f, p, Tk, v + ko, ldk, 0.0f, out + qo, ldq);  // O = P V
+  }
+}
+
+void attention_backward(const float* q, const float* k, const float* v, const float* probs, const float* capped,
+                        const float* dout, float* dq, float* dk, float* dv, int B, int H, int Hkv, int Tq, int Tk,
+                        int D, float scale) {
+  const int group = H / Hkv;
+  const int64_t ldq = static_cast<int64_t>(H) * D, ldk = static_cast<int64_t>(Hkv) * D;
+  const int64_t TT = static_cast<int64_t>(Tq) * Tk;
+#pragma omp parallel
+  {
+    std::vector<float> dP(TT), dS(TT);  // per thread, reused across its slices
+#pragma omp for schedule(static)
+    for (int64_t bk = 0; bk < static_cast<int64_t>(B) * Hkv; bk++) {
+      const int b = static_cast<int>(bk / Hkv), kh = static_cast<int>(bk % Hkv);
+      const int64_t ko = b * Tk * ldk + static_cast<int64_t>(kh) * D;
+      for (int g = 0; g < group; g++) {
+        const int h = kh * group + g;
+        const int64_t qo = b * Tq * ldq + static_cast<int64_t>(h) * D;
+        const int64_t po = (static_cast<int64_t>(b) * H + h) * TT;
+        // The first query head of the group writes dK and dV, the others add to them.
+        const float acc = g == 0 ? 0.0f : 1.0f;
+        gemm_serial(false, true, Tq, Tk, D, 1.0f, dout + qo, ldq, v + ko, ldk, 0.0f, dP.data(), Tk);  // dP = dO V^T
+        gemm_serial(true, false, Tk, D, Tq, 1.0f, probs + po, Tk, dout + qo, ldq, acc, dv + ko, ldk);  // dV += P^T dO
+        for (int i = 0; i < Tq; i++)
+          softmax_backward_row(probs + po + static_cast<int64_t>(i) * Tk, dP.data() + static_cast<int64_t>(i) * Tk,
+                               dS.data() + static_cast<int64_t>(i) * Tk, Tk);
+        if (capped) {
+          const float* c = capped + po;
+          for (int64_t e = 0; e < TT; e++)
+            dS[e] = static_cast<float>(dS[e] * (1.0 - static_cast<double>(c[e]) * c[e]));
+        }
+        gemm_serial(false, false, Tq, D, Tk, scale, dS.data(), Tk, k + ko, ldk, 0.0f, dq + qo, ldq);  // dQ = s dS K
+        gemm_serial(true, false, Tk, D, Tq, scale, dS.data(), Tk, q + qo, ldq, acc, dk + ko, ldk);    // dK += s dS^T Q
+      }
+    }
+  }
+}
+
+}  // namespace pk::PK_ISA
