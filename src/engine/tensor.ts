@@ -4,6 +4,8 @@
  * measure an op's backward without float32 round-off drowning the finite differences.
  */
 
+import { Buffer } from 'node:buffer';
+
 export type FloatArray = Float32Array | Float64Array;
 export type DType = 'float32' | 'float64';
 
@@ -28,6 +30,23 @@ export function allocate(size: number, like?: FloatArray): FloatArray {
   if (like) return like instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
   return currentDType === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
+
+/**
+ * Like allocate, but the contents are unspecified rather than zero: only for a buffer its caller overwrites in full
+ * before anything reads it (a GEMM output with beta 0, a kernel's output). Zero-filling the fresh buffers of a LoRA
+ * training step took about a tenth of it (bench:lora); Node's unsafe buffers skip that fill. Float64 (gradient
+ * checks) and small buffers are zeroed as usual. PHARMACIST_POISON_UNINITIALIZED=1 fills them with NaN instead,
+ * so that a caller that reads before writing shows up in the tests.
+ */
+export function allocateUninitialized(size: number, like?: FloatArray): FloatArray {
+  const float64 = like ? like instanceof Float64Array : currentDType === 'float64';
+  if (float64 || size < 1024) return allocate(size, like);
+  const out = new Float32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+  if (POISON) out.fill(NaN);
+  return out;
+}
+
+const POISON = process.env.PHARMACIST_POISON_UNINITIALIZED === '1';
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

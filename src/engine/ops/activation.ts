@@ -2,15 +2,15 @@
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
 import type { UnaryKind } from '../backends/backend.js';
-import { Tensor, allocate } from '../tensor.js';
+import { Tensor, allocateUninitialized } from '../tensor.js';
 
 function unary(kind: UnaryKind, x: Tensor): Tensor {
   const be = getBackend();
-  const y = allocate(x.size, x.data);
+  const y = allocateUninitialized(x.size, x.data);
   be.unaryForward(kind, x.data, y);
   // Saves x and y: each derivative is cheapest from one or the other.
   return record(kind, new Tensor(y, x.shape), [x], (dy) => {
-    const dx = allocate(x.size, dy);
+    const dx = allocateUninitialized(x.size, dy);
     be.unaryBackward(kind, x.data, y, dy, dx);
     return [dx];
   });

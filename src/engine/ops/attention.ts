@@ -11,7 +11,7 @@
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
 import type { AttentionSpec } from '../backends/backend.js';
-import { Tensor, allocate, formatShape, type FloatArray } from '../tensor.js';
+import { Tensor, allocateUninitialized, formatShape, type FloatArray } from '../tensor.js';
 
 export interface AttentionOptions {
   causal?: boolean;
@@ -56,16 +56,16 @@ export function attention(
   };
   const be = getBackend();
   // One backend call for all batch x head slices (the native kernel threads over them).
-  const P = allocate(B * H * Tq * Tk, q.data);
+  const P = allocateUninitialized(B * H * Tq * Tk, q.data);
   // capped holds tanh(s / cap), needed by the backward.
-  const capped = softcap > 0 ? allocate(P.length, P) : null;
-  const out = allocate(q.size, q.data);
+  const capped = softcap > 0 ? allocateUninitialized(P.length, P) : null;
+  const out = allocateUninitialized(q.size, q.data);
   be.attentionForward(q.data, k.data, v.data, P, capped, out, spec);
 
   return record('attention', new Tensor(out, q.shape), [q, k, v], (dOut) => {
-    const dq = allocate(q.size, dOut),
-      dk = allocate(k.size, dOut),
-      dv = allocate(v.size, dOut);
+    const dq = allocateUninitialized(q.size, dOut),
+      dk = allocateUninitialized(k.size, dOut),
+      dv = allocateUninitialized(v.size, dOut);
     be.attentionBackward(q.data, k.data, v.data, P, capped, dOut, dq, dk, dv, spec);
     return [dq, dk, dv] as (FloatArray | null)[];
   });

@@ -4,7 +4,7 @@
  * (bias add, per-channel scale) take flat fast paths; anything else walks broadcast strides.
  */
 import { record } from '../autograd.js';
-import { Tensor, allocate, shapeEquals, sizeOf, type FloatArray } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, shapeEquals, sizeOf, type FloatArray } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, forEachBroadcast } from '../shape.js';
 
 type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
@@ -54,7 +54,7 @@ function rowBroadcast(kind: BinaryKind, A: FloatArray, B: FloatArray, out: Float
 }
 
 function binaryForward(kind: BinaryKind, a: Tensor, b: Tensor, outShape: number[]): FloatArray {
-  const out = allocate(sizeOf(outShape), a.data);
+  const out = allocateUninitialized(sizeOf(outShape), a.data);
   const A = a.data,
     B = b.data;
   // Same shape is the trailing-suffix case with one row.
@@ -111,7 +111,7 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
       if (b.requiresGrad) {
         if (kind === 'add') dB = reduceToShape(dOut, outShape, b.shape);
         else {
-          const neg = allocate(n, dOut);
+          const neg = allocateUninitialized(n, dOut);
           for (let i = 0; i < n; i++) neg[i] = -dOut[i];
           dB = reduceToShape(neg, outShape, b.shape);
         }
@@ -121,13 +121,13 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
     const A = expandTo(a.data, a.shape, outShape);
     const B = expandTo(b.data, b.shape, outShape);
     if (a.requiresGrad) {
-      const g = allocate(n, dOut);
+      const g = allocateUninitialized(n, dOut);
       if (kind === 'mul') for (let i = 0; i < n; i++) g[i] = dOut[i] * B[i];
       else for (let i = 0; i < n; i++) g[i] = dOut[i] / B[i];
       dA = reduceToShape(g, outShape, a.shape);
     }
     if (b.requiresGrad) {
-      const g = allocate(n, dOut);
+      const g = allocateUninitialized(n, dOut);
       if (kind === 'mul') for (let i = 0; i < n; i++) g[i] = dOut[i] * A[i];
       else for (let i = 0; i < n; i++) g[i] = (-dOut[i] * A[i]) / (B[i] * B[i]);
       dB = reduceToShape(g, outShape, b.shape);
@@ -143,11 +143,11 @@ export const div = (a: Tensor, b: Tensor): Tensor => binary('div', a, b);
 
 /** y = x * factor + shift for constants factor and shift. */
 export function scale(x: Tensor, factor: number, shift = 0): Tensor {
-  const out = allocate(x.size, x.data);
+  const out = allocateUninitialized(x.size, x.data);
   const X = x.data;
   for (let i = 0; i < out.length; i++) out[i] = X[i] * factor + shift;
   return record('scale', new Tensor(out, x.shape), [x], (dOut) => {
-    const dx = allocate(dOut.length, dOut);
+    const dx = allocateUninitialized(dOut.length, dOut);
     for (let i = 0; i < dx.length; i++) dx[i] = dOut[i] * factor;
     return [dx];
   });

@@ -1,12 +1,12 @@
 /** Embedding lookup: gather rows of weight [V, C]; backward scatter-adds into the used rows. */
 import { record } from '../autograd.js';
-import { Tensor, allocate, formatShape } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape } from '../tensor.js';
 
 /** ids: token ids laid out as `shape` (e.g. [B, T]); returns [...shape, C]. */
 export function embedding(weight: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [V, C], got ${formatShape(weight.shape)}`);
   const [V, C] = weight.shape;
-  const out = allocate(ids.length * C, weight.data);
+  const out = allocateUninitialized(ids.length * C, weight.data);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!(id >= 0 && id < V)) throw new Error(`embedding: id ${id} at position ${i} is outside the table of ${V} rows`);

@@ -6,7 +6,7 @@
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import { Tensor, allocate, formatShape } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape } from '../tensor.js';
 
 export type CrossEntropyReduction = 'mean' | 'sum' | 'none' | 'per-example';
 
@@ -48,7 +48,7 @@ export function crossEntropy(
   return record('crossEntropy', new Tensor(out, shape), [logits], (dOut) => {
     const rowScale = allocate(R, dOut);
     for (let r = 0; r < R; r++) rowScale[r] = weight[r] * dOut[Math.floor(r / rowsPerGroup)];
-    const dLogits = allocate(logits.size, dOut);
+    const dLogits = allocateUninitialized(logits.size, dOut);
     be.crossEntropyBackward(logits.data, targets, rowScale, dLogits, R, V, ignoreIndex);
     return [dLogits];
   });

@@ -4,7 +4,7 @@
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import { Tensor, allocate, formatShape, sizeOf, type FloatArray } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape, sizeOf, type FloatArray } from '../tensor.js';
 
 /**
  * Sees each linear weight's input rows x [N, in] and output-gradient rows dy [N, out] in backward, while set.
@@ -57,7 +57,7 @@ export function matmul(a: Tensor, b: Tensor, { transA = false, transB = false }:
   const strideA = a.rank === 2 ? 0 : M * K,
     strideB = b.rank === 2 ? 0 : K * N;
   const be = getBackend();
-  const out = allocate(batch * M * N, a.data);
+  const out = allocateUninitialized(batch * M * N, a.data);
   if (strideB === 0 && !transA) {
     be.gemm(false, transB, batch * M, N, K, 1, a.data, 0, ac, b.data, 0, bc, 0, out, 0, N);
   } else {
@@ -111,7 +111,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: bias ${formatShape(bias.shape)} does not match ${outF} outputs`);
   const N = x.size / inF;
   const be = getBackend();
-  const y = allocate(N * outF, x.data);
+  const y = allocateUninitialized(N * outF, x.data);
   if (bias) for (let r = 0; r < N; r++) y.set(bias.data, r * outF);
   be.gemm(false, true, N, outF, inF, 1, x.data, 0, inF, weight.data, 0, inF, bias ? 1 : 0, y, 0, outF);
   const out = new Tensor(y, [...x.shape.slice(0, -1), outF]);
@@ -121,11 +121,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       dW: FloatArray | null = null,
       db: FloatArray | null = null;
     if (x.requiresGrad) {
-      dx = allocate(x.size, dy);
+      dx = allocateUninitialized(x.size, dy);
       be.gemm(false, false, N, inF, outF, 1, dy, 0, outF, weight.data, 0, inF, 0, dx, 0, inF);
     }
     if (weight.requiresGrad) {
-      dW = allocate(weight.size, dy);
+      dW = allocateUninitialized(weight.size, dy);
       be.gemm(true, false, outF, inF, N, 1, dy, 0, outF, x.data, 0, inF, 0, dW, 0, inF);
     }
     if (bias && bias.requiresGrad) {
@@ -171,29 +171,29 @@ export function addLowRank(
   const drop = dropout && dropout.p > 0 ? { p: dropout.p, keep: 1 / (1 - dropout.p), seed: dropout.seed >>> 0 } : null;
   let xd = x.data;
   if (drop) {
-    xd = allocate(x.size, x.data);
+    xd = allocateUninitialized(x.size, x.data);
     be.dropoutMultiply(x.data, xd, drop.p, drop.keep, drop.seed);
   }
-  const h = allocate(N * r, x.data);
+  const h = allocateUninitialized(N * r, x.data);
   be.gemm(false, true, N, r, inF, scale, xd, 0, inF, a.data, 0, inF, 0, h, 0, r); // h = scale xd A^T
   const out = inPlace ? y.data : y.data.slice();
   be.gemm(false, true, N, outF, r, 1, h, 0, r, b.data, 0, r, 1, out, 0, outF); // out = y + h B^T
   return record('addLowRank', new Tensor(out, y.shape), [y, x, a, b], (dOut) => {
-    const dh = allocate(N * r, dOut);
+    const dh = allocateUninitialized(N * r, dOut);
     be.gemm(false, false, N, r, outF, scale, dOut, 0, outF, b.data, 0, r, 0, dh, 0, r); // d(xd A^T) = scale dOut B
     let dx: FloatArray | null = null,
       dA: FloatArray | null = null,
       dB: FloatArray | null = null;
     if (b.requiresGrad) {
-      dB = allocate(b.size, dOut);
+      dB = allocateUninitialized(b.size, dOut);
       be.gemm(true, false, outF, r, N, 1, dOut, 0, outF, h, 0, r, 0, dB, 0, r);
     }
     if (a.requiresGrad) {
-      dA = allocate(a.size, dOut);
+      dA = allocateUninitialized(a.size, dOut);
       be.gemm(true, false, r, inF, N, 1, dh, 0, r, xd, 0, inF, 0, dA, 0, inF);
     }
     if (x.requiresGrad) {
-      dx = allocate(x.size, dOut);
+      dx = allocateUninitialized(x.size, dOut);
       be.gemm(false, false, N, inF, r, 1, dh, 0, r, a.data, 0, inF, 0, dx, 0, inF);
       if (drop) be.dropoutMultiply(dx, dx, drop.p, drop.keep, drop.seed);
     }

@@ -1,7 +1,7 @@
 /** LayerNorm and RMSNorm over the last dimension C (rows R = size / C). */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import { Tensor, allocate, formatShape } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape } from '../tensor.js';
 
 function checkWeight(op: string, x: Tensor, w: Tensor): number {
   const C = x.shape[x.rank - 1];
@@ -15,14 +15,14 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
   if (bias) checkWeight('layerNorm', x, bias);
   const R = x.size / C;
   const be = getBackend();
-  const y = allocate(x.size, x.data);
+  const y = allocateUninitialized(x.size, x.data);
   const mean = allocate(R, x.data),
     rstd = allocate(R, x.data);
   be.layerNormForward(x.data, weight.data, bias?.data ?? null, y, mean, rstd, R, C, eps);
   // Saves x, mean and rstd [R].
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('layerNorm', new Tensor(y, x.shape), inputs, (dy) => {
-    const dx = allocate(x.size, dy);
+    const dx = allocateUninitialized(x.size, dy);
     const dw = weight.requiresGrad ? allocate(C, dy) : null;
     const db = bias?.requiresGrad ? allocate(C, dy) : null;
     be.layerNormBackward(x.data, weight.data, mean, rstd, dy, dx, dw, db, R, C);
@@ -35,12 +35,12 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6, weightOffset = 0)
   const C = checkWeight('rmsNorm', x, weight);
   const R = x.size / C;
   const be = getBackend();
-  const y = allocate(x.size, x.data);
+  const y = allocateUninitialized(x.size, x.data);
   const rstd = allocate(R, x.data);
   be.rmsNormForward(x.data, weight.data, y, rstd, R, C, eps, weightOffset);
   // Saves x and rstd [R].
   return record('rmsNorm', new Tensor(y, x.shape), [x, weight], (dy) => {
-    const dx = allocate(x.size, dy);
+    const dx = allocateUninitialized(x.size, dy);
     const dw = weight.requiresGrad ? allocate(C, dy) : null;
     be.rmsNormBackward(x.data, weight.data, rstd, dy, dx, dw, R, C, weightOffset);
     return [x.requiresGrad ? dx : null, dw];

@@ -4,7 +4,7 @@
  */
 import { record } from '../autograd.js';
 import { getBackend } from '../backends/select.js';
-import { Tensor, allocate, formatShape, type FloatArray } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape, type FloatArray } from '../tensor.js';
 
 export interface RopeTables {
   cos: FloatArray;
@@ -63,11 +63,11 @@ export function rope(x: Tensor, tables: RopeTables, positions?: Int32Array): Ten
   for (let i = 0; i < pos.length; i++)
     if (pos[i] < 0 || pos[i] >= maxP) throw new Error(`rope: position ${pos[i]} is outside the ${maxP}-position table`);
   const be = getBackend();
-  const y = allocate(x.size, x.data);
+  const y = allocateUninitialized(x.size, x.data);
   be.rope(x.data, y, tables.cos, tables.sin, pos, B * T, H, D, tables.rotaryDim, tables.interleaved, false);
   // Saves nothing but the positions: the backward is the inverse rotation.
   return record('rope', new Tensor(y, x.shape), [x], (dy) => {
-    const dx = allocate(x.size, dy);
+    const dx = allocateUninitialized(x.size, dy);
     be.rope(dy, dx, tables.cos, tables.sin, pos, B * T, H, D, tables.rotaryDim, tables.interleaved, true);
     return [dx];
   });
