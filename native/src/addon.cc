@@ -50,6 +50,16 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value GatedForward(const Napi::CallbackInfo& info) {
+  pk::gated_forward(Int(info, 0), F(info, 1), F(info, 2), F(info, 3), Len(info, 1));
+  return info.Env().Undefined();
+}
+
+Napi::Value GatedBackward(const Napi::CallbackInfo& info) {
+  pk::gated_backward(Int(info, 0), F(info, 1), F(info, 2), F(info, 3), F(info, 4), F(info, 5), Len(info, 1));
+  return info.Env().Undefined();
+}
+
 Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
   pk::softmax_forward(F(info, 0), F(info, 1), Int(info, 2), Int(info, 3), Bool(info, 4));
   return info.Env().Undefined();
@@ -194,6 +204,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("unaryForward", Napi::Function::New(env, UnaryForward));
   exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward));
+  exports.Set("gatedForward", Napi::Function::New(env, GatedForward));
+  exports.Set("gatedBackward", Napi::Function::New(env, GatedBackward));
   exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward));
   exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
   exports.Set("attentionSoftmaxForward", Napi::Function::New(env, AttentionSoftmaxForward));

@@ -34,6 +34,11 @@ bool set_gemm_kernel(const char* name);
   X(void, unary_forward, (int code, const float* x, float* y, int64_t n), (code, x, y, n))                            \
   X(void, unary_backward, (int code, const float* x, const float* y, const float* dy, float* dx, int64_t n),          \
     (code, x, y, dy, dx, n))                                                                                          \
+  X(void, gated_forward, (int code, const float* gate, const float* up, float* out, int64_t n),                      \
+    (code, gate, up, out, n))                                                                                         \
+  X(void, gated_backward,                                                                                             \
+    (int code, const float* gate, const float* up, const float* dout, float* dgate, float* dup, int64_t n),           \
+    (code, gate, up, dout, dgate, dup, n))                                                                            \
   X(void, softmax_forward, (const float* x, float* y, int64_t R, int64_t C, bool log), (x, y, R, C, log))             \
   X(void, softmax_backward, (const float* y, const float* dy, float* dx, int64_t R, int64_t C, bool log),             \
     (y, dy, dx, R, C, log))                                                                                           \

@@ -13,14 +13,12 @@ import {
   add,
   attention,
   embedding,
-  gelu,
-  mul,
+  gated,
   reshape,
   rmsNorm,
   rope,
   ropeTablesFromFrequencies,
   scale,
-  silu,
   tanh,
 } from '../engine/index.js';
 import { continuingPositions, type ForwardOptions } from './forward.js';
@@ -154,9 +152,8 @@ export class LlamaModel implements LoraHost {
         cfg.sandwichNorms ? `${L}.pre_feedforward_layernorm.weight` : `${L}.post_attention_layernorm.weight`,
       );
       const gate = project(this, `${L}.mlp.gate_proj`, m);
-      const activated =
-        cfg.hiddenAct === 'gelu_tanh' ? gelu(gate, 'tanh') : cfg.hiddenAct === 'gelu' ? gelu(gate) : silu(gate);
-      let mlpOut = project(this, `${L}.mlp.down_proj`, mul(activated, project(this, `${L}.mlp.up_proj`, m)));
+      const gatedUp = gated(cfg.hiddenAct ?? 'silu', gate, project(this, `${L}.mlp.up_proj`, m)); // act(gate) * up
+      let mlpOut = project(this, `${L}.mlp.down_proj`, gatedUp);
       if (cfg.sandwichNorms) mlpOut = norm(mlpOut, `${L}.post_feedforward_layernorm.weight`);
       if (taps) mlpOut = taps.at(`layers.${l}.mlp`, mlpOut);
       x = add(x, mlpOut);

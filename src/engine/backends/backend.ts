@@ -86,6 +86,18 @@ export interface Backend {
   /** dx = dy * f'(x), with y = f(x) available to kernels that prefer it. */
   unaryBackward(kind: UnaryKind, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void;
 
+  /** out = f(gate) * up elementwise, f(gate) rounded to the working precision first (the gated MLP: SwiGLU, GeGLU). */
+  gatedForward(kind: UnaryKind, gate: FloatArray, up: FloatArray, out: FloatArray): void;
+  /** dUp = dOut * f(gate), dGate = (dOut * up) * f'(gate), each product rounded as in the unfused ops. */
+  gatedBackward(
+    kind: UnaryKind,
+    gate: FloatArray,
+    up: FloatArray,
+    dOut: FloatArray,
+    dGate: FloatArray,
+    dUp: FloatArray,
+  ): void;
+
   /** Row-wise softmax (log = false) or log-softmax over [R, C]. */
   softmaxForward(x: FloatArray, y: FloatArray, R: number, C: number, log: boolean): void;
   /** Backward of the above from its output y. */

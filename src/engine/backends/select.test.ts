@@ -66,6 +66,8 @@ const CONTRACT_OPS = [
   'addLowRank',
   'silu',
   'gelu (tanh)',
+  'gated silu (SwiGLU)',
+  'gated gelu (tanh)',
   'softmax',
   'rmsNorm',
   'layerNorm',

@@ -97,6 +97,21 @@ export const OP_CASES: OpCase[] = [
   { name: 'silu', build: (r) => [rnd(r, [7], { scale: 3 })], run: ([x]) => op.silu(x) },
   { name: 'gelu (erf)', build: (r) => [rnd(r, [9], { scale: 2 })], run: ([x]) => op.gelu(x) },
   { name: 'gelu (tanh)', build: (r) => [rnd(r, [9], { scale: 2 })], run: ([x]) => op.gelu(x, 'tanh') },
+  {
+    name: 'gated silu (SwiGLU)',
+    build: (r) => [rnd(r, [3, 5], { scale: 3 }), rnd(r, [3, 5])],
+    run: ([g, u]) => op.gated('silu', g, u),
+  },
+  {
+    name: 'gated gelu (erf)',
+    build: (r) => [rnd(r, [2, 7], { scale: 2 }), rnd(r, [2, 7])],
+    run: ([g, u]) => op.gated('gelu', g, u),
+  },
+  {
+    name: 'gated gelu (tanh)',
+    build: (r) => [rnd(r, [9], { scale: 2 }), rnd(r, [9])],
+    run: ([g, u]) => op.gated('gelu_tanh', g, u),
+  },
   { name: 'relu', build: (r) => [uniformTensor(r, [8], 0.1, 1)], run: ([x]) => op.relu(op.scale(x, 1, -0.55)) },
   { name: 'softmax', build: (r) => [rnd(r, [3, 5])], run: ([x]) => op.softmax(x) },
   { name: 'logSoftmax', build: (r) => [rnd(r, [3, 5])], run: ([x]) => op.logSoftmax(x) },

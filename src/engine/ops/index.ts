@@ -2,7 +2,7 @@ export { add, sub, mul, div, scale, neg } from './elementwise.js';
 export { matmul, linear, addLowRank, type MatmulOptions } from './matmul.js';
 export { reshape, permute, transpose, slice, concat } from './shape.js';
 export { sum, mean, type ReduceOptions } from './reduce.js';
-export { exp, log, sqrt, tanh, sigmoid, silu, relu, gelu } from './activation.js';
+export { exp, log, sqrt, tanh, sigmoid, silu, relu, gelu, gated } from './activation.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, type CrossEntropyOptions, type CrossEntropyReduction } from './loss.js';
 export { layerNorm, rmsNorm } from './norm.js';

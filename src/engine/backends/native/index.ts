@@ -31,6 +31,15 @@ interface NativeAddon {
   ): void;
   unaryForward(code: number, x: Float32Array, y: Float32Array): void;
   unaryBackward(code: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  gatedForward(code: number, gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  gatedBackward(
+    code: number,
+    gate: Float32Array,
+    up: Float32Array,
+    dOut: Float32Array,
+    dGate: Float32Array,
+    dUp: Float32Array,
+  ): void;
   softmaxForward(x: Float32Array, y: Float32Array, R: number, C: number, log: boolean): void;
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, R: number, C: number, log: boolean): void;
   attentionSoftmaxForward(
@@ -242,6 +251,12 @@ function f32OrNull(a: FloatArray | null): Float32Array | null {
   return a === null ? null : f32(a);
 }
 
+/** The gated kernels take their length from the first array. */
+function sameLength(kernel: string, ...arrays: FloatArray[]): void {
+  if (arrays.some((a) => a.length !== arrays[0].length))
+    throw new Error(`${kernel}: arrays of lengths ${arrays.map((a) => a.length).join(', ')} differ`);
+}
+
 /**
  * The attention kernels index their arrays from the shapes alone: check the sizes here, as the addon checks
  * the GEMM's extents (arrays: q, k, v, probs, capped, then [B, Tq, H, D] ones: out or dOut, dq; then dk, dv).
@@ -271,6 +286,14 @@ export function loadNativeBackend(): Backend | null {
       n.gemm(ta, tb, M, N, K, alpha, f32(A), aOff, lda, f32(B), bOff, ldb, beta, f32(C), cOff, ldc),
     unaryForward: (kind, x, y) => n.unaryForward(UNARY_CODES[kind], f32(x), f32(y)),
     unaryBackward: (kind, x, y, dy, dx) => n.unaryBackward(UNARY_CODES[kind], f32(x), f32(y), f32(dy), f32(dx)),
+    gatedForward: (kind, gate, up, out) => {
+      sameLength('gatedForward', gate, up, out);
+      n.gatedForward(UNARY_CODES[kind], f32(gate), f32(up), f32(out));
+    },
+    gatedBackward: (kind, gate, up, dOut, dGate, dUp) => {
+      sameLength('gatedBackward', gate, up, dOut, dGate, dUp);
+      n.gatedBackward(UNARY_CODES[kind], f32(gate), f32(up), f32(dOut), f32(dGate), f32(dUp));
+    },
     softmaxForward: (x, y, R, C, log) => n.softmaxForward(f32(x), f32(y), R, C, log),
     softmaxBackward: (y, dy, dx, R, C, log) => n.softmaxBackward(f32(y), f32(dy), f32(dx), R, C, log),
     attentionSoftmaxForward: (scores, m) =>

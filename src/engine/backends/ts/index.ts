@@ -173,6 +173,25 @@ export function createTsBackend(): Backend {
       for (let i = 0; i < x.length; i++) dx[i] = dy[i] * unaryDerivative(kind, x[i], y[i]);
     },
 
+    // The products go through the arrays' own precision (fround for float32), as the unfused ops stored them.
+    gatedForward(kind, gate, up, out) {
+      const a = new (gate instanceof Float64Array ? Float64Array : Float32Array)(1);
+      for (let i = 0; i < gate.length; i++) {
+        a[0] = unaryValue(kind, gate[i]);
+        out[i] = a[0] * up[i];
+      }
+    },
+
+    gatedBackward(kind, gate, up, dOut, dGate, dUp) {
+      const t = new (gate instanceof Float64Array ? Float64Array : Float32Array)(2);
+      for (let i = 0; i < gate.length; i++) {
+        t[0] = unaryValue(kind, gate[i]); // f(gate)
+        t[1] = dOut[i] * up[i]; // the gradient reaching f(gate)
+        dUp[i] = dOut[i] * t[0];
+        dGate[i] = t[1] * unaryDerivative(kind, gate[i], t[0]);
+      }
+    },
+
     softmaxForward(x, y, R, C, log) {
       for (let r = 0; r < R; r++) {
         const o = r * C;
