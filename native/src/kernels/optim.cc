@@ -75,12 +75,19 @@ inline uint32_t fmix32(uint32_t h) {
 namespace pk::PK_ISA {
 // Mirrors dropoutDraw in src/engine/backends/backend.ts bit for bit (uint32 wrap-around arithmetic).
 void dropout_multiply(const float* x, float* out, int64_t n, double p, double keep, uint32_t seed) {
-  // draw >= p 2^32 for an integer draw is draw >= ceil(p 2^32): an integer compare the compiler can vectorize.
+  // draw >= p 2^32 for an integer draw is draw >= ceil(p 2^32): an integer compare the compiler can vectorize,
+  // in 32 bits (8 lanes of AVX2 rather than 4 of 64-bit compares: 1.9 -> 1.3 ms on 2048 x 704, 2 threads) once
+  // the one threshold above every draw (p within 2^-32 of 1: nothing kept) is out of the way.
   const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
+  if (threshold > 0xffffffffu) {
+    for (int64_t i = 0; i < n; i++) out[i] = 0.0f;
+    return;
+  }
+  const uint32_t t32 = static_cast<uint32_t>(threshold);
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; i++) {
     const uint32_t draw = fmix32(fmix32(static_cast<uint32_t>(i) * 0x9e3779b9u ^ seed) + seed);
-    out[i] = static_cast<uint64_t>(draw) >= threshold ? static_cast<float>(x[i] * keep) : 0.0f;  // in double, as the ts backend
+    out[i] = draw >= t32 ? static_cast<float>(x[i] * keep) : 0.0f;  // in double, as the ts backend
   }
 }
 }  // namespace pk::PK_ISA
