@@ -308,8 +308,11 @@ test('grid workers: independent groups run in child processes; the assembly afte
   );
   assert.equal(nextGroup(defenses, new Set([3]), []), undefined, 'nothing is ready while the selection runs');
   assert.equal(nextGroup(defenses, new Set([3]), [false, false, true]), 3);
-  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: 8 });
-  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 5, 2), { workers: 2, threads: 1 });
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 2, 16), { workers: 2, threads: [8, 8] });
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 0 }), 5, 2), { workers: 2, threads: [1, 1] });
+  // Every core used: the remainder goes to the first slots.
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 3 }), 5, 16), { workers: 3, threads: [6, 5, 5] });
+  assert.deepEqual(workerPlan(resolveGridConfig({ ...base, workers: 4 }), 5, 2), { workers: 4, threads: [1, 1, 1, 1] });
   const lines: string[] = [];
   const parallel = await runGrid(resolveGridConfig({ ...base, workers: 2 }), (l) => lines.push(l));
   assert.equal(parallel.results.length, 2);

@@ -320,12 +320,18 @@ export function pendingGroups(plan: GridPlan): WorkGroup[] {
   return groups;
 }
 
-/** How many worker processes and threads each: workers 0 means one per core, as groups allow. */
+/**
+ * How many worker processes, and the kernel threads of each (threads[i] for worker slot i): workers 0 means one
+ * per core, as groups allow. The cores are split whole, the first `cores % workers` slots taking one more, so that
+ * none sits idle (16 cores over 3 workers: 6, 5, 5 rather than 5 each); results do not depend on thread counts.
+ */
 export function workerPlan(
   config: GridConfig,
   groups: number,
   cores = availableParallelism(),
-): { workers: number; threads: number } {
+): { workers: number; threads: number[] } {
   const workers = Math.max(1, Math.min(groups, config.workers > 0 ? config.workers : cores));
-  return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
+  const share = Math.floor(cores / workers),
+    extra = cores % workers;
+  return { workers, threads: Array.from({ length: workers }, (_, i) => Math.max(1, share + (i < extra ? 1 : 0))) };
 }

@@ -53,7 +53,7 @@ export function nextGroup(
 async function runGroupsInWorkers(
   config: GridConfig,
   groups: readonly WorkGroup[],
-  processes: { workers: number; threads: number },
+  processes: { workers: number; threads: number[] },
   log: (line: string) => void,
 ): Promise<void> {
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -63,7 +63,7 @@ async function runGroupsInWorkers(
   const finished = new Array<boolean>(groups.length).fill(false);
   const pending = new Set(groups.keys());
   let waiting: (() => void)[] = [];
-  const runOne = (i: number): Promise<void> => {
+  const runOne = (i: number, threads: number): Promise<void> => {
     const group = groups[i].grid;
     const name = `${group.selector[0]}/seed ${group.seed[0]}${several ? `/${group.defense[0]}` : ''}`;
     const file = join(dir, `group-${i}.json`);
@@ -71,10 +71,10 @@ async function runGroupsInWorkers(
     // assembly of every group, written by this process, not the last worker's share of it.
     const store = { run_dir: join(dir, `group-${i}`), stages_dir: stagesDir(config) };
     writeJsonAtomic(file, { ...config, ...store, workers: 1, grid: group, report: false });
-    log(`[${name}] started (${processes.threads} thread${processes.threads > 1 ? 's' : ''})`);
+    log(`[${name}] started (${threads} thread${threads > 1 ? 's' : ''})`);
     return new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [cli, 'run', file], {
-        env: { ...process.env, PHARMACIST_THREADS: String(processes.threads) },
+        env: { ...process.env, PHARMACIST_THREADS: String(threads) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       // Whole lines only: a chunk may end mid-line.
@@ -88,7 +88,8 @@ async function runGroupsInWorkers(
       );
     });
   };
-  const worker = async (): Promise<void> => {
+  // Worker slot `slot` runs its groups on processes.threads[slot] threads.
+  const worker = async (slot: number): Promise<void> => {
     while (pending.size > 0) {
       const i = nextGroup(groups, pending, finished);
       if (i === undefined) {
@@ -96,14 +97,14 @@ async function runGroupsInWorkers(
         continue;
       }
       pending.delete(i);
-      await runOne(i);
+      await runOne(i, processes.threads[slot]);
       finished[i] = true;
       const wake = waiting;
       waiting = [];
       for (const r of wake) r();
     }
   };
-  await Promise.all(Array.from({ length: processes.workers }, worker));
+  await Promise.all(Array.from({ length: processes.workers }, (_, slot) => worker(slot)));
 }
 
 /** The groups with cells left to compute, in worker processes when the config allows several (else none). */
@@ -113,7 +114,7 @@ async function runPendingGroups(plan: GridPlan, log: (line: string) => void): Pr
   if (processes.workers <= 1) return;
   log(
     `running ${groups.length} independent groups of cells in ${processes.workers} processes, ` +
-      `${processes.threads} thread(s) each`,
+      `with ${processes.threads.join(', ')} thread(s)`,
   );
   await runGroupsInWorkers(plan.config, groups, processes, log);
 }
