@@ -30,18 +30,65 @@ inline Visible visible_keys(int i, int Tk, int causal_offset, int window) {
   return {first, last};
 }
 
+// Max of s[0, n) in 8 independent lanes (a single running max vectorizes only under fast-math).
+inline float lanes_max(const float* s, int n) {
+  const float lowest = -std::numeric_limits<float>::infinity();
+  float lanes[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; k++) lanes[k] = s[j + k] > lanes[k] ? s[j + k] : lanes[k];
+  float m = lowest;
+  for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+  for (; j < n; j++) m = s[j] > m ? s[j] : m;
+  return m;
+}
+
+// s[j] = exp(s[j] - m) over [0, n), returning their sum: 8 float lanes, then in double. A single double
+// accumulator (one dependent add per key) took as long as the row's GEMMs.
+inline double exp_in_place_sum(float* s, int n, float m) {
+  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; k++) {
+      const float e = fast_exp(s[j + k] - m);
+      s[j + k] = e;
+      lanes[k] += e;
+    }
+  double sum = 0;
+  for (int k = 0; k < 8; k++) sum += lanes[k];
+  for (; j < n; j++) {
+    s[j] = fast_exp(s[j] - m);
+    sum += s[j];
+  }
+  return sum;
+}
+
 // One row of scores -> probabilities in place: masked keys get 0, a row with no visible key all zeros.
 inline void masked_softmax_row(float* s, int Tk, Visible vis, const float* km) {
+  if (!km) {
+    // Causal / windowed only: the visible keys are one contiguous run [first, last]; the rest become 0.
+    const int n = vis.last - vis.first + 1;
+    if (n <= 0) {
+      std::fill(s, s + Tk, 0.0f);
+      return;
+    }
+    float* r = s + vis.first;
+    const float inv = static_cast<float>(1.0 / exp_in_place_sum(r, n, lanes_max(r, n)));
+    for (int j = 0; j < n; j++) r[j] *= inv;
+    std::fill(s, r, 0.0f);
+    std::fill(r + n, s + Tk, 0.0f);
+    return;
+  }
   float m = -std::numeric_limits<float>::infinity();
   for (int j = vis.first; j <= vis.last; j++)
-    if ((!km || km[j] != 0.0f) && s[j] > m) m = s[j];
+    if (km[j] != 0.0f && s[j] > m) m = s[j];
   if (m == -std::numeric_limits<float>::infinity()) {
-    for (int j = 0; j < Tk; j++) s[j] = 0.0f;
+    std::fill(s, s + Tk, 0.0f);
     return;
   }
   double sum = 0;
   for (int j = 0; j < Tk; j++) {
-    const bool visible = j >= vis.first && j <= vis.last && (!km || km[j] != 0.0f);
+    const bool visible = j >= vis.first && j <= vis.last && km[j] != 0.0f;
     const float e = visible ? fast_exp(s[j] - m) : 0.0f;
     s[j] = e;
     sum += e;
@@ -50,12 +97,17 @@ inline void masked_softmax_row(float* s, int Tk, Visible vis, const float* km) {
   for (int j = 0; j < Tk; j++) s[j] *= inv;
 }
 
-// dx = y * (dy - sum(dy * y)) over one row (softmax_backward's row, softmax.cc); masked y = 0 gives dx = 0.
+// dx = y * (dy - sum(dy * y)) over one row; masked y = 0 gives dx = 0. The sum in 8 float lanes, then double.
 inline void softmax_backward_row(const float* y, const float* dy, float* dx, int C) {
+  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int c = 0;
+  for (; c + 8 <= C; c += 8)
+    for (int k = 0; k < 8; k++) lanes[k] += dy[c + k] * y[c + k];
   double s = 0;
-  for (int c = 0; c < C; c++) s += dy[c] * y[c];
+  for (int k = 0; k < 8; k++) s += lanes[k];
+  for (; c < C; c++) s += dy[c] * y[c];
   const float sf = static_cast<float>(s);
-  for (int c = 0; c < C; c++) dx[c] = y[c] * (dy[c] - sf);
+  for (c = 0; c < C; c++) dx[c] = y[c] * (dy[c] - sf);
 }
 
 }  // namespace
