@@ -331,7 +331,12 @@ export function workerPlan(
   cores = availableParallelism(),
 ): { workers: number; threads: number[] } {
   const workers = Math.max(1, Math.min(groups, config.workers > 0 ? config.workers : cores));
-  const share = Math.floor(cores / workers),
-    extra = cores % workers;
-  return { workers, threads: Array.from({ length: workers }, (_, i) => Math.max(1, share + (i < extra ? 1 : 0))) };
+  return { workers, threads: splitCores(cores, workers) };
+}
+
+/** `cores` split whole over `parts` (at least one thread each), the first `cores % parts` taking one more. */
+export function splitCores(cores: number, parts: number): number[] {
+  const share = Math.floor(cores / parts),
+    extra = cores % parts;
+  return Array.from({ length: parts }, (_, i) => Math.max(1, share + (i < extra ? 1 : 0)));
 }

@@ -1,6 +1,6 @@
 /**
  * `pharmacist worker --queue URL`: takes stage jobs from the queue and computes them in child processes
- * (stage-child.ts, one per concurrent job, kept from job to job), C at a time with N kernel threads each, so
+ * (stage-child.ts, one per concurrent job, kept from job to job), C at a time with their share of kernel threads, so
  * that this process's event loop stays free to renew the jobs' locks. A worker killed mid-stage leaves its
  * job to stall: after the lock's duration another worker takes it and, under the stage's lease, starts the
  * stage folder over. A job whose run this worker
@@ -19,8 +19,8 @@ import { codeVersion } from './version.js';
 
 export interface WorkerOptions {
   url: string;
-  /** Kernel threads of each stage process (PHARMACIST_THREADS). */
-  threads: number;
+  /** Kernel threads of each concurrent stage process (PHARMACIST_THREADS): threads[i] for slot i. */
+  threads: readonly number[];
   /** Stage jobs at a time. */
   concurrency: number;
   /** How long a job's lock lasts unrenewed: a killed worker's job is taken over after about this long. */
@@ -39,20 +39,26 @@ class StageProcesses {
   private idle: ChildProcess[] = [];
   private readonly all = new Set<ChildProcess>();
   private readonly jobOf = new Map<ChildProcess, string>();
+  /** The slot (index into threads) of each live process: a replacement takes the slot its predecessor left. */
+  private readonly slotOf = new Map<ChildProcess, number>();
 
   constructor(
-    private readonly threads: number,
+    private readonly threads: readonly number[],
     private readonly log: (line: string) => void,
   ) {}
 
   private spawn(): ChildProcess {
+    const taken = new Set(this.slotOf.values());
+    const slot = this.threads.findIndex((_, i) => !taken.has(i));
     const child = fork(fileURLToPath(new URL('./stage-child.js', import.meta.url)), [], {
-      env: { ...process.env, PHARMACIST_THREADS: String(this.threads) },
+      env: { ...process.env, PHARMACIST_THREADS: String(this.threads[Math.max(0, slot)]) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.all.add(child);
+    this.slotOf.set(child, slot);
     child.on('exit', () => {
       this.all.delete(child);
+      this.slotOf.delete(child);
       this.idle = this.idle.filter((c) => c !== child);
     });
     for (const stream of [child.stdout!, child.stderr!])
@@ -151,7 +157,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   process.on('SIGTERM', stop);
   log(
     `worker ${hostname()} pid ${process.pid}, pharmacist ${codeVersion()}: ${options.concurrency} stage(s) at a ` +
-      `time, ${options.threads} thread(s) each, queue ${url}`,
+      `time, ${options.threads.join(' / ')} thread(s) each, queue ${url}`,
   );
   await worker.run();
   stages.close(false);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { splitCores } from '../../pipeline/grid-plan.js';
 import { runWorker } from '../../queue/worker.js';
 import { positiveInt, positiveNumber } from '../parse.js';
 
@@ -17,7 +18,11 @@ export function registerWorker(program: Command): void {
       'compute the stages that `pharmacist run --queue` enqueues; run one per machine that sees the stage store',
     )
     .requiredOption('--queue <url>', 'the Redis of the runs (redis://HOST:PORT/DB)')
-    .option('--threads <n>', 'kernel threads per stage (default: cores / concurrency)', positiveInt)
+    .option(
+      '--threads <n>',
+      'kernel threads per stage (default: the cores split whole over the concurrent stages)',
+      positiveInt,
+    )
     .option('--concurrency <c>', 'stages at a time', positiveInt, 1)
     .option(
       '--lock-seconds <s>',
@@ -29,7 +34,9 @@ export function registerWorker(program: Command): void {
       process.exitCode = await runWorker({
         url: flags.queue,
         concurrency: flags.concurrency,
-        threads: flags.threads ?? Math.max(1, Math.floor(availableParallelism() / flags.concurrency)),
+        threads: flags.threads
+          ? Array.from({ length: flags.concurrency }, () => flags.threads!)
+          : splitCores(availableParallelism(), flags.concurrency),
         lockSeconds: flags.lockSeconds,
         log: console.error,
       });
