@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace pk {
 
@@ -47,6 +48,19 @@ static inline float fast_erf(float x) {
   p = p * t + 0.254829592f;
   const float y = 1.0f - p * t * fast_exp(-ax * ax);
   return x < 0.0f ? -y : y;
+}
+
+// Max in 8 independent lanes: a single running max is a reduction GCC vectorizes only under fast-math.
+static inline float row_max(const float* x, int64_t C) {
+  const float lowest = -std::numeric_limits<float>::infinity();
+  float lanes[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8)
+    for (int k = 0; k < 8; k++) lanes[k] = x[c + k] > lanes[k] ? x[c + k] : lanes[k];
+  float m = lowest;
+  for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+  for (; c < C; c++) m = x[c] > m ? x[c] : m;
+  return m;
 }
 
 }  // namespace pk

@@ -30,19 +30,6 @@ inline Visible visible_keys(int i, int Tk, int causal_offset, int window) {
   return {first, last};
 }
 
-// Max of s[0, n) in 8 independent lanes (a single running max vectorizes only under fast-math).
-inline float lanes_max(const float* s, int n) {
-  const float lowest = -std::numeric_limits<float>::infinity();
-  float lanes[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
-  int j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; k++) lanes[k] = s[j + k] > lanes[k] ? s[j + k] : lanes[k];
-  float m = lowest;
-  for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
-  for (; j < n; j++) m = s[j] > m ? s[j] : m;
-  return m;
-}
-
 // s[j] = exp(s[j] - m) over [0, n), returning their sum: 8 float lanes, then in double. A single double
 // accumulator (one dependent add per key) took as long as the row's GEMMs.
 inline double exp_in_place_sum(float* s, int n, float m) {
@@ -73,7 +60,7 @@ inline void masked_softmax_row(float* s, int Tk, Visible vis, const float* km) {
       return;
     }
     float* r = s + vis.first;
-    const float inv = static_cast<float>(1.0 / exp_in_place_sum(r, n, lanes_max(r, n)));
+    const float inv = static_cast<float>(1.0 / exp_in_place_sum(r, n, row_max(r, n)));
     for (int j = 0; j < n; j++) r[j] *= inv;
     std::fill(s, r, 0.0f);
     std::fill(r + n, s + Tk, 0.0f);

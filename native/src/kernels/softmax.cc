@@ -8,19 +8,6 @@
 
 namespace pk::PK_ISA {
 
-// Max in 8 independent lanes: a single running max is a reduction GCC vectorizes only under fast-math.
-static inline float row_max(const float* x, int64_t C) {
-  const float lowest = -std::numeric_limits<float>::infinity();
-  float lanes[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
-  int64_t c = 0;
-  for (; c + 8 <= C; c += 8)
-    for (int k = 0; k < 8; k++) lanes[k] = x[c + k] > lanes[k] ? x[c + k] : lanes[k];
-  float m = lowest;
-  for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
-  for (; c < C; c++) m = x[c] > m ? x[c] : m;
-  return m;
-}
-
 // sum_c exp(x[c] - m), accumulated in 8 float lanes then in double: vectorizes and stays accurate for V ~ 1e5.
 static inline double row_sum_exp(const float* x, int64_t C, float m) {
   float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
