@@ -131,3 +131,27 @@ test('paired differences: over seeds with a t-interval, within one seed by McNem
   assert.ok(Math.abs(one.p - 0.012939453125) < 1e-12);
   assert.ok(one.ci[0] > 0 && one.ci[1] > one.diff && one.decided);
 });
+
+test('Holm adjusts over distinct comparisons: A vs B and B vs A are one hypothesis', () => {
+  // Three seeds of full, random and refusal: the table holds random vs full, refusal vs full, random vs refusal
+  // and refusal vs random; the last two are one comparison, so Holm runs over 3 p-values, not 4.
+  const hs = [
+    [30, 38, 47],
+    [34, 41, 50],
+    [28, 33, 45],
+  ];
+  const arms = summarize(
+    hs.flatMap(([f, r, q], seed) => [
+      cell('full', 1, 'sft', seed, f, 60, 200),
+      cell('random', 0.4, 'sft', seed, r, 60, 90),
+      cell('refusal', 0.4, 'sft', seed, q, 60, 90),
+    ]),
+  );
+  const [, random, refusal] = arms;
+  const ps = [random.paired.vs_full, refusal.paired.vs_full, random.paired.vs_refusal];
+  assert.deepEqual(random.paired.vs_refusal.p, refusal.paired.vs_random.p);
+  assert.equal(random.paired.vs_refusal.p_holm, refusal.paired.vs_random.p_holm);
+  const sorted = ps.map((d) => d.p).sort((a, b) => a - b);
+  const smallest = ps.find((d) => d.p === sorted[0])!;
+  assert.ok(Math.abs(smallest.p_holm - Math.min(1, 3 * sorted[0])) < 1e-12, JSON.stringify(ps));
+});

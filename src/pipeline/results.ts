@@ -183,16 +183,21 @@ export function pairedDifference(arm: ArmSummary, ref: ArmSummary): Omit<PairedD
   };
 }
 
-/** Fill every arm's `paired` entries, with Holm-adjusted p over all the table's comparisons. */
+/**
+ * Fill every arm's `paired` entries, with Holm-adjusted p over the table's distinct comparisons: A vs B and B vs A
+ * (Random's `vs_refusal` and `refusal`'s `vs_random`) are one hypothesis with one p, counted once.
+ */
 function withPairedComparisons(arms: ArmSummary[]): ArmSummary[] {
-  const all: { arm: ArmSummary; name: string; d: Omit<PairedDifference, 'p_holm'> }[] = [];
+  const all: { arm: ArmSummary; name: string; pair: string; d: Omit<PairedDifference, 'p_holm'> }[] = [];
   for (const arm of arms)
     for (const [name, ref] of pairedReferences(arm, arms)) {
       const d = pairedDifference(arm, ref);
-      if (d) all.push({ arm, name, d });
+      const pair = [arms.indexOf(arm), arms.indexOf(ref)].sort((x, y) => x - y).join(',');
+      if (d) all.push({ arm, name, pair, d });
     }
-  const adjusted = holmAdjust(all.map((c) => c.d.p));
-  all.forEach((c, i) => (c.arm.paired[c.name] = { ...c.d, p_holm: adjusted[i] }));
+  const distinct = [...new Map(all.map((c) => [c.pair, c.d.p])).entries()];
+  const adjusted = new Map(holmAdjust(distinct.map(([, p]) => p)).map((p, i) => [distinct[i][0], p]));
+  all.forEach((c) => (c.arm.paired[c.name] = { ...c.d, p_holm: adjusted.get(c.pair)! }));
   return arms;
 }
 
