@@ -14,7 +14,10 @@
  * attention's score and value products (forward 2 x 2 B H T^2 d_head, backward twice that).
  * Flags: --shape B,T (16,128), --rounds N (5), --steps N (3 per round, after 1 warm-up), --threads N, --no-torch,
  * --profile (after the rounds, 3 steps with every kernel call timed: where the step's time goes, by kernel and
- * outside kernels; the timers slow those steps, so the shares are indicative).
+ * outside kernels; the timers slow those steps, so the shares are indicative), --response F (only the last F of
+ * each sequence's positions carry a target, as a prompt and its response do: our step then computes logits at
+ * those positions only (causalLmLoss) and is timed in the same rounds against the step that computes them
+ * everywhere; no PyTorch, whose script supervises every position).
  * Prints the rounds and, last, one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -35,6 +38,7 @@ import {
 import { nativeInfo, setNativeGemmKernel } from '../src/engine/backends/native/index.js';
 import { embeddedModelDir } from '../src/io/package-paths.js';
 import { attachLora } from '../src/models/lora.js';
+import { causalLmLoss } from '../src/models/lm-loss.js';
 import { loadPretrained } from '../src/models/pretrained.js';
 import { LlamaModel } from '../src/models/llama.js';
 import { median, profileSteps, PYTHON, torchAvailable } from './common.js';
@@ -47,6 +51,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    response: { type: 'string', default: '1' },
   },
 });
 const [B, T] = args.shape!.split(',').map(Number);
@@ -65,7 +70,10 @@ const lora = attachLora(model, { r: RANK, alpha: ALPHA, dropout: DROPOUT }, 0);
 const optimizer = new AdamW(lora.parameters(), { weightDecay: 0 });
 const rng = new Rng(1);
 const ids = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
-const targets = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+const response = Number(args.response);
+if (!(response > 0 && response <= 1)) throw new Error(`--response ${args.response}: a fraction in (0, 1]`);
+const promptLength = T - Math.max(1, Math.round(response * T));
+const targets = Int32Array.from({ length: B * T }, (_, i) => (i % T < promptLength ? -100 : rng.int(c.vocabSize)));
 
 /** The matrix-product FLOPs of one step (see the header). */
 function stepFlops(): number {
@@ -84,15 +92,18 @@ function stepFlops(): number {
     [d, ff],
     [ff, d],
   ];
-  const frozen = projections.reduce((s, [i, o]) => s + i * o, 0) * c.numLayers + d * c.vocabSize;
+  const frozen = projections.reduce((s, [i, o]) => s + i * o, 0) * c.numLayers;
+  const head = d * c.vocabSize; // at the supervised positions only (all of them unless --response)
   const adapters = projections.reduce((s, [i, o]) => s + RANK * (i + o), 0) * c.numLayers;
   const attention = 2 * 2 * B * c.numHeads * T * T * headDim * c.numLayers;
-  return 4 * tokens * frozen + 6 * tokens * adapters + 3 * attention;
+  return 4 * tokens * frozen + 4 * B * (T - promptLength) * head + 6 * tokens * adapters + 3 * attention;
 }
 
-function ourStep(): number {
+function ourStep(allLogits = response === 1): number {
   const t0 = performance.now();
-  const loss = crossEntropy(model.forward(ids, B, T), targets);
+  const loss = allLogits
+    ? crossEntropy(model.forward(ids, B, T), targets)
+    : causalLmLoss(model, { ids, targets, B, T });
   backward(loss);
   optimizer.step(1e-3);
   optimizer.zeroGrad();
@@ -133,19 +144,24 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (best / 1000) / 1e9;
 }
 
-const withTorch = torchAvailable(args['no-torch']);
+const withTorch = response === 1 && torchAvailable(args['no-torch']);
 const torchScript = fileURLToPath(new URL('../../bench/torch_lora.py', import.meta.url));
 const shape = { B, T, r: RANK, alpha: ALPHA, dropout: DROPOUT, config: `${embeddedModelDir()}/config.json` };
 
 const backend = getBackend();
 console.error(`backend ${backend.name}, threads ${backend.threads()}, B ${B} T ${T}, ${stepFlops() / 1e9} GFLOP/step`);
 const ours: number[] = [],
+  allLogits: number[] = [],
   torch: { best: number; byThreads: Record<string, number>; gemm: number }[] = [];
 for (let round = 0; round < rounds; round++) {
   ourStep(); // warm-up: first-touch allocations
   const times = Array.from({ length: steps }, ourStep);
   ours.push(median(times));
   let line = `round ${round + 1}/${rounds}: ours ${median(times).toFixed(0)} ms`;
+  if (response < 1) {
+    allLogits.push(median(Array.from({ length: steps }, () => ourStep(true))));
+    line += `, logits at every position ${allLogits.at(-1)!.toFixed(0)} ms`;
+  }
   if (withTorch) {
     const r = spawnSync(PYTHON, [torchScript, JSON.stringify({ ...shape, steps })], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench/torch_lora.py failed: ${r.stderr.slice(-500)}`);
@@ -187,6 +203,9 @@ console.log(
     openblas_gemm_gflops: openblasGemm,
     torch_gemm_gflops: torchGemm,
     fraction_of_ceiling: gflops / ceiling,
+    response,
+    all_logits_step_ms: response < 1 ? median(allLogits) : null,
+    ratio_vs_all_logits: response < 1 ? stepMs / median(allLogits) : null,
     node: process.version,
   }),
 );

@@ -7,9 +7,10 @@
  * calls instead of plain SFT; `actsIn` names the stages a defense acts in, so that the pipeline keys and runs
  * each stage by what the defense declares rather than by its name.
  */
-import { backward, crossEntropy, type ActivationTaps, type Tensor } from '../engine/index.js';
+import { backward, type ActivationTaps, type Tensor } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
 import type { ForwardOptions } from '../models/forward.js';
+import { causalLmLoss } from '../models/lm-loss.js';
 import type { LoraLayers } from '../models/lora.js';
 
 /** What defenses need of a model: forward with activation taps, the LM head, and its depth. */
@@ -71,7 +72,7 @@ export interface Defense {
 
 /** Response cross-entropy of a batch, optionally through taps. */
 export function batchLoss(model: DefendableLm, batch: TokenBatch, taps?: ActivationTaps): Tensor {
-  return crossEntropy(model.forward(batch.ids, batch.B, batch.T, taps ? { taps } : {}), batch.targets);
+  return causalLmLoss(model, batch, 'mean', taps ? { taps } : {});
 }
 
 /** Backpropagate `loss` into the parameters' .grad and return its value. */

@@ -13,6 +13,7 @@ import {
   add,
   allocate,
   crossEntropy,
+  gatherRows,
   log,
   mul,
   reshape,
@@ -20,6 +21,7 @@ import {
   type FloatArray,
 } from '../engine/index.js';
 import type { TokenBatch } from '../data/batch.js';
+import { supervisedRows } from '../models/lm-loss.js';
 import {
   backwardValue,
   batchLoss,
@@ -54,10 +56,15 @@ export function repNoiseTerms(model: DefendableLm, harmful: TokenBatch, rng: Rng
   const mlps = Array.from({ length: L }, (_, l) => `layers.${l}.mlp`);
   const wanted = new Set([...hidden, ...mlps]);
   const taps = new ActivationTaps().capture((n) => wanted.has(n));
-  model.forward(harmful.ids, harmful.B, harmful.T, { taps });
+  // The logit lens at the supervised positions only (the same loss, without the head's work on the prompt).
+  const rows = supervisedRows(harmful.targets);
+  const all = rows.length === 0;
+  const kept = all ? harmful.targets : rows.map((r) => harmful.targets[r]);
+  model.forward(harmful.ids, harmful.B, harmful.T, all ? { taps } : { taps, logitRows: rows });
   let lens: Tensor | null = null;
   for (const name of hidden) {
-    const ce = crossEntropy(model.head(taps.activation(name)), harmful.targets);
+    const h = taps.activation(name);
+    const ce = crossEntropy(model.head(all ? h : gatherRows(h, rows)), kept);
     lens = lens ? add(lens, ce) : ce;
   }
   let noise: Tensor | null = null;

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { DEFAULT_PROMPT_PROFILE, supervisedIn, type PromptStyle } from '../data/prompt-format.js';
 import { collate } from '../data/batch.js';
-import { crossEntropy, noGrad, type Tensor } from '../engine/index.js';
+import { noGrad, type Tensor } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
+import { causalLmLoss } from '../models/lm-loss.js';
 import { tInterval } from './statistics.js';
 
 export const MARGIN_REFUSALS_FILE = 'eval/margin-refusals.txt';
@@ -69,7 +70,7 @@ export function answerLosses(
     const out: number[] = [];
     for (let s = 0; s < examples.length; s += options.batchSize) {
       const b = collate(examples.slice(s, s + options.batchSize), eos);
-      const per = crossEntropy(target.model.forward(b.ids, b.B, b.T), b.targets, { reduction: 'per-example' });
+      const per = causalLmLoss(target.model, b, 'per-example');
       out.push(...per.data);
     }
     return out;

@@ -10,6 +10,12 @@ export interface ForwardOptions {
   positions?: Int32Array;
   /** Keys/values of earlier positions; this call appends its own. */
   cache?: KvCache;
+  /**
+   * Compute logits only at these rows of the flattened [B*T] positions: the result is [K, V] instead of [B, T, V]
+   * (Hugging Face's logits_to_keep, for any set of positions). Training on responses needs them at the supervised
+   * positions only, generation's prefill at the last one.
+   */
+  logitRows?: Int32Array;
 }
 
 /** Positions start .. start+T-1 for every sequence. */

@@ -82,14 +82,16 @@ export function generate(
   const stopped = new Array<boolean>(B).fill(false);
   const cache = new KvCache();
   noGrad(() => {
-    let logits = model.forward(ids, B, T, { keyMask: mask, positions, cache });
-    let stepT = T;
+    // The prefill's logits at each prompt's last position only: [B, V], as every step's after it ([B, 1, V]).
+    const last = Int32Array.from({ length: B }, (_, b) => b * T + T - 1);
+    let logits = model.forward(ids, B, T, { keyMask: mask, positions, cache, logitRows: last });
     for (let step = 0; step < cfg.maxNewTokens; step++) {
-      const V = logits.shape[2];
+      const V = logits.shape[logits.rank - 1];
+      const rowsPer = logits.size / V / B; // 1, or T for a model that does not implement logitRows
       const next = new Int32Array(B).fill(cfg.padTokenId);
       for (let b = 0; b < B; b++) {
         if (stopped[b]) continue;
-        const row = logits.data.subarray((b * stepT + stepT - 1) * V, (b * stepT + stepT) * V);
+        const row = logits.data.subarray((b * rowsPer + rowsPer - 1) * V, (b * rowsPer + rowsPer) * V);
         const token = cfg.greedy ? argmax(row) : sampleToken(row, cfg.temperature, cfg.topP, rng);
         if (eos.has(token)) stopped[b] = true;
         else tokens[b].push(token);
@@ -106,7 +108,6 @@ export function generate(
       const stepPositions = Int32Array.from(nextPosition);
       for (let b = 0; b < B; b++) nextPosition[b]++;
       logits = model.forward(next, B, 1, { keyMask: mask, positions: stepPositions, cache });
-      stepT = 1;
     }
   });
   return { tokens, stopped };

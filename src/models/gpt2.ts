@@ -3,7 +3,18 @@
  * Weights are [out, in] (nn.Linear layout); names follow Hugging Face's GPT2LMHeadModel.
  * Legend: B batch, T time, C model width, H heads, D = C / H, V vocabulary.
  */
-import { Rng, type Tensor, attention, add, embedding, gelu, layerNorm, reshape, slice } from '../engine/index.js';
+import {
+  Rng,
+  type Tensor,
+  attention,
+  add,
+  embedding,
+  gatherRows,
+  gelu,
+  layerNorm,
+  reshape,
+  slice,
+} from '../engine/index.js';
 import { continuingPositions, type ForwardOptions } from './forward.js';
 import { type LoraHost, type LoraLayers, project } from './lora.js';
 import { ParameterSet, constantParameter, normalParameter } from './params.js';
@@ -63,7 +74,7 @@ export class Gpt2Model implements LoraHost {
     ids: Int32Array,
     B: number,
     T: number,
-    { taps, keyMask, positions: given, cache }: ForwardOptions = {},
+    { taps, keyMask, positions: given, cache, logitRows }: ForwardOptions = {},
   ): Tensor {
     const { nEmbd: C, nHead: H, nLayer, layerNormEps: eps = 1e-5 } = this.config;
     const positions = given ?? continuingPositions(B, T, cache?.length ?? 0);
@@ -93,7 +104,7 @@ export class Gpt2Model implements LoraHost {
       if (taps) x = taps.at(`layers.${l}.output`, x);
     }
     cache?.advance(T);
-    return this.head(x);
+    return this.head(logitRows ? gatherRows(x, logitRows) : x);
   }
 
   get layerCount(): number {

@@ -13,6 +13,7 @@ import {
   add,
   attention,
   embedding,
+  gatherRows,
   gated,
   reshape,
   rmsNorm,
@@ -116,7 +117,12 @@ export class LlamaModel implements LoraHost {
   }
 
   /** ids [B*T] -> logits [B, T, V]. */
-  forward(ids: Int32Array, B: number, T: number, { taps, keyMask, positions, cache }: ForwardOptions = {}): Tensor {
+  forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    { taps, keyMask, positions, cache, logitRows }: ForwardOptions = {},
+  ): Tensor {
     const cfg = this.config;
     const { hiddenSize: C, numHeads: H, numLayers, rmsNormEps: eps = 1e-5, normWeightOffset: offset = 0 } = cfg;
     const Hkv = cfg.numKvHeads ?? H;
@@ -160,7 +166,7 @@ export class LlamaModel implements LoraHost {
       if (taps) x = taps.at(`layers.${l}.output`, x);
     }
     cache?.advance(T);
-    return this.head(x);
+    return this.head(logitRows ? gatherRows(x, logitRows) : x);
   }
 
   get layerCount(): number {

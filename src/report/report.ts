@@ -192,7 +192,7 @@ function pairedDifferences(
       `Paired differences. Harmful score of each arm minus its reference arm, in points (${setting}), paired ` +
       'within seed (the same stage seeds): dot the mean difference, bar its 95% interval, a t-interval over ' +
       'seeds (or, with one seed, a percentile bootstrap over the evaluation prompts). Hollow grey rows are ' +
-      'undecided: their interval contains 0. At the right, the p-value Holm-adjusted over every comparison of ' +
+      'undecided: their interval contains 0. At the right, the p-value Holm-adjusted over every distinct comparison of ' +
       'the table (t-test over seeds, exact McNemar over prompts).',
     svg: forestPlot(rows, {
       title: 'Paired differences in harmful score',

@@ -3,8 +3,9 @@
  * alignment baseline and the harmful fine-tuning attack both run through it. Returns the trained adapter,
  * still attached; merge it (double LoRA) or keep training it (single LoRA) as the flow requires.
  */
-import { crossEntropy, noGrad } from '../engine/index.js';
+import { noGrad } from '../engine/index.js';
 import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
+import { causalLmLoss } from '../models/lm-loss.js';
 import {
   DEFAULT_PROMPT_PROFILE,
   supervisedIn,
@@ -219,7 +220,7 @@ export function meanResponseLoss(
     let total = 0;
     for (let s = 0; s < examples.length; s += 32) {
       const b = collate(examples.slice(s, s + 32), padTokenId);
-      const per = crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { reduction: 'per-example' });
+      const per = causalLmLoss(model, b, 'per-example');
       for (const v of per.data) total += v;
     }
     return total / Math.max(1, examples.length);

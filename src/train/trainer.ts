@@ -8,16 +8,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  AdamW,
-  backward,
-  clipGradNorm,
-  crossEntropy,
-  learningRateAt,
-  type ScheduleKind,
-  type Tensor,
-} from '../engine/index.js';
+import { AdamW, backward, clipGradNorm, learningRateAt, type ScheduleKind, type Tensor } from '../engine/index.js';
 import type { BatchSource, TokenBatch } from '../data/batch.js';
+import type { ForwardOptions } from '../models/forward.js';
+import { causalLmLoss } from '../models/lm-loss.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { openSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
 
@@ -62,7 +56,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'steps'> = {
 };
 
 export interface TrainableLm {
-  forward(ids: Int32Array, B: number, T: number): Tensor;
+  forward(ids: Int32Array, B: number, T: number, options?: ForwardOptions): Tensor;
 }
 
 export interface StepInfo {
@@ -92,7 +86,7 @@ export interface TrainResult {
 }
 
 export function lmLoss(model: TrainableLm, batch: TokenBatch): Tensor {
-  return crossEntropy(model.forward(batch.ids, batch.B, batch.T), batch.targets);
+  return causalLmLoss(model, batch);
 }
 
 export function train(

@@ -137,6 +137,7 @@ export const OP_CASES: OpCase[] = [
     run: ([x, w]) => op.rmsNorm(x, w, 1e-6, 1),
   },
   { name: 'embedding', build: (r) => [rnd(r, [5, 3])], run: ([w]) => op.embedding(w, ids([4, 0, 4, 2]), [2, 2]) },
+  { name: 'gatherRows', build: (r) => [rnd(r, [2, 3, 4])], run: ([x]) => op.gatherRows(x, ids([5, 1, 2])) },
   {
     name: 'rope (half split)',
     build: (r) => [rnd(r, [2, 3, 2, 4])],

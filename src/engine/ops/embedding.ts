@@ -1,6 +1,7 @@
-/** Embedding lookup: gather rows of weight [V, C]; backward scatter-adds into the used rows. */
+/** Embedding lookup: gather rows of weight [V, C]; backward scatter-adds into the used rows. Also gatherRows. */
 import { record } from '../autograd.js';
 import { Tensor, allocate, allocateUninitialized, formatShape } from '../tensor.js';
+import { reshape } from './shape.js';
 
 /** ids: token ids laid out as `shape` (e.g. [B, T]); returns [...shape, C]. */
 export function embedding(weight: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
@@ -21,4 +22,13 @@ export function embedding(weight: Tensor, ids: Int32Array, shape: readonly numbe
     }
     return [dW];
   });
+}
+
+/**
+ * Rows `rows` of x viewed as [R, C] (R = x.size / C) -> [K, C]; backward scatter-adds into zeros. An embedding
+ * lookup whose table is x: what a causal LM uses to compute logits at a few positions only.
+ */
+export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
+  const C = x.shape[x.rank - 1];
+  return embedding(x.rank === 2 ? x : reshape(x, [x.size / C, C]), rows);
 }
