@@ -8,13 +8,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { stringify } from 'yaml';
 import { loadGridConfig } from '../src/pipeline/grid-config.js';
 import { planGrid } from '../src/pipeline/grid-plan.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../src/queue/connection.js';
+import { runIdOf } from '../src/queue/coordinator.js';
 import { FAIL_STAGE_ENV, stageFolder, type StageJobData } from '../src/queue/stage-job.js';
 import { codeVersion, incompatibility } from '../src/queue/version.js';
 import { processAlive, readLease, type LeaseOwner } from '../src/io/lease.js';
@@ -173,6 +174,14 @@ test('queue: a worker killed mid-stage loses nothing; its stage process ends wit
   // folder complete and correct); one that does not must go to the other worker.
   const killedStage = lease.replace(/\.lease$/, '');
   const finishedByOrphan = existsSync(join(stages, killedStage, 'done.json'));
+  // Until another worker finds it stalled, its job stays active on the killed worker: status says which.
+  const status = pharmacist(['status', '--queue', server.url, '--run', runDir, '--json']);
+  assert.equal(await status.exited, 0);
+  const { active } = JSON.parse(status.lines.find((l) => l.startsWith('{'))!) as { active: { job: string }[] };
+  assert.deepEqual(
+    active.map((a) => ({ ...a, seconds: 0 })),
+    [{ job: killedStage, run: runIdOf(loadGridConfig(file)), worker: `${hostname()}:${victim.child.pid}`, seconds: 0 }],
+  );
   const [rescuer] = workers(server.url, 1);
   assert.equal(await coordinator.exited, 0, coordinator.lines.join('\n'));
   assert.ok(

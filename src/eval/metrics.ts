@@ -47,6 +47,7 @@ export function respond(
   const encoded = examples.map((e) => promptIdsIn(cfg.profile, target.tokenizer, e));
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length || a - b);
   const out = new Array<string>(examples.length);
+  let cut = 0;
   for (let s = 0; s < order.length; s += cfg.batchSize) {
     const idx = order.slice(s, s + cfg.batchSize);
     const gen = generate(
@@ -57,7 +58,13 @@ export function respond(
     idx.forEach((i, k) => {
       out[i] = target.tokenizer.decode(gen.tokens[k], { skipSpecialTokens: true }).trim();
     });
+    cut += gen.truncated.filter((n) => n > 0).length;
   }
+  if (cut > 0)
+    console.error(
+      `evaluation: ${cut} of ${examples.length} prompts did not fit the model's ${target.model.maxPositions}-position ` +
+        `context with ${cfg.maxNewTokens} new tokens and were cut from the left (their first token kept)`,
+    );
   return out;
 }
 

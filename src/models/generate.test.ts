@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, noGrad } from '../engine/index.js';
-import { argmax, generate, sampleToken } from './generate.js';
+import { argmax, fitToContext, generate, sampleToken } from './generate.js';
 import { Gpt2Model } from './gpt2.js';
 import { LlamaModel } from './llama.js';
 
@@ -60,6 +60,27 @@ for (const [name, make] of Object.entries(models)) {
     assert.deepEqual(out.stopped, [false, false, false]);
   });
 }
+
+for (const [name, make] of Object.entries(models)) {
+  test(`${name}: a prompt too long for the context is cut from the left, its first token kept`, () => {
+    const model = make();
+    for (const p of model.params.list()) for (let i = 0; i < p.size; i++) p.data[i] *= 8;
+    // 32 positions, 8 new tokens: the last one at position length + 6, so a prompt keeps 25 tokens.
+    const long = Array.from({ length: 40 }, (_, i) => (i * 7 + 1) % 24);
+    const out = generate(model, [long, prompts[0]], { maxNewTokens: 8 });
+    const kept = [long[0], ...long.slice(40 - 24)];
+    assert.deepEqual(out.truncated, [15, 0]);
+    assert.deepEqual(out.tokens[0], greedyByRecomputation(model, kept, 8), 'as if given the kept tokens');
+    assert.deepEqual(out.tokens[1], greedyByRecomputation(model, prompts[0], 8), 'the short prompt untouched');
+    const exact = Array.from({ length: 25 }, (_, i) => i % 24);
+    assert.deepEqual(generate(model, [exact], { maxNewTokens: 8 }).truncated, [0], 'a prompt that fits exactly');
+  });
+}
+
+test('fitToContext: no limit without a context; an error when the new tokens leave no room', () => {
+  assert.deepEqual(fitToContext([[1, 2, 3]], 8, undefined).truncated, [0]);
+  assert.throws(() => fitToContext([[1, 2, 3]], 32, 32), /32 new tokens leave no room for a prompt in a 32-position/);
+});
 
 test('rows stop at EOS independently; the stop token is not returned', () => {
   const model = models.llama();

@@ -3,6 +3,8 @@
  * one [B, T] batch; padding is masked out of attention and positions count real tokens only (as
  * transformers' generate() derives position_ids from the attention mask), so each row decodes exactly
  * as it would alone. Decoding is greedy, or sampling with temperature and nucleus (top-p) filtering.
+ * A prompt too long for the model's context (with room for the new tokens) is cut from the left, its first token
+ * (BOS) kept, as lm-evaluation-harness does: the end of an instruction and the response header stay.
  */
 import { Rng, noGrad, type Tensor } from '../engine/index.js';
 import type { ForwardOptions } from './forward.js';
@@ -10,6 +12,8 @@ import { KvCache } from './kv-cache.js';
 
 export interface CausalLm {
   forward(ids: Int32Array, B: number, T: number, options?: ForwardOptions): Tensor;
+  /** The positions the model has (its context): prompt and new tokens must fit. Unset: no limit. */
+  readonly maxPositions?: number;
 }
 
 export interface GenerationConfig {
@@ -44,21 +48,43 @@ export interface Generation {
   tokens: number[][];
   /** Whether each row ended on a stop token (false: it ran to maxNewTokens). */
   stopped: boolean[];
+  /** Prompt tokens cut from the left of each row to fit the model's context (0: the whole prompt). */
+  truncated: number[];
+}
+
+/**
+ * The prompts fitted to the model's context: the last token generated sits at position length + maxNewTokens - 2,
+ * so a prompt keeps at most context - maxNewTokens + 1 tokens, its first and the last ones.
+ */
+export function fitToContext(
+  prompts: readonly (readonly number[])[],
+  maxNewTokens: number,
+  context: number | undefined,
+): { prompts: (readonly number[])[]; truncated: number[] } {
+  if (context === undefined) return { prompts: [...prompts], truncated: prompts.map(() => 0) };
+  const room = context - Math.max(1, maxNewTokens) + 1;
+  if (room < 2)
+    throw new Error(`generate: ${maxNewTokens} new tokens leave no room for a prompt in a ${context}-position context`);
+  return {
+    prompts: prompts.map((p) => (p.length > room ? [p[0], ...p.slice(p.length - room + 1)] : p)),
+    truncated: prompts.map((p) => Math.max(0, p.length - room)),
+  };
 }
 
 export function generate(
   model: CausalLm,
-  prompts: readonly (readonly number[])[],
+  given: readonly (readonly number[])[],
   options: Partial<GenerationConfig> = {},
 ): Generation {
   const cfg: GenerationConfig = { ...GENERATION_DEFAULTS, ...options };
-  if (prompts.length === 0) return { tokens: [], stopped: [] };
-  prompts.forEach((p, i) => {
+  if (given.length === 0) return { tokens: [], stopped: [], truncated: [] };
+  given.forEach((p, i) => {
     if (p.length === 0) throw new Error(`generate: prompt ${i} is empty (start it with a BOS token)`);
   });
   if (!cfg.greedy && !(cfg.temperature > 0))
     throw new Error(`generate: temperature must be > 0, got ${cfg.temperature}`);
   if (!(cfg.topP > 0 && cfg.topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${cfg.topP}`);
+  const { prompts, truncated } = fitToContext(given, cfg.maxNewTokens, model.maxPositions);
 
   const B = prompts.length;
   const T = Math.max(...prompts.map((p) => p.length));
@@ -110,7 +136,7 @@ export function generate(
       logits = model.forward(next, B, 1, { keyMask: mask, positions: stepPositions, cache });
     }
   });
-  return { tokens, stopped };
+  return { tokens, stopped, truncated };
 }
 
 export function argmax(row: ArrayLike<number>): number {

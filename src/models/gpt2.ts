@@ -40,6 +40,11 @@ export class Gpt2Model implements LoraHost {
   readonly params = new ParameterSet();
   lora: LoraLayers | null = null;
 
+  /** The positions it has (generation keeps prompt and new tokens within them). */
+  get maxPositions(): number {
+    return this.config.nPositions;
+  }
+
   constructor(
     readonly config: Gpt2Config,
     seed = 0,

@@ -77,6 +77,11 @@ export class LlamaModel implements LoraHost {
   private readonly rope: RopeTables;
   readonly headDim: number;
 
+  /** The positions it has (generation keeps prompt and new tokens within them). */
+  get maxPositions(): number {
+    return this.config.maxPositions;
+  }
+
   constructor(
     readonly config: LlamaConfig,
     seed = 0,

@@ -19,7 +19,14 @@ import { formatSeconds } from '../train/trainer.js';
 import { describeEnvironment } from './environment.js';
 import { stagesDir, type GridConfig } from './grid-config.js';
 import { runCell } from './grid-cell.js';
-import { pendingGroups, planGrid, workerPlan, type GridPlan, type WorkGroup } from './grid-plan.js';
+import {
+  pendingGroups,
+  planGrid,
+  STAGE_PROCESS_NODE_FLAGS,
+  workerPlan,
+  type GridPlan,
+  type WorkGroup,
+} from './grid-plan.js';
 import type { CellResult, GridCell, GridResultsRecord } from './records.js';
 import { describeSeedOverrides } from './seeds.js';
 
@@ -73,7 +80,7 @@ async function runGroupsInWorkers(
     writeJsonAtomic(file, { ...config, ...store, workers: 1, grid: group, report: false });
     log(`[${name}] started (${threads} thread${threads > 1 ? 's' : ''})`);
     return new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, 'run', file], {
+      const child = spawn(process.execPath, [...STAGE_PROCESS_NODE_FLAGS, cli, 'run', file], {
         env: { ...process.env, PHARMACIST_THREADS: String(threads) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

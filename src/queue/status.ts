@@ -25,6 +25,8 @@ export interface QueueStatus {
   counts: { waiting: number; active: number; done: number; failed: number };
   runs: RunInfo[];
   failures: { job: string; run: string; attempts: number; error: string }[];
+  /** The stages being computed: by which worker (host:pid) and for how long. */
+  active: { job: string; run: string; worker: string; seconds: number }[];
 }
 
 const STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children'] as const;
@@ -72,7 +74,16 @@ export async function queueStatus(
     const failures = (await queue.getJobs(['failed']))
       .filter((job) => job && (jobIds === null || jobIds.has(job.id!)))
       .map((job) => ({ job: job.id!, run: job.data.run, attempts: job.attemptsMade, error: job.failedReason }));
-    return { url, run: selected?.run ?? null, counts, runs: selected ? [selected] : runs, failures };
+    const active = (await queue.getJobs(['active']))
+      .filter((job) => job && (jobIds === null || jobIds.has(job.id!)))
+      .map((job) => ({
+        job: job.id!,
+        run: job.data.run,
+        worker: job.processedBy ?? 'unknown',
+        seconds: Math.round((Date.now() - (job.processedOn ?? Date.now())) / 1000),
+      }))
+      .sort((a, b) => a.job.localeCompare(b.job));
+    return { url, run: selected?.run ?? null, counts, runs: selected ? [selected] : runs, failures, active };
   } finally {
     await queue.close();
     connection.disconnect();
@@ -90,6 +101,7 @@ export function formatStatus(status: QueueStatus): string {
       `  ${r.run}  ${r.status}  ${r.cells} cells  ${r.run_dir}  (pharmacist ${r.code_version}, ` +
         `seen ${r.seen_seconds_ago} s ago)`,
     );
+  for (const a of status.active) lines.push(`  active ${a.job} (run ${a.run}) on ${a.worker} for ${a.seconds} s`);
   for (const f of status.failures) lines.push(`  failed ${f.job} (run ${f.run}, ${f.attempts} tries): ${f.error}`);
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DelayedError, Worker, type Job } from 'bullmq';
+import { STAGE_PROCESS_NODE_FLAGS } from '../pipeline/grid-plan.js';
 import { checkRedis, QUEUE_NAME, QUEUE_PREFIX, redisClient } from './connection.js';
 import type { StageChildReply, StageChildRequest } from './stage-child.js';
 import type { StageJobData, StageJobResult } from './stage-job.js';
@@ -51,6 +52,7 @@ class StageProcesses {
     const taken = new Set(this.slotOf.values());
     const slot = this.threads.findIndex((_, i) => !taken.has(i));
     const child = fork(fileURLToPath(new URL('./stage-child.js', import.meta.url)), [], {
+      execArgv: [...process.execArgv, ...STAGE_PROCESS_NODE_FLAGS],
       env: { ...process.env, PHARMACIST_THREADS: String(this.threads[Math.max(0, slot)]) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -95,6 +97,9 @@ class StageProcesses {
   }
 }
 
+/** This worker's name on the jobs it takes: host and pid, as its log lines and leases name it. */
+export const workerName = (): string => `${hostname()}:${process.pid}`;
+
 /** Run a worker until it is stopped (SIGINT/SIGTERM) or refuses a run; resolves with the exit code. */
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const { url, log } = options;
@@ -131,6 +136,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     {
       connection,
       prefix: QUEUE_PREFIX,
+      // Stored on each job it takes (job.processedBy): status shows who computes what, the bench each worker's turns.
+      name: workerName(),
       concurrency: options.concurrency,
       lockDuration: options.lockSeconds * 1000,
       stalledInterval: options.lockSeconds * 1000,
