@@ -217,7 +217,11 @@ try {
     }
     const turnaround: number[] = [];
     const byWorker = new Map<string, typeof jobs>();
-    for (const job of jobs) byWorker.set(job.processedBy ?? '', [...(byWorker.get(job.processedBy ?? '') ?? []), job]);
+    for (const job of jobs) {
+      const own = byWorker.get(job.processedBy ?? '') ?? [];
+      own.push(job);
+      byWorker.set(job.processedBy ?? '', own);
+    }
     for (const own of byWorker.values()) {
       own.sort((a, b) => a.processedOn! - b.processedOn!);
       for (let k = 1; k < own.length; k++)

@@ -3,7 +3,7 @@
  * of one run), the runs it has seen, and the failed jobs with their errors.
  */
 import { resolve } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { checkRedis, QUEUE_NAME, QUEUE_PREFIX, redisClient } from './connection.js';
 import { RUNS_KEY, runJobsKey, runKey } from './coordinator.js';
 import type { StageJobData } from './stage-job.js';
@@ -71,11 +71,14 @@ export async function queueStatus(
       jobIds = new Set(await connection.smembers(runJobsKey(selected.run)));
       for (const id of jobIds) tally(await queue.getJobState(id));
     } else for (const [state, n] of Object.entries(await queue.getJobCounts(...STATES))) tally(state, n);
+    // A job's entry may be gone between listing and reading it; with --run, only that run's jobs.
+    const ofRun = (job: Job<StageJobData> | undefined): job is Job<StageJobData> =>
+      job !== undefined && job !== null && (jobIds === null || jobIds.has(job.id!));
     const failures = (await queue.getJobs(['failed']))
-      .filter((job) => job && (jobIds === null || jobIds.has(job.id!)))
+      .filter(ofRun)
       .map((job) => ({ job: job.id!, run: job.data.run, attempts: job.attemptsMade, error: job.failedReason }));
     const active = (await queue.getJobs(['active']))
-      .filter((job) => job && (jobIds === null || jobIds.has(job.id!)))
+      .filter(ofRun)
       .map((job) => ({
         job: job.id!,
         run: job.data.run,

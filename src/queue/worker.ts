@@ -97,9 +97,6 @@ class StageProcesses {
   }
 }
 
-/** This worker's name on the jobs it takes: host and pid, as its log lines and leases name it. */
-export const workerName = (): string => `${hostname()}:${process.pid}`;
-
 /** Run a worker until it is stopped (SIGINT/SIGTERM) or refuses a run; resolves with the exit code. */
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const { url, log } = options;
@@ -136,8 +133,9 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     {
       connection,
       prefix: QUEUE_PREFIX,
-      // Stored on each job it takes (job.processedBy): status shows who computes what, the bench each worker's turns.
-      name: workerName(),
+      // Stored on each job it takes (job.processedBy), host and pid as its log lines and leases name it: status
+      // shows who computes what, the bench each worker's turns.
+      name: `${hostname()}:${process.pid}`,
       concurrency: options.concurrency,
       lockDuration: options.lockSeconds * 1000,
       stalledInterval: options.lockSeconds * 1000,
