@@ -7,9 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadGridConfig, resolveGridConfig } from '../src/pipeline/grid-config.js';
-import { gridCells, independentGroups, nextGroup, runGrid, workerPlan } from '../src/pipeline/grid.js';
+import {
+  gridCells,
+  independentGroups,
+  nextGroup,
+  runGrid,
+  sharesAfterHandOver,
+  THREAD_MESSAGES_ENV,
+  workerPlan,
+} from '../src/pipeline/grid.js';
 import {
   cellSubset,
   runAlignStage,
@@ -404,4 +414,37 @@ test('a crossed-seed grid end to end: stages shared down the nest, two workers, 
   });
   assert.ok(Number.isFinite(arm.components.total));
   assert.match(formatTable(summarize(results)), /not independent|treat them as independent/);
+});
+
+test('grid workers: cores of a finished worker go to those still running; a worker takes the count its parent sends', async () => {
+  assert.deepEqual(sharesAfterHandOver(2, [1]), [2], 'the last of two one-thread workers gets both cores');
+  assert.deepEqual(sharesAfterHandOver(16, [6, 5]), [8, 8]);
+  assert.deepEqual(sharesAfterHandOver(16, [5]), [16]);
+  assert.deepEqual(sharesAfterHandOver(2, [1, 1, 1]), [1, 1, 1], 'more workers than cores: each keeps its one');
+  // The child side, in a process of its own: it applies {threads} and still exits by itself (the channel unref'd).
+  const grid = fileURLToPath(new URL('../src/pipeline/grid.js', import.meta.url));
+  const engine = fileURLToPath(new URL('../src/engine/index.js', import.meta.url));
+  const script = join(mkdtempSync(join(tmpdir(), 'pharmacist-threads-')), 'child.mjs');
+  writeFileSync(
+    script,
+    `import { followParentThreads } from ${JSON.stringify(grid)};
+import { getBackend } from ${JSON.stringify(engine)};
+followParentThreads((line) => console.log(line));
+process.send({ ready: getBackend().threads() });
+setTimeout(() => console.log('threads ' + getBackend().threads()), 500);
+`,
+  );
+  const child = fork(script, [], {
+    env: { ...process.env, PHARMACIST_THREADS: '1', [THREAD_MESSAGES_ENV]: '1' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const ready = await new Promise<{ ready: number }>((resolve) => child.once('message', resolve));
+  assert.equal(ready.ready, 1);
+  child.send({ threads: 3 });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.match(out, /now on 3 kernel threads/);
+  assert.match(out, /threads 3/);
 });

@@ -77,6 +77,9 @@ async function cachedStage<T extends object>(
   try {
     if (existsSync(marker)) return cached(); // finished by the holder we waited for
     rmSync(dir, { recursive: true, force: true });
+    // Stages compute synchronously: a turn of the event loop first lets messages in, such as a grid worker's
+    // larger share of the cores once another worker has finished (grid.ts).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const value = await fn();
     writeJsonAtomic(marker, value);
     return { value, cached: false };

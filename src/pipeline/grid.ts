@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setThreads } from '../engine/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { formatSeconds } from '../train/trainer.js';
 import { describeEnvironment } from './environment.js';
@@ -22,6 +23,7 @@ import { runCell } from './grid-cell.js';
 import {
   pendingGroups,
   planGrid,
+  splitCores,
   STAGE_PROCESS_NODE_FLAGS,
   workerPlan,
   type GridPlan,
@@ -39,6 +41,20 @@ export interface GridResult {
   seconds: number;
 }
 
+/** Set in a grid worker's environment: its parent may send `{threads}` messages (see runGroupsInWorkers). */
+export const THREAD_MESSAGES_ENV = 'PHARMACIST_GRID_THREAD_MESSAGES';
+
+/** In a grid worker: take the thread counts its parent sends, without the channel keeping the process alive. */
+export function followParentThreads(log: (line: string) => void): void {
+  if (process.env[THREAD_MESSAGES_ENV] !== '1' || !process.send) return;
+  process.on('message', (message: { threads?: unknown }) => {
+    if (typeof message?.threads !== 'number') return;
+    setThreads(message.threads);
+    log(`now on ${message.threads} kernel threads`);
+  });
+  process.channel?.unref();
+}
+
 /**
  * The next group a free worker takes (undefined: none is ready yet): of the groups whose selection is done, the
  * ones other groups wait for first, so that the waiting ones are not left to run last, one worker idle.
@@ -50,6 +66,15 @@ export function nextGroup(
 ): number | undefined {
   const ready = [...pending].filter((j) => groups[j].after === null || finished[groups[j].after!]);
   return ready.find((j) => groups.some((g) => g.after === j)) ?? ready[0];
+}
+
+/**
+ * The thread counts of the workers still running once the others have finished: the cores split whole among them
+ * (splitCores), never fewer than a worker has (4 workers on 2 cores run on 1 each, and keep 1).
+ */
+export function sharesAfterHandOver(cores: number, current: readonly number[]): number[] {
+  const shares = splitCores(cores, current.length);
+  return current.map((threads, k) => Math.max(threads, shares[k]));
 }
 
 /**
@@ -70,7 +95,8 @@ async function runGroupsInWorkers(
   const finished = new Array<boolean>(groups.length).fill(false);
   const pending = new Set(groups.keys());
   let waiting: (() => void)[] = [];
-  const runOne = (i: number, threads: number): Promise<void> => {
+  const running = new Map<number, { name: string; threads: number; send: (threads: number) => void }>();
+  const runOne = (slot: number, i: number, threads: number): Promise<void> => {
     const group = groups[i].grid;
     const name = `${group.selector[0]}/seed ${group.seed[0]}${several ? `/${group.defense[0]}` : ''}`;
     const file = join(dir, `group-${i}.json`);
@@ -81,18 +107,41 @@ async function runGroupsInWorkers(
     log(`[${name}] started (${threads} thread${threads > 1 ? 's' : ''})`);
     return new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [...STAGE_PROCESS_NODE_FLAGS, cli, 'run', file], {
-        env: { ...process.env, PHARMACIST_THREADS: String(threads) },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PHARMACIST_THREADS: String(threads), [THREAD_MESSAGES_ENV]: '1' },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
+      const send = (n: number) => {
+        if (child.connected) child.send({ threads: n }, () => {}); // one that has just exited needs none
+      };
+      running.set(slot, { name, threads, send });
       // Whole lines only: a chunk may end mid-line.
-      for (const stream of [child.stdout, child.stderr])
+      for (const stream of [child.stdout!, child.stderr!])
         createInterface({ input: stream }).on('line', (line) => {
           if (line.trim()) log(`[${name}] ${line}`);
         });
       child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0 ? resolve() : reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`)),
-      );
+      child.on('close', (code) => {
+        running.delete(slot);
+        if (code === 0) resolve();
+        else reject(new Error(`grid worker for ${name} exited with ${code} (config ${file})`));
+      });
+    });
+  };
+  // Once no group is left to start, a worker that finishes hands its cores to those still running (from their
+  // next stage on), so that the last groups do not run on one core while the others sit idle. Results do not
+  // depend on thread counts.
+  const cores = processes.threads.reduce((a, b) => a + b, 0);
+  const handOverCores = () => {
+    const slots = [...running.values()];
+    const shares = sharesAfterHandOver(
+      cores,
+      slots.map((r) => r.threads),
+    );
+    slots.forEach((r, k) => {
+      if (shares[k] === r.threads) return;
+      r.threads = shares[k];
+      log(`[${r.name}] ${r.threads} threads from its next stage on (another worker finished)`);
+      r.send(r.threads);
     });
   };
   // Worker slot `slot` runs its groups on processes.threads[slot] threads.
@@ -104,12 +153,13 @@ async function runGroupsInWorkers(
         continue;
       }
       pending.delete(i);
-      await runOne(i, processes.threads[slot]);
+      await runOne(slot, i, processes.threads[slot]);
       finished[i] = true;
       const wake = waiting;
       waiting = [];
       for (const r of wake) r();
     }
+    handOverCores();
   };
   await Promise.all(Array.from({ length: processes.workers }, (_, slot) => worker(slot)));
 }
@@ -153,6 +203,7 @@ export function storeResults(plan: GridPlan, results: CellResult[], status: 'run
 }
 
 export async function runGrid(config: GridConfig, log: (line: string) => void = console.error): Promise<GridResult> {
+  followParentThreads(log);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const plan = planGrid(config);
