@@ -1,4 +1,5 @@
 /** align -> attack (double and single LoRA) -> evaluate as separate stages over folders, on a tiny model. */
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -19,11 +20,17 @@ test('stages: align, attack in both flows, evaluate; adapters and records on dis
     .map((c) => ({ instruction: c.prompt.slice(0, 60), output: c.answer.slice(0, 60) }));
   const sft = { epochs: 1, batchSize: 4, lr: 1e-2, maxLength: 64 };
 
+  const alignStart = performance.now();
   const aligned = alignStage({ model, outDir: join(dir, 'align'), sft, records, validation: records.slice(0, 4) });
+  const alignWall = (performance.now() - alignStart) / 1000;
   assert.ok(existsSync(join(aligned.adapterDir, 'adapter_model.safetensors')));
   const alignRecord = JSON.parse(readFileSync(join(dir, 'align', 'record.json'), 'utf8'));
   assert.equal(alignRecord.curves.validation.length, 2, 'validation loss before and after');
   assert.equal(alignRecord.timings.steps, 3, '12 records, batch 4, one epoch');
+  // Alignment time is training only: the validation-loss curve is timed apart, and the two are not counted twice.
+  assert.ok(alignRecord.timings.monitorSeconds > 0 && alignRecord.timings.alignSeconds > 0);
+  assert.ok(alignRecord.timings.alignSeconds + alignRecord.timings.monitorSeconds <= alignWall);
+  assert.equal(aligned.seconds, alignRecord.timings.alignSeconds);
   // Step-matched: the same 12 records for the steps a 4-sample subset gets over 2 epochs (2 x ceil(4 / 4)).
   alignStage({
     model,
@@ -62,6 +69,8 @@ test('stages: align, attack in both flows, evaluate; adapters and records on dis
   const attackRecord = JSON.parse(readFileSync(join(dir, 'attack', 'record.json'), 'utf8'));
   assert.deepEqual(attackRecord.harmfulScoreByEpoch, double.harmfulScoreByEpoch);
   assert.equal(attackRecord.curves.harmful.length, 3, 'harmful loss before and after each epoch');
+  assert.ok(attackRecord.timings.monitorSeconds >= attackRecord.timings.probeSeconds, 'the probe is monitoring');
+  assert.equal(double.seconds, attackRecord.timings.attackSeconds);
   const single = await attackStage({
     model,
     outDir: join(dir, 'attack-single'),

@@ -74,7 +74,8 @@ export interface AlignRecord {
   flow: 'double' | 'single';
   config: Recorded<AlignStageConfig, 'records' | 'validation' | 'harmful'>;
   environment: EnvironmentRecord;
-  timings: { alignSeconds: number; steps: number };
+  /** alignSeconds: training only; monitorSeconds: the validation-loss curve (absent in records before it was split off). */
+  timings: { alignSeconds: number; monitorSeconds?: number; steps: number };
   losses: number[];
   curves: LossCurves;
 }
@@ -97,7 +98,8 @@ export interface AttackRecord {
   /** Fine-tuning records per source file (the embedded data's, or the user's). */
   sources: Record<string, number>;
   environment: EnvironmentRecord;
-  timings: { attackSeconds: number; probeSeconds: number; steps: number };
+  /** attackSeconds: training only; monitorSeconds: the probe and the harmful-loss curve (absent in older records). */
+  timings: { attackSeconds: number; probeSeconds: number; monitorSeconds?: number; steps: number };
   losses: number[];
   curves: LossCurves;
   harmfulScoreByEpoch: number[];

@@ -3,6 +3,7 @@
  * alignment baseline and the harmful fine-tuning attack both run through it. Returns the trained adapter,
  * still attached; merge it (double LoRA) or keep training it (single LoRA) as the flow requires.
  */
+import { performance } from 'node:perf_hooks';
 import { noGrad } from '../engine/index.js';
 import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
 import { causalLmLoss } from '../models/lm-loss.js';
@@ -141,6 +142,8 @@ export interface SftResult extends TrainResult {
   steps: number;
   /** name -> [{step, loss}] */
   curves: Record<string, { step: number; loss: number }[]>;
+  /** Time spent measuring those curves and in `atEpochEnd`: monitoring, not training. */
+  monitorSeconds: number;
 }
 
 export function sftLora(
@@ -169,11 +172,18 @@ export function sftLora(
       [name, xs.map((e) => supervisedIn(cfg.profile, tokenizer, e, { maxLength: cfg.maxLength, eosTokenId }))] as const,
   );
   const curves: SftResult['curves'] = Object.fromEntries(lossSets.map(([name]) => [name, []]));
-  const measure = (step: number) => {
+  let monitorSeconds = 0;
+  const monitored = (fn: () => void) => {
+    const t0 = performance.now();
     lora.training = false;
-    for (const [name, xs] of lossSets) curves[name].push({ step, loss: meanResponseLoss(model, xs, padTokenId) });
+    fn();
     lora.training = true;
+    monitorSeconds += (performance.now() - t0) / 1000;
   };
+  const measure = (step: number) =>
+    monitored(() => {
+      for (const [name, xs] of lossSets) curves[name].push({ step, loss: meanResponseLoss(model, xs, padTokenId) });
+    });
   measure(0);
   const result = train(
     model,
@@ -193,16 +203,13 @@ export function sftLora(
       onStep: ({ step }) => {
         const done = step + 1;
         if (done % every === 0 || done === steps) measure(done);
-        if (monitor.atEpochEnd && done % source.stepsPerEpoch === 0) {
-          lora.training = false;
-          monitor.atEpochEnd(done / source.stepsPerEpoch);
-          lora.training = true;
-        }
+        if (monitor.atEpochEnd && done % source.stepsPerEpoch === 0)
+          monitored(() => monitor.atEpochEnd!(done / source.stepsPerEpoch));
       },
     },
   );
   lora.training = false;
-  return { ...result, lora, steps, curves };
+  return { ...result, lora, steps, curves, monitorSeconds };
 }
 
 /** The optimizer steps `epochs` passes over `samples` take at `batchSize` (the last batch may be short). */
