@@ -31,7 +31,11 @@ export interface ClassFigures {
 export interface JudgeAccuracy {
   judge: string;
   judge_id: string;
-  gold: Record<string, ClassFigures & { by_stage: Record<string, number>; garbled: ClassFigures }>;
+  /** by_wave: accuracy on each sampling wave of the gold set (data/judge/gold/README.md), from the pair's id. */
+  gold: Record<
+    string,
+    ClassFigures & { by_stage: Record<string, number>; by_wave: Record<string, number>; garbled: ClassFigures }
+  >;
   hard_pairs: (ClassFigures & { groups: Record<string, number>; longest_shared_ngram: number }) | null;
   /** Accuracy per group of the held-out split of the training data. */
   groups: Record<string, number>;
@@ -140,10 +144,16 @@ export async function evaluateJudge(
       said,
       truth,
     );
+    const by_wave = accuracyBy(
+      items.map((g) => /^gold-(w\d+)-/.exec(g.id)?.[1] ?? 'other'),
+      said,
+      truth,
+    );
     const garbled = items.map((g, i) => (g.garbled ? i : -1)).filter((i) => i >= 0);
     gold[split] = {
       ...classFigures(truth, said),
       by_stage,
+      by_wave,
       garbled: classFigures(
         garbled.map((i) => truth[i]),
         garbled.map((i) => said[i]),

