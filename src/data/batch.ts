@@ -31,6 +31,17 @@ export function collate(examples: readonly SupervisedExample[], padTokenId: numb
   return { B, T, ids, targets, keyMask };
 }
 
+/**
+ * Indices of `examples` in batches of `size`, shortest first (ties in input order), so that a batch pads to about
+ * its own length: for passes whose per-example results go back to their input positions (evaluation losses).
+ */
+export function lengthOrderedBatches(examples: readonly { ids: ArrayLike<number> }[], size: number): number[][] {
+  const order = examples.map((_, i) => i).sort((a, b) => examples[a].ids.length - examples[b].ids.length || a - b);
+  const out: number[][] = [];
+  for (let s = 0; s < order.length; s += size) out.push(order.slice(s, s + size));
+  return out;
+}
+
 /** Deterministic batches by step number, so that a resumed run sees exactly the batches it would have. */
 export interface BatchSource {
   /** Optimizer steps in one pass over the data. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainByteLevelBpe } from '../tokenizers/index.js';
-import { collate } from './batch.js';
+import { collate, lengthOrderedBatches } from './batch.js';
 import { IGNORE_INDEX, alpacaPrompt, extractResponse, supervisedExample } from './prompt-format.js';
 
 const tokenizer = trainByteLevelBpe(
@@ -100,4 +100,10 @@ test('length-grouped batches: every example once per epoch, less padding, seeded
   assert.ok(grouped.padded < 0.7 * plain.padded, `${grouped.padded} vs ${plain.padded} padded tokens`);
   const again = supervisedBatches(examples, 8, 3, 0, true);
   assert.deepEqual(again.batch(5).ids, supervisedBatches(examples, 8, 3, 0, true).batch(5).ids);
+});
+
+test('length-ordered batches: every index once, shortest first, ties in input order', () => {
+  const examples = [5, 2, 7, 2, 3].map((n) => ({ ids: new Array<number>(n).fill(0) }));
+  assert.deepEqual(lengthOrderedBatches(examples, 2), [[1, 3], [4, 0], [2]]);
+  assert.deepEqual(lengthOrderedBatches([], 4), []);
 });

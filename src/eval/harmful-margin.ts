@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { DEFAULT_PROMPT_PROFILE, supervisedIn, type PromptStyle } from '../data/prompt-format.js';
-import { collate } from '../data/batch.js';
+import { collate, lengthOrderedBatches } from '../data/batch.js';
 import { noGrad, type Tensor } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import { causalLmLoss } from '../models/lm-loss.js';
@@ -66,21 +66,16 @@ export function answerLosses(
       { maxLength: options.maxLength, eosTokenId: eos },
     ),
   );
-  // Batched in order of length, so that a batch pads to about its own length: the six refusals after one prompt
-  // differ in length, and input order padded the refusal pass to 1.39x its tokens (sorted: 1.01x).
-  const order = examples.map((_, i) => i).sort((a, b) => examples[a].ids.length - examples[b].ids.length || a - b);
+  // Batched in order of length: the six refusals after one prompt differ in length, and input order padded the
+  // refusal pass to 1.39x its tokens (sorted: 1.01x).
   return noGrad(() => {
     const out = new Array<number>(examples.length);
-    for (let s = 0; s < order.length; s += options.batchSize) {
-      const idx = order.slice(s, s + options.batchSize);
-      const per = causalLmLoss(
-        target.model,
-        collate(
-          idx.map((i) => examples[i]),
-          eos,
-        ),
-        'per-example',
+    for (const idx of lengthOrderedBatches(examples, options.batchSize)) {
+      const batch = collate(
+        idx.map((i) => examples[i]),
+        eos,
       );
+      const per = causalLmLoss(target.model, batch, 'per-example');
       idx.forEach((i, k) => (out[i] = per.data[k]));
     }
     return out;

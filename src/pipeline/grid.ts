@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -130,7 +131,11 @@ async function runGroupsInWorkers(
   // Once no group is left to start, a worker that finishes hands its cores to those still running (from their
   // next stage on), so that the last groups do not run on one core while the others sit idle. Results do not
   // depend on thread counts.
-  const cores = processes.threads.reduce((a, b) => a + b, 0);
+  // The machine's cores: the threads' sum, unless there are more workers than cores (each then has one).
+  const cores = Math.min(
+    processes.threads.reduce((a, b) => a + b, 0),
+    availableParallelism(),
+  );
   const handOverCores = () => {
     const slots = [...running.values()];
     const shares = sharesAfterHandOver(

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { noGrad } from '../engine/index.js';
-import { collate, supervisedBatches, type TokenBatch } from '../data/batch.js';
+import { collate, lengthOrderedBatches, supervisedBatches, type TokenBatch } from '../data/batch.js';
 import { causalLmLoss } from '../models/lm-loss.js';
 import {
   DEFAULT_PROMPT_PROFILE,
@@ -223,21 +223,16 @@ export function meanResponseLoss(
   examples: readonly SupervisedExample[],
   padTokenId: number,
 ): number {
-  // Batched in order of length (a batch pads to about its own length), summed in input order: the same bits as
-  // batching in input order (3.1 -> 2.9 s on the demo's 200 validation samples, one thread).
-  const order = examples.map((_, i) => i).sort((a, b) => examples[a].ids.length - examples[b].ids.length || a - b);
+  // Batched in order of length, summed in input order: the same bits as batching in input order (3.1 -> 2.9 s on
+  // the demo's 200 validation samples, one thread).
   return noGrad(() => {
     const losses = new Float64Array(examples.length);
-    for (let s = 0; s < order.length; s += 32) {
-      const idx = order.slice(s, s + 32);
-      const per = causalLmLoss(
-        model,
-        collate(
-          idx.map((i) => examples[i]),
-          padTokenId,
-        ),
-        'per-example',
+    for (const idx of lengthOrderedBatches(examples, 32)) {
+      const batch = collate(
+        idx.map((i) => examples[i]),
+        padTokenId,
       );
+      const per = causalLmLoss(model, batch, 'per-example');
       idx.forEach((i, k) => (losses[i] = per.data[k]));
     }
     let total = 0;
