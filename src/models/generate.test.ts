@@ -82,18 +82,32 @@ test('fitToContext: no limit without a context; an error when the new tokens lea
   assert.throws(() => fitToContext([[1, 2, 3]], 32, 32), /32 new tokens leave no room for a prompt in a 32-position/);
 });
 
-test('rows stop at EOS independently; the stop token is not returned', () => {
-  const model = models.llama();
-  for (const p of model.params.list()) for (let i = 0; i < p.size; i++) p.data[i] *= 8;
-  const free = generate(model, prompts, { maxNewTokens: 10 });
-  const eos = free.tokens[0][3];
-  const out = generate(model, prompts, { maxNewTokens: 10, eosTokenIds: [eos] });
-  prompts.forEach((_, b) => {
-    const cut = free.tokens[b].indexOf(eos);
-    assert.deepEqual(out.tokens[b], cut < 0 ? free.tokens[b] : free.tokens[b].slice(0, cut));
-    assert.equal(out.stopped[b], cut >= 0);
+for (const [name, make] of Object.entries(models)) {
+  test(`${name}: rows stop at EOS independently and leave the batch; the stop token is not returned`, () => {
+    const model = make();
+    for (const p of model.params.list()) for (let i = 0; i < p.size; i++) p.data[i] *= 8;
+    const free = generate(model, prompts, { maxNewTokens: 10 });
+    // A stop token that ends some rows early and not others, so that the batch shrinks while others decode.
+    const eos = free.tokens
+      .flat()
+      .find(
+        (t) =>
+          free.tokens.some((row) => !row.slice(0, 6).includes(t)) &&
+          free.tokens.some((row) => row.slice(0, 6).includes(t)),
+      );
+    assert.ok(eos !== undefined, 'a token that stops some rows but not all');
+    const out = generate(model, prompts, { maxNewTokens: 10, eosTokenIds: [eos] });
+    prompts.forEach((p, b) => {
+      const cut = free.tokens[b].indexOf(eos);
+      assert.deepEqual(out.tokens[b], cut < 0 ? free.tokens[b] : free.tokens[b].slice(0, cut));
+      assert.deepEqual(out.tokens[b], greedyByRecomputation(model, p, 10).slice(0, out.tokens[b].length));
+      assert.equal(out.stopped[b], cut >= 0);
+    });
+    assert.ok(
+      out.stopped.some(Boolean) && out.tokens.some((t) => t.length > Math.min(...out.tokens.map((u) => u.length))),
+    );
   });
-});
+}
 
 test('sampling: same seed same tokens; top-p keeps only the nucleus; low temperature approaches greedy', () => {
   const model = models.llama();

@@ -111,29 +111,35 @@ export function generate(
     // The prefill's logits at each prompt's last position only: [B, V], as every step's after it ([B, 1, V]).
     const last = Int32Array.from({ length: B }, (_, b) => b * T + T - 1);
     let logits = model.forward(ids, B, T, { keyMask: mask, positions, cache, logitRows: last });
+    // The original row of each batch slot: rows that stop leave the batch (keys, values, mask, positions).
+    let rows = Array.from({ length: B }, (_, b) => b);
     for (let step = 0; step < cfg.maxNewTokens; step++) {
       const V = logits.shape[logits.rank - 1];
-      const rowsPer = logits.size / V / B; // 1, or T for a model that does not implement logitRows
-      const next = new Int32Array(B).fill(cfg.padTokenId);
-      for (let b = 0; b < B; b++) {
-        if (stopped[b]) continue;
-        const row = logits.data.subarray((b * rowsPer + rowsPer - 1) * V, (b * rowsPer + rowsPer) * V);
+      const live = rows.length;
+      const rowsPer = logits.size / V / live; // 1, or T for a model that does not implement logitRows
+      const next: number[] = [];
+      for (let s = 0; s < live; s++) {
+        const b = rows[s];
+        const row = logits.data.subarray((s * rowsPer + rowsPer - 1) * V, (s * rowsPer + rowsPer) * V);
         const token = cfg.greedy ? argmax(row) : sampleToken(row, cfg.temperature, cfg.topP, rng);
         if (eos.has(token)) stopped[b] = true;
         else tokens[b].push(token);
-        next[b] = token;
+        next.push(token);
       }
       if (stopped.every(Boolean) || step === cfg.maxNewTokens - 1) break;
       const Tk = cache.length + 1;
-      const grown = new Float32Array(B * Tk);
-      for (let b = 0; b < B; b++) {
-        grown.set(mask.subarray(b * (Tk - 1), (b + 1) * (Tk - 1)), b * Tk);
-        grown[b * Tk + Tk - 1] = 1;
-      }
+      const kept = Int32Array.from(rows.keys()).filter((s) => !stopped[rows[s]]);
+      if (kept.length < live) cache.keepRows(kept);
+      const grown = new Float32Array(kept.length * Tk);
+      kept.forEach((s, k) => {
+        grown.set(mask.subarray(s * (Tk - 1), (s + 1) * (Tk - 1)), k * Tk);
+        grown[k * Tk + Tk - 1] = 1;
+      });
       mask = grown;
-      const stepPositions = Int32Array.from(nextPosition);
-      for (let b = 0; b < B; b++) nextPosition[b]++;
-      logits = model.forward(next, B, 1, { keyMask: mask, positions: stepPositions, cache });
+      rows = Array.from(kept, (s) => rows[s]);
+      const stepPositions = Int32Array.from(rows, (b) => nextPosition[b]++);
+      const stepIds = Int32Array.from(kept, (s) => next[s]);
+      logits = model.forward(stepIds, rows.length, 1, { keyMask: mask, positions: stepPositions, cache });
     }
   });
   return { tokens, stopped, truncated };
