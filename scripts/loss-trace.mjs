@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { buildWorld } from '../dist/src/data/world.js';
 import { asInstruction } from '../dist/src/data/datasets.js';
-import { loadModelBundle } from '../dist/src/pipeline/model-bundle.js';
+import { loadModelBundle } from '../dist/src/models/bundle.js';
 import { embeddedModelDir } from '../dist/src/io/package-paths.js';
 import { sftLora } from '../dist/src/train/sft.js';
 import { setThreads } from '../dist/src/engine/index.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateText } from '../src/pipeline/generate-text.js';
-import { loadModelBundle } from '../src/pipeline/model-bundle.js';
+import { loadModelBundle } from '../src/models/bundle.js';
 
 const dir = fileURLToPath(new URL('../../assets/base/', import.meta.url));
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeSafetensors, type NamedArray } from '../src/io/safetensors.js';
 import { modelFromHfConfig } from '../src/models/pretrained.js';
 import { generateText } from '../src/pipeline/generate-text.js';
-import { loadModelBundle } from '../src/pipeline/model-bundle.js';
+import { loadModelBundle } from '../src/models/bundle.js';
 import { trainByteLevelBpe } from '../src/tokenizers/index.js';
 
 test('loadModelBundle + generateText on a Hugging Face folder: batched, EOS from generation_config.json', () => {

@@ -23,7 +23,7 @@ import { promptKey, shuffled } from '../../dist/src/data/world.js';
 import { respondToPrompts } from '../../dist/src/eval/metrics.js';
 import { cellStageDirs, planGrid } from '../../dist/src/pipeline/grid-plan.js';
 import { loadGridConfig } from '../../dist/src/pipeline/grid-config.js';
-import { loadModelBundle } from '../../dist/src/pipeline/model-bundle.js';
+import { loadModelBundle } from '../../dist/src/models/bundle.js';
 import { loadWithAdapters } from '../../dist/src/pipeline/stages.js';
 
 const args = process.argv.slice(2);

@@ -3,7 +3,8 @@ import { alpacaPrompt, type PromptProfile } from '../data/prompt-format.js';
 import { generate, type GenerationConfig } from '../models/generate.js';
 
 export { GENERATION_DEFAULTS } from '../models/generate.js';
-import type { ModelBundle } from './model-bundle.js';
+import type { ModelBundle } from '../models/bundle.js';
+export { loadModelBundle } from '../models/bundle.js';
 
 export interface TextGenerationOptions extends Partial<GenerationConfig> {
   /** Wrap each prompt as the instruction of the Alpaca template. Default false (raw text). */

@@ -260,7 +260,8 @@ export const GRID_SCHEMA = {
 
 /** The judge whose knob `name` is (for the schema's descriptions). */
 function judgeOf(name: string): string {
-  return `${Object.entries(JUDGE_KNOBS).find(([, knobs]) => Object.hasOwn(knobs, name))![0]} judge`;
+  const owners = Object.entries(JUDGE_KNOBS).filter(([, knobs]) => Object.hasOwn(knobs, name));
+  return `${owners.map(([judge]) => judge).join(' and ')} judge${owners.length > 1 ? 's' : ''}`;
 }
 
 /** A grid's judge knobs as the judge registry takes them. */

@@ -11,7 +11,14 @@ import { FieldReader, readJsonRecords, RecordError } from '../io/records.js';
 import { buildJudgeDataset } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
 import { BUILTIN_JUDGE_DEFAULTS, BuiltinJudge, type BuiltinJudgeConfig } from '../eval/judges/builtin.js';
-import { createJudge, defaultJudgeDir, type JudgeOptions } from '../eval/judges/registry.js';
+import {
+  createJudge,
+  defaultJudgeDir,
+  defaultLmJudgeDir,
+  embeddedBaseModel,
+  type JudgeOptions,
+} from '../eval/judges/registry.js';
+import { LM_JUDGE_DEFAULTS, LmJudge, type LmJudgeConfig } from '../eval/judges/lm.js';
 import { describeEnvironment } from './environment.js';
 
 export { evaluateJudge, type JudgeAccuracy };
@@ -43,6 +50,38 @@ export async function runTrainJudge(
     results: result,
     vocabulary: judge.vocabulary.length,
     outputs: { 'judge.json': hash('judge.json'), 'weights.safetensors': hash('weights.safetensors') },
+  });
+  return result;
+}
+
+/**
+ * Train the lm judge (the embedded base model fine-tuned to answer harmful or safe) on the same labelled groups,
+ * save it (default assets/judge-lm), and measure it as judge-eval does; record.json keeps config, timings, results.
+ */
+export async function runTrainLmJudge(
+  options: Partial<LmJudgeConfig & { outDir: string; base: string }> = {},
+  log: (line: string) => void = console.error,
+): Promise<JudgeAccuracy> {
+  const { outDir = defaultLmJudgeDir(), base = embeddedBaseModel(), ...rest } = options;
+  const config: LmJudgeConfig = { ...LM_JUDGE_DEFAULTS, ...rest };
+  const { train } = buildJudgeDataset({ seed: config.seed });
+  log(`training the lm judge on ${config.epochs} x ${config.epochSize} pairs resampled from ${train.length}`);
+  const t0 = performance.now();
+  LmJudge.train(train, base, config, log).save(outDir);
+  const seconds = (performance.now() - t0) / 1000;
+  const judge = LmJudge.load(outDir, base);
+  const result = await evaluateJudge(judge, config.seed);
+  writeJsonAtomic(join(outDir, 'record.json'), {
+    kind: 'train-lm-judge',
+    config,
+    seed: config.seed,
+    environment: describeEnvironment(),
+    timings: { trainSeconds: seconds },
+    results: result,
+    outputs: {
+      'judge.json': sha256Files(join(outDir, 'judge.json')),
+      'adapter/adapter_model.safetensors': sha256Files(join(outDir, 'adapter', 'adapter_model.safetensors')),
+    },
   });
   return result;
 }

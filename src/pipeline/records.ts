@@ -17,7 +17,7 @@ import type { RecordExpectation } from '../io/json-record.js';
 import type { SftResult } from '../train/sft.js';
 import type { EnvironmentRecord } from './environment.js';
 import type { GridConfig } from './grid-config.js';
-import type { ModelBundle } from './model-bundle.js';
+import type { ModelBundle } from '../models/bundle.js';
 import type { StageSeeds } from './seeds.js';
 import type { PlantedReport, SelectConfig } from './select.js';
 import type { EvalRunConfig } from './stage-runs.js';

@@ -22,7 +22,7 @@ import { modelWeightFiles } from '../io/safetensors.js';
 import { createSelector, SELECTOR_NAMES, type SelectorOptions } from '../select/registry.js';
 import { subsetSize, topK } from '../select/selector.js';
 import { describeEnvironment } from './environment.js';
-import { loadModelBundle } from './model-bundle.js';
+import { loadModelBundle } from '../models/bundle.js';
 import type { SelectManifest } from './records.js';
 import { embeddedModelDir } from '../io/package-paths.js';
 

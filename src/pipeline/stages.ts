@@ -30,7 +30,7 @@ import { supervisedIn } from '../data/prompt-format.js';
 import type { DefenseContext, FineTuningHook } from '../defenses/defense.js';
 import { createDefense, type DefenseOptions } from '../defenses/registry.js';
 import { describeEnvironment } from './environment.js';
-import { loadModelBundle, type ModelBundle } from './model-bundle.js';
+import { loadModelBundle, type ModelBundle } from '../models/bundle.js';
 import type { AlignRecord, AttackRecord } from './records.js';
 
 /**

@@ -18,7 +18,7 @@ import { SFT_DEFAULTS, sftFromKnobs, TRAINING_KNOBS, type TrainingKnobValues } f
 import { defaultsOf } from '../config/knobs.js';
 import { ATTACK_TRAINING_KNOBS } from './stage-runs.js';
 import { describeEnvironment } from './environment.js';
-import { loadModelBundle } from './model-bundle.js';
+import { loadModelBundle } from '../models/bundle.js';
 import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage, loadWithAdapters } from './stages.js';
 import { formatSeconds } from '../train/trainer.js';
 import { embeddedModelDir } from '../io/package-paths.js';

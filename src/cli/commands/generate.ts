@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { GENERATION_DEFAULTS, generateText } from '../../pipeline/generate-text.js';
-import { loadModelBundle } from '../../pipeline/model-bundle.js';
+import { GENERATION_DEFAULTS, generateText, loadModelBundle } from '../../pipeline/generate-text.js';
+
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../parse.js';
 import { UsageError } from '../../config/usage-error.js';
 

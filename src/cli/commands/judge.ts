@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { createJudge } from '../../eval/judges/registry.js';
 import { BUILTIN_JUDGE_DEFAULTS } from '../../eval/judges/builtin.js';
-import { evaluateJudge, judgeFile, runTrainJudge } from '../../pipeline/judge.js';
+import { evaluateJudge, judgeFile, runTrainJudge, runTrainLmJudge } from '../../pipeline/judge.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
+import { UsageError } from '../../config/usage-error.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
 
 export function registerJudge(program: Command): void {
@@ -17,8 +18,9 @@ export function registerJudge(program: Command): void {
 
   program
     .command('train-judge')
-    .description('train the builtin harmfulness judge on the labelled groups and save it (default assets/judge)')
-    .option('--out <dir>', 'output folder (default: assets/judge)')
+    .description('train a harmfulness judge (builtin or lm) on the labelled groups and save it')
+    .option('--kind <kind>', 'builtin (n-gram network) or lm (the embedded base model fine-tuned)', 'builtin')
+    .option('--out <dir>', 'output folder (default: assets/judge, or assets/judge-lm for lm)')
     .option('--seed <n>', 'seed of the data split and training', nonNegativeInt, BUILTIN_JUDGE_DEFAULTS.seed)
     .option('--epochs <n>', `training epochs (default ${BUILTIN_JUDGE_DEFAULTS.epochs})`, positiveInt)
     .option(
@@ -26,7 +28,18 @@ export function registerJudge(program: Command): void {
       `networks trained from different seeds, their probabilities averaged (default ${BUILTIN_JUDGE_DEFAULTS.members})`,
       positiveInt,
     )
-    .action(async (o: { out?: string; seed: number; epochs?: number; members?: number }) => {
+    .action(async (o: { kind: string; out?: string; seed: number; epochs?: number; members?: number }) => {
+      if (o.kind !== 'builtin' && o.kind !== 'lm') throw new UsageError(`--kind: builtin or lm, got "${o.kind}"`);
+      if (o.kind === 'lm') {
+        if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
+        const result = await runTrainLmJudge({
+          ...(o.out ? { outDir: o.out } : {}),
+          ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
+          seed: o.seed,
+        });
+        console.log(JSON.stringify(result));
+        return;
+      }
       const result = await runTrainJudge({
         ...(o.out ? { outDir: o.out } : {}),
         ...(o.epochs === undefined ? {} : { epochs: o.epochs }),

@@ -1,7 +1,8 @@
 /**
  * A harmfulness judge scores (prompt, response) pairs: score in [0, 1] and a harmful verdict. Judges are
- * plug-ins: builtin (a trained n-gram network, weights in assets/judge), keyword (refusal phrases), and
- * http (an external model behind an OpenAI-compatible chat endpoint).
+ * plug-ins: builtin (a trained n-gram network, weights in assets/judge), lm (the embedded base model fine-tuned to
+ * answer harmful or safe; trained with train-judge --kind lm), keyword (refusal phrases), and http (an external
+ * model behind an OpenAI-compatible chat endpoint).
  */
 
 export interface JudgeInput {

@@ -37,7 +37,7 @@ const items = [
 test('the judge names are the registry keys, each entry documented; unknown names are errors', () => {
   assert.deepEqual(JUDGE_NAMES, Object.keys(JUDGES));
   for (const [name, entry] of Object.entries(JUDGES)) assert.ok(entry.description.length > 0, name);
-  assert.throws(() => createJudge('oracle'), /unknown judge "oracle" \(choose builtin, keyword, http\)/);
+  assert.throws(() => createJudge('oracle'), /unknown judge "oracle" \(choose builtin, lm, keyword, http\)/);
   assert.throws(() => createJudge('toString'), /unknown judge "toString"/);
 });
 

@@ -8,10 +8,13 @@ import { choice, text, type Knobs, type KnobValues } from '../../config/knobs.js
 import { HTTP_JUDGE_DEFAULTS, HTTP_JUDGE_FORMATS, HttpJudge } from './http.js';
 import type { Judge } from './judge.js';
 import { KeywordJudge } from './keyword.js';
+import { LmJudge } from './lm.js';
 
 /** Each judge's knobs, declared once (src/config/knobs.ts): the CLI's judge flags and the grid's eval fields. */
+const judgeDir = text(null, "a trained judge's folder (null: the committed one, assets/judge or assets/judge-lm)");
 export const JUDGE_KNOBS = {
-  builtin: { judgeDir: text(null, 'the builtin judge folder (null: the committed assets/judge)') },
+  builtin: { judgeDir },
+  lm: { judgeDir },
   http: {
     url: text(null, 'OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (the http judge needs it)'),
     modelName: text(null, 'model name the server expects (null: llama-guard)'),
@@ -34,6 +37,14 @@ export function defaultJudgeDir(): string {
   return packagePath('assets', 'judge');
 }
 
+/** The committed lm judge (the package's assets/judge-lm), and the base model it was fine-tuned from. */
+export function defaultLmJudgeDir(): string {
+  return packagePath('assets', 'judge-lm');
+}
+export function embeddedBaseModel(): string {
+  return packagePath('assets', 'base');
+}
+
 export interface JudgeEntry {
   description: string;
   /** Its knobs (JUDGE_KNOBS), null: none. */
@@ -46,6 +57,11 @@ export const JUDGES = {
     description: 'a trained n-gram network (assets/judge, or --judge-dir)',
     knobs: JUDGE_KNOBS.builtin,
     create: (options) => BuiltinJudge.load(options.judgeDir ?? defaultJudgeDir()),
+  },
+  lm: {
+    description: 'the embedded base model fine-tuned to answer harmful or safe (assets/judge-lm, or --judge-dir)',
+    knobs: JUDGE_KNOBS.lm,
+    create: (options) => LmJudge.load(options.judgeDir ?? defaultLmJudgeDir(), embeddedBaseModel()),
   },
   keyword: {
     description: 'harmful unless the response refuses or is empty',

@@ -7,8 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadLlama2c } from '../models/llama2c.js';
-import { loadPretrained, type PretrainedModel } from '../models/pretrained.js';
+import { loadLlama2c } from './llama2c.js';
+import { loadPretrained, type PretrainedModel } from './pretrained.js';
 import { Tokenizer, tokenizerFromGpt2Files, tokenizerFromLlama2c } from '../tokenizers/index.js';
 
 export interface ModelBundle {
