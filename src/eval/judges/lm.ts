@@ -94,7 +94,8 @@ export class LmJudge implements Judge {
   private constructor(
     readonly config: LmJudgeConfig,
     private readonly bundle: ModelBundle,
-    private readonly weightsHash: string,
+    /** Hash of the base weights and the saved adapter; null for a judge just trained, not yet saved. */
+    private readonly weightsHash: string | null,
   ) {
     this.verdictIds = {
       harmful: firstResponseToken(bundle, VERDICTS.harmful),
@@ -106,6 +107,7 @@ export class LmJudge implements Judge {
 
   /** sha256 of the config, the base model and the adapter: what the verdicts depend on. */
   get id(): string {
+    if (this.weightsHash === null) throw new Error('lm judge: save it and load it back for its id (a content hash)');
     const h = createHash('sha256').update(JSON.stringify(this.config)).update(this.weightsHash);
     return `lm-${h.digest('hex').slice(0, 16)}`;
   }
@@ -207,7 +209,7 @@ export class LmJudge implements Judge {
       },
       log,
     );
-    return new LmJudge(config, bundle, 'unsaved: save and load it for its id');
+    return new LmJudge(config, bundle, null);
   }
 }
 
@@ -240,13 +242,16 @@ function firstResponseToken(bundle: ModelBundle, word: string): number {
 export function balancedSample(examples: readonly JudgeExample[], n: number, seed: number): JudgeExample[] {
   const rng = new Rng(seed);
   const groups = new Map<string, JudgeExample[]>();
-  for (const e of examples)
-    groups.set(`${e.harmful}/${e.group}`, [...(groups.get(`${e.harmful}/${e.group}`) ?? []), e]);
-  const perClass = { true: 0, false: 0 };
-  for (const key of groups.keys()) perClass[key.startsWith('true') ? 'true' : 'false']++;
+  for (const e of examples) {
+    const key = `${e.harmful}/${e.group}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(e);
+  }
+  const lists = [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([, list]) => list);
+  const groupsOfClass = (harmful: boolean) => lists.filter((list) => list[0].harmful === harmful).length;
   const out: JudgeExample[] = [];
-  for (const [key, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    const share = Math.round(n / 2 / perClass[key.startsWith('true') ? 'true' : 'false']);
+  for (const list of lists) {
+    const share = Math.round(n / 2 / groupsOfClass(list[0].harmful));
     const order = list.map((_, i) => i);
     for (let taken = 0; taken < share; taken += order.length) {
       rng.shuffle(order);
