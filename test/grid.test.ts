@@ -448,3 +448,43 @@ setTimeout(() => console.log('threads ' + getBackend().threads()), 500);
   assert.match(out, /now on 3 kernel threads/);
   assert.match(out, /threads 3/);
 });
+
+test('monitoring changes no weight: smaller or no loss curves give the same adapters, replies and scores', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pharmacist-grid-monitor-'));
+  const model = writeTinyModel(join(dir, 'model'));
+  const run = async (name: string, curves: object) => {
+    const config = resolveGridConfig({
+      model,
+      run_dir: join(dir, name),
+      workers: 1,
+      world: { pool_size: 12, validation_size: 4, harmful_size: 4, eval_harmful: 4, eval_task: 4 },
+      grid: { selector: ['random'], ratio: [0.5], defense: ['sft'], task: ['sst2'], n: [8], p: [0.25], seed: [0] },
+      select: { max_length: 48 },
+      align: { epochs: 2, batch_size: 4, max_length: 48 },
+      attack: { epochs: 2, batch_size: 4, max_length: 48 },
+      eval: { judge: 'keyword', max_new_tokens: 3, probe_prompts: 2, ...curves },
+    });
+    const [result] = (await runGrid(config, () => {})).results;
+    return result;
+  };
+  const full = await run('full', {});
+  const small = await run('small', { validation_curve: 1, harmful_curve: 0 });
+  const read = (r: typeof full, stage: 'align' | 'attack', file: string) => readFileSync(join(r.stages[stage], file));
+  for (const stage of ['align', 'attack'] as const) {
+    assert.notEqual(full.stages[stage], small.stages[stage]);
+    const weights = readdirSync(join(full.stages[stage], 'adapter')).filter((f) => f.endsWith('.safetensors'));
+    assert.ok(weights.length > 0);
+    for (const f of weights)
+      assert.deepEqual(read(small, stage, join('adapter', f)), read(full, stage, join('adapter', f)), `${stage} ${f}`);
+  }
+  assert.deepEqual(small.harmful_verdicts, full.harmful_verdicts);
+  assert.deepEqual(small.harmful_score_by_attack_epoch, full.harmful_score_by_attack_epoch);
+  assert.deepEqual(small.harmful_margin, full.harmful_margin);
+  const curves = (r: typeof full, stage: 'align' | 'attack') =>
+    JSON.parse(read(r, stage, 'record.json').toString('utf8')).curves;
+  assert.equal(curves(full, 'align').validation.length, 3, 'before training and after each epoch');
+  assert.equal(curves(small, 'align').validation.length, 3);
+  assert.notDeepEqual(curves(small, 'align').validation, curves(full, 'align').validation, 'one sample, not four');
+  assert.equal(curves(full, 'attack').harmful.length, 3);
+  assert.deepEqual(curves(small, 'attack'), {}, 'no harmful curve');
+});

@@ -84,3 +84,18 @@ test("the judge's folder stays out of the keys (its content hash keys the verdic
   assert.equal(other.align, stageDirs(plain, cell, 'h', 'j').align);
   assert.notEqual(other.eval, stageDirs(plain, cell, 'h', 'j').eval);
 });
+
+test("the monitoring curves' sizes key the stage that measures them, and only away from their defaults", () => {
+  const cell: GridCell = { ...base, selector: 'random' };
+  const plain = stageDirs(resolveGridConfig({ attack: { flow: 'double' } }), cell, 'h', 'j');
+  const named = (evalSection: object) =>
+    stageDirs(resolveGridConfig({ attack: { flow: 'double' }, eval: evalSection }), cell, 'h', 'j');
+  assert.deepEqual(named({ validation_curve: 200, harmful_curve: 200 }), plain, 'the defaults are the old keys');
+  const validation = named({ validation_curve: 50 });
+  assert.equal(validation.select, plain.select);
+  assert.notEqual(validation.align, plain.align, 'the alignment record holds the validation curve');
+  const harmful = named({ harmful_curve: 0 });
+  assert.equal(harmful.align, plain.align);
+  assert.notEqual(harmful.attack, plain.attack, 'the attack record holds the harmful curve');
+  assert.notEqual(harmful.eval, plain.eval, 'the evaluation follows its attack');
+});

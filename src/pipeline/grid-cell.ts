@@ -39,7 +39,7 @@ import {
   type SelectionSummary,
   type SelectMappings,
 } from './select.js';
-import { alignStage, attackStage, EVAL_DEFAULTS, evaluateStage } from './stages.js';
+import { alignStage, attackStage, evaluateStage } from './stages.js';
 import { dataFiles } from './user-data.js';
 
 /** A stage's done.json value, and whether it was read from an earlier run rather than computed now. */
@@ -162,7 +162,7 @@ export async function runAlignStage(
       outDir: dir,
       sft: { ...sft(config.align, cell.seeds.align, matchedSteps(config, cell)), profile: plan.style },
       records: subset.records,
-      validation: world.validation.map(asInstruction),
+      validation: world.validation.slice(0, config.eval.validation_curve).map(asInstruction),
       defense: cell.defense,
       defenseOptions: defenseOptionsOf(config, cell.defense),
       harmful: world.harmful.map(asInstruction),
@@ -213,7 +213,7 @@ export async function runAttackStage(
       flow,
       sft: { ...sft(config.attack, cell.seeds.attack), profile: plan.style },
       records: world.finetune,
-      harmful: world.harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction),
+      harmful: world.harmful.slice(0, config.eval.harmful_curve).map(asInstruction),
       probe,
       log,
       defense,

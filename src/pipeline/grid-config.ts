@@ -67,7 +67,13 @@ export interface GridConfig {
   align: TrainingKnobs;
   attack: SectionValues<typeof ATTACK_KNOBS>;
   /** The judge, every judge's knobs snake_case (judge_dir, url, model_name, judge_format), and the generation. */
-  eval: { judge: string; max_new_tokens: number; probe_prompts: number } & SectionValues<typeof ALL_JUDGE_KNOBS>;
+  eval: {
+    judge: string;
+    max_new_tokens: number;
+    probe_prompts: number;
+    validation_curve: number;
+    harmful_curve: number;
+  } & SectionValues<typeof ALL_JUDGE_KNOBS>;
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
   defenses: { [K in TunableDefense]: SectionValues<(typeof DEFENSE_KNOBS)[K]> };
   /** Users' files by role (src/pipeline/user-data.ts); a role left out keeps the embedded world's. */
@@ -239,6 +245,18 @@ export const GRID_SCHEMA = {
         ),
         max_new_tokens: int(1, EVAL_DEFAULTS.maxNewTokens, 'tokens generated per harmful prompt (greedy)'),
         probe_prompts: int(0, EVAL_DEFAULTS.probePrompts, 'harmful prompts judged after every attack epoch'),
+        validation_curve: int(
+          0,
+          EVAL_DEFAULTS.validationCurve,
+          "validation samples (the head of the selector's validation set) in the alignment's validation-loss " +
+            'curve, measured after every epoch; 0: no curve',
+        ),
+        harmful_curve: int(
+          0,
+          EVAL_DEFAULTS.harmfulCurve,
+          "harmful samples (the head of the harmful set) in the attack's harmful-loss curve, measured after every " +
+            'epoch; 0: no curve',
+        ),
       },
       'evaluation',
     ),

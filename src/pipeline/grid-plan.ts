@@ -22,6 +22,7 @@ import { subsetSize } from '../select/selector.js';
 import { stepsFor, TRAINING_KNOBS } from '../train/sft.js';
 import type { PromptStyle } from '../data/prompt-format.js';
 import { ATTACK_KNOBS, promptStyle } from './stage-runs.js';
+import { EVAL_DEFAULTS } from './stages.js';
 import { defenseOptionsOf, judgeOptionsOf, STEP_MATCHED_FULL, stagesDir, type GridConfig } from './grid-config.js';
 import { DONE_FIELDS, type AlignDone, type GridCell } from './records.js';
 import { SEED_STAGES, stageSeeds, type StageSeeds } from './seeds.js';
@@ -152,6 +153,9 @@ export function stageDirs(
     align: keyedKnobs(TRAINING_KNOBS, fromSection(TRAINING_KNOBS, config.align)),
     seed: seeds.align,
     ...(steps === null ? {} : { arm: STEP_MATCHED_FULL, steps }),
+    // The curves' sizes key the stage whose record holds the curve, and only away from their defaults, which
+    // every stage made before they were settable used.
+    ...monitorKey('validationCurve', config.eval.validation_curve),
   });
   const dir = stagesDir(config);
   const select = join(dir, `select-${selectKey}`),
@@ -173,13 +177,15 @@ export function stageDirs(
     probe: config.eval.probe_prompts,
     // The probe's prompts are the head of the evaluation draw.
     probeSeed: config.eval.probe_prompts > 0 ? seeds.eval : null,
+    ...monitorKey('harmfulCurve', config.eval.harmful_curve),
     judge: judgeId,
     evalHarmful: config.world.eval_harmful,
     ...keyedData(config, ['harmful', 'finetune', 'task_train', 'attack_harmful', 'eval_prompts']),
   });
   // The judge's content hash (judgeId) keys the verdicts, not the folder it was loaded from: a judge moved or
   // copied elsewhere reuses them (judge_dir stays out of the key, as it was before grids could set it).
-  const { judge_dir: _judgeFolder, ...evalSettings } = config.eval;
+  // The curves are keyed by the stages that measure them (above); the evaluation does not read them.
+  const { judge_dir: _judgeFolder, validation_curve: _v, harmful_curve: _h, ...evalSettings } = config.eval;
   const evalKey = stageKey({
     stage: 'eval',
     attackKey,
@@ -191,6 +197,11 @@ export function stageDirs(
     ...keyedData(config, ['eval_prompts', 'task_test']),
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
+}
+
+/** A monitoring curve's size as a key field, absent at its default. */
+function monitorKey(name: 'validationCurve' | 'harmfulCurve', size: number): Record<string, number> {
+  return size === EVAL_DEFAULTS[name] ? {} : { [name]: size };
 }
 
 /** The user's files a stage reads, as a `data` field of its key; nothing when it reads none (embedded world). */

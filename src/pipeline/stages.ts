@@ -35,12 +35,14 @@ import type { AlignRecord, AttackRecord } from './records.js';
 
 /**
  * How a harmful score is measured, shared by the stage commands, grids and the demo: tokens generated per prompt
- * (greedy), prompts probed after every attack epoch, and harmful samples in the attack's harmful-loss curve.
+ * (greedy), prompts probed after every attack epoch, harmful samples in the attack's harmful-loss curve and
+ * validation samples in the alignment's validation-loss curve (the curves are monitoring: they change no weight).
  */
 export const EVAL_DEFAULTS = {
   maxNewTokens: METRIC_DEFAULTS.maxNewTokens,
   probePrompts: 200,
   harmfulCurve: 200,
+  validationCurve: 200,
 } as const;
 
 export interface StageCommon {
@@ -112,7 +114,7 @@ export function alignStage(config: AlignStageConfig): {
   }
   const t0 = performance.now();
   const result = sftLora(bundle.model, bundle.tokenizer, config.records, eos, pad, sft, config.log, {
-    lossSets: config.validation ? { validation: config.validation } : {},
+    lossSets: config.validation?.length ? { validation: config.validation } : {},
     stepGradient: (lora) => defense.stepGradient({ model: bundle.model, lora, harmfulBatch, seed: sft.seed }),
   });
   for (const p of result.lora.parameters()) p.requiresGrad = true; // T-Vaccine freezes some while it trains
@@ -215,7 +217,7 @@ export async function attackStage(config: AttackStageConfig): Promise<AttackResu
     sft,
     config.log,
     {
-      lossSets: config.harmful ? { harmful: config.harmful } : {},
+      lossSets: config.harmful?.length ? { harmful: config.harmful } : {},
       stepGradient,
       atEpochEnd: probe
         ? () => {
