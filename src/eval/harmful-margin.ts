@@ -12,15 +12,15 @@ import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { DEFAULT_PROMPT_PROFILE, supervisedIn, type PromptStyle } from '../data/prompt-format.js';
 import { collate, lengthOrderedBatches } from '../data/batch.js';
-import { noGrad, type Tensor } from '../engine/index.js';
+import { noGrad } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
-import { causalLmLoss } from '../models/lm-loss.js';
+import { causalLmLoss, sharedPrefixLosses, type CachingLm } from '../models/lm-loss.js';
 import { tInterval } from './statistics.js';
 
 export const MARGIN_REFUSALS_FILE = 'eval/margin-refusals.txt';
 
 export interface MarginTarget {
-  model: { forward(ids: Int32Array, B: number, T: number): Tensor };
+  model: CachingLm;
   tokenizer: Tokenizer;
   eosTokenIds: number[];
 }
@@ -38,7 +38,7 @@ export interface MarginOptions {
   profile: PromptStyle;
   /** Token budget of one (prompt, answer) example, as in training. Default 128. */
   maxLength: number;
-  /** Sequences per forward pass. Default 32. */
+  /** Sequences per forward pass (for the refusals, prompts: each pass holds their refusals too). Default 32. */
   batchSize: number;
 }
 
@@ -94,14 +94,27 @@ export function harmfulMargin(
     items.map((i) => ({ prompt: i.prompt, answer: i.reference })),
     cfg,
   );
-  const refusal = answerLosses(
-    target,
-    items.flatMap((i) => refusals.map((answer) => ({ prompt: i.prompt, answer }))),
-    cfg,
+  // The refusals after one prompt share it: its tokens run once, each refusal continues from its keys and values
+  // (the same losses up to float rounding; in the demo the refusal pass is about 6 of every 7 sequences).
+  const eos = target.eosTokenIds[0];
+  const refusal = sharedPrefixLosses(
+    target.model,
+    items.map((i) =>
+      refusals.map((answer) =>
+        supervisedIn(
+          cfg.profile,
+          target.tokenizer,
+          { instruction: i.prompt, input: '', output: answer },
+          { maxLength: cfg.maxLength, eosTokenId: eos },
+        ),
+      ),
+    ),
+    eos,
+    cfg.batchSize,
   );
   const R = refusals.length;
   // Log-likelihood = -loss, so margin = mean refusal loss - harmful loss.
-  const per_prompt = harmful.map((h, i) => refusal.slice(i * R, (i + 1) * R).reduce((a, b) => a + b, 0) / R - h);
+  const per_prompt = harmful.map((h, i) => refusal[i].reduce((a, b) => a + b, 0) / R - h);
   const { mean, ci, n } = tInterval(per_prompt);
   return { mean, ci, n, per_prompt };
 }

@@ -1,12 +1,12 @@
 /** causalLmLoss: logits at the supervised positions only give the same loss and gradients, bit for bit. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, backward, crossEntropy, sum, type Tensor } from '../engine/index.js';
+import { Rng, backward, crossEntropy, noGrad, sum, type Tensor } from '../engine/index.js';
 import { embeddedModelDir } from '../io/package-paths.js';
 import { Gpt2Model } from './gpt2.js';
 import { LlamaModel } from './llama.js';
 import { attachLora } from './lora.js';
-import { causalLmLoss, supervisedRows } from './lm-loss.js';
+import { causalLmLoss, sharedPrefixLosses, supervisedRows, type LabelledIds } from './lm-loss.js';
 import { loadPretrained } from './pretrained.js';
 
 const B = 3,
@@ -107,3 +107,61 @@ test('the embedded model at an attack batch shape (128 positions, the last 9 sup
   const got = lossAndGrads(sparse, () => causalLmLoss(sparse, { ids: idsx, targets: targetsx, B: Bx, T: Tx }));
   got.forEach((g, i) => assert.deepEqual(g, expected[i], `array ${i} differs`));
 });
+
+/** A prompt (unsupervised) then an answer (supervised). */
+function labelled(prompt: number[], answer: number[]): LabelledIds {
+  return { ids: [...prompt, ...answer], labels: [...prompt.map(() => -100), ...answer] };
+}
+
+/** causalLmLoss 'per-example' on one right-padded batch per example: the unshared reference. */
+function unsharedLoss(model: LlamaModel | Gpt2Model, e: LabelledIds): number {
+  const T1 = e.ids.length;
+  const targets = Int32Array.from({ length: T1 }, (_, t) => (t + 1 < T1 ? e.labels[t + 1] : -100));
+  return noGrad(() => causalLmLoss(model, { ids: Int32Array.from(e.ids), targets, B: 1, T: T1 }, 'per-example'))
+    .data[0];
+}
+
+const windowed = () =>
+  new LlamaModel(
+    {
+      vocabSize: V,
+      hiddenSize: 32,
+      intermediateSize: 48,
+      numLayers: 2,
+      numHeads: 2,
+      maxPositions: 32,
+      slidingWindow: 4,
+    },
+    6,
+  );
+for (const [kind, make] of Object.entries({ llama: () => build('llama'), gpt2: () => build('gpt2'), windowed }))
+  test(`${kind}: shared-prefix losses equal each example's own loss (prefixes of every length, batches of groups)`, () => {
+    const model = make();
+    if (model.lora) model.lora.training = false;
+    const r = new Rng(11);
+    const seq = (n: number) => Array.from({ length: n }, () => 1 + r.int(V - 1));
+    const answers = [seq(3), seq(6), seq(1), seq(4)];
+    const promptA = seq(9),
+      promptB = seq(2);
+    const groups: LabelledIds[][] = [
+      answers.map((a) => labelled(promptA, a)), // one prompt, four answers of different lengths
+      [labelled(promptB, answers[0])], // a group of one
+      // Answers that begin alike: the prefix stops at the first supervised token, not at the shared answer words.
+      [labelled(promptA, [7, 7, 8]), labelled(promptA, [7, 7, 9, 10])],
+      // Prompts cut differently (only the first token shared) and one with no shared first token at all.
+      [labelled([1, ...seq(5)], answers[1]), labelled([1, ...seq(3)], answers[3])],
+      [labelled([2, ...seq(4)], answers[2]), labelled([3, ...seq(4)], answers[0])],
+    ];
+    for (const perBatch of [1, 2, 32]) {
+      const got = sharedPrefixLosses(model, groups, 0, perBatch);
+      groups.forEach((g, i) =>
+        g.forEach((e, j) => {
+          const want = unsharedLoss(model, e);
+          assert.ok(
+            Math.abs(got[i][j] - want) <= 1e-5 * Math.abs(want),
+            `${perBatch}/batch, group ${i} #${j}: ${got[i][j]} vs ${want}`,
+          );
+        }),
+      );
+    }
+  });
