@@ -47,10 +47,11 @@ export class Gpt2Model implements LoraHost {
 
   constructor(
     readonly config: Gpt2Config,
-    seed = 0,
+    /** The random initialisation's seed; null: none (zeros), for a model whose every weight a checkpoint sets. */
+    seed: number | null = 0,
   ) {
     const { vocabSize: V, nPositions, nEmbd: C, nLayer, nInner = 4 * C } = config;
-    const rng = new Rng(seed);
+    const rng = seed === null ? null : new Rng(seed);
     const p = this.params;
     p.add('transformer.wte.weight', normalParameter(rng, [V, C], 0.02));
     p.add('transformer.wpe.weight', normalParameter(rng, [nPositions, C], 0.01));

@@ -84,13 +84,14 @@ export class LlamaModel implements LoraHost {
 
   constructor(
     readonly config: LlamaConfig,
-    seed = 0,
+    /** The random initialisation's seed; null: none (zeros), for a model whose every weight a checkpoint sets. */
+    seed: number | null = 0,
   ) {
     const { vocabSize: V, hiddenSize: C, intermediateSize: F, numLayers, numHeads: H } = config;
     const Hkv = config.numKvHeads ?? H;
     const D = (this.headDim = config.headDim ?? C / H);
     const normInit = config.normWeightOffset ? 0 : 1;
-    const rng = new Rng(seed);
+    const rng = seed === null ? null : new Rng(seed);
     const p = this.params;
     const norm = (name: string) => p.add(name, constantParameter([C], normInit));
     p.add('model.embed_tokens.weight', normalParameter(rng, [V, C], 0.02));

@@ -44,7 +44,7 @@ export function loadLlama2c(path: string): LlamaModel {
     at += count;
     return out;
   };
-  const model = new LlamaModel(config);
+  const model = new LlamaModel(config, null); // every weight is set from the file below
   const set = (name: string, values: Float32Array) => model.params.get(name).data.set(values);
   const perLayer = (suffix: string, size: number, what: string) => {
     const all = take(nLayers * size, what);

@@ -65,7 +65,8 @@ export function loadPretrained(dir: string): PretrainedModel {
   } catch (error) {
     throw new Error(`${configPath}: not valid JSON (${(error as Error).message})`);
   }
-  const model = modelFromHfConfig(cfg, configPath);
+  // No random draw: assignWeights sets every parameter from the file (or names the one missing).
+  const model = modelFromHfConfig(cfg, configPath, null);
   const tensors = openSafetensorsModel(dir);
   try {
     assignWeights(model.params, tensors, dir, model instanceof Gpt2Model);

@@ -90,7 +90,7 @@ function llamaBase(f: ConfigFields, rmsEpsDefault: number, tieDefault: boolean):
 }
 
 // Gemma ignores `hidden_act` (old configs say "gelu") and uses hidden_activation, default GELU-tanh.
-const BUILDERS: Record<string, (f: ConfigFields, seed: number) => PretrainedModel> = {
+const BUILDERS: Record<string, (f: ConfigFields, seed: number | null) => PretrainedModel> = {
   llama: (f, seed) => {
     if (f.bool('attention_bias', false)) f.unsupported('attention_bias', 'Llama with biased projections');
     if (f.bool('mlp_bias', false)) f.unsupported('mlp_bias', 'Llama with biased MLP');
@@ -160,7 +160,7 @@ const BUILDERS: Record<string, (f: ConfigFields, seed: number) => PretrainedMode
 
 export const MODEL_TYPES = Object.keys(BUILDERS);
 
-export function modelFromHfConfig(cfg: Json, file = 'config.json', seed = 0): PretrainedModel {
+export function modelFromHfConfig(cfg: Json, file = 'config.json', seed: number | null = 0): PretrainedModel {
   const type = cfg.model_type;
   if (typeof type !== 'string') throw new Error(`${file}: required field "model_type" is missing`);
   const build = BUILDERS[type];
