@@ -20,6 +20,7 @@
  * record of any group has one of them as its prompt.
  * Each group is split by a seed into train and held-out parts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
@@ -181,10 +182,17 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   const train: JudgeExample[] = [],
     heldOut: JudgeExample[] = [];
   for (const g of JUDGE_GROUPS) {
-    const items = shuffled(groups[g], rng);
+    // Gold pairs of later waves are split by their prompt's hash (below), so that adding a wave never moves an
+    // earlier pair between the parts: a judge's held-out figures stay valid for the data it was trained with.
+    const later = groups[g].filter(isLaterGoldWave);
+    const items = shuffled(
+      groups[g].filter((e) => !isLaterGoldWave(e)),
+      rng,
+    );
     const cut = Math.round(items.length * cfg.heldOutFraction);
     heldOut.push(...items.slice(0, cut));
     train.push(...items.slice(cut));
+    for (const e of later) (heldOutByPrompt(e.prompt, cfg.heldOutFraction) ? heldOut : train).push(e);
   }
   const diagnostic = attack
     .filter((r) => r.isSafe)
@@ -254,4 +262,24 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
     ...Array.from({ length: 200 }, (_, i) => LABEL_ANSWERS[i % LABEL_ANSWERS.length]),
     ...Array.from({ length: 20 }, () => ''),
   ];
+}
+
+/**
+ * Gold waves 1-4 are split, as the committed judge was trained, by a seeded shuffle of their group's list (which any
+ * appended pair would reshuffle); pairs of waves 5 and later by a hash of their prompt (all pairs of a prompt on one
+ * side), whatever else the file holds.
+ */
+const SHUFFLED_GOLD_WAVES = 4;
+
+function isLaterGoldWave(e: JudgeExample): boolean {
+  const wave = /^gold-w(\d+)-/.exec((e as { id?: string }).id ?? '');
+  return wave !== null && Number(wave[1]) > SHUFFLED_GOLD_WAVES;
+}
+
+/** Held out when a hash of the prompt (salted apart from the dev/test split's) falls in the first `fraction`. */
+function heldOutByPrompt(prompt: string, fraction: number): boolean {
+  const h = createHash('sha256')
+    .update(`judge-held-out\u0000${promptKey(prompt)}`)
+    .digest();
+  return h.readUInt32BE(0) / 2 ** 32 < fraction;
 }
