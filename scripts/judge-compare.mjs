@@ -19,7 +19,8 @@ const truth = pairs.map((p) => p.harmful);
 const round = (x) => +x.toFixed(3);
 const said = [];
 for (const spec of specs) {
-  const [name, folder] = spec.split('=');
+  const at = spec.indexOf('=');
+  const [name, folder] = at < 0 ? [spec, null] : [spec.slice(0, at), spec.slice(at + 1)];
   const judge = createJudge(name, folder ? { judgeDir: folder } : {});
   said.push((await judge.judge(pairs)).map((v) => v.harmful));
 }

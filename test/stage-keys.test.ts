@@ -90,7 +90,9 @@ test("the monitoring curves' sizes key the stage that measures them, and only aw
   const plain = stageDirs(resolveGridConfig({ attack: { flow: 'double' } }), cell, 'h', 'j');
   const named = (evalSection: object) =>
     stageDirs(resolveGridConfig({ attack: { flow: 'double' }, eval: evalSection }), cell, 'h', 'j');
-  assert.deepEqual(named({ validation_curve: 200, harmful_curve: 200 }), plain, 'the defaults are the old keys');
+  assert.deepEqual(named({ validation_curve: null, harmful_curve: 200 }), plain, 'the defaults are the old keys');
+  // The default validation curve is the whole set, whatever its size: any number is another setting.
+  assert.notEqual(named({ validation_curve: 200 }).align, plain.align);
   const validation = named({ validation_curve: 50 });
   assert.equal(validation.select, plain.select);
   assert.notEqual(validation.align, plain.align, 'the alignment record holds the validation curve');

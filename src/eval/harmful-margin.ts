@@ -38,7 +38,7 @@ export interface MarginOptions {
   profile: PromptStyle;
   /** Token budget of one (prompt, answer) example, as in training. Default 128. */
   maxLength: number;
-  /** Sequences per forward pass (for the refusals, prompts: each pass holds their refusals too). Default 32. */
+  /** Sequences per forward pass (about: the refusals go by whole prompts). Default 32. */
   batchSize: number;
 }
 
@@ -110,7 +110,9 @@ export function harmfulMargin(
       ),
     ),
     eos,
-    cfg.batchSize,
+    // Whole prompts per pass, about batchSize sequences (as fast as 32 prompts per pass on the demo's model, and
+    // a sixth of the logits for a large vocabulary).
+    Math.max(1, Math.ceil(cfg.batchSize / refusals.length)),
   );
   const R = refusals.length;
   // Log-likelihood = -loss, so margin = mean refusal loss - harmful loss.

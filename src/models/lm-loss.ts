@@ -86,6 +86,7 @@ export function sharedPrefixLosses(
   // Groups without a shared first token (or a first token already supervised) run one example per group.
   const units: { group: number; members: number[]; prefix: number }[] = [];
   groups.forEach((g, group) => {
+    if (g.length === 0) throw new Error(`sharedPrefixLosses: group ${group} is empty`);
     const prefix = sharedPrefixLength(g);
     if (prefix > 0) units.push({ group, members: g.map((_, i) => i), prefix });
     else g.forEach((e, i) => units.push({ group, members: [i], prefix: sharedPrefixLength([e]) }));

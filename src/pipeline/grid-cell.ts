@@ -162,7 +162,7 @@ export async function runAlignStage(
       outDir: dir,
       sft: { ...sft(config.align, cell.seeds.align, matchedSteps(config, cell)), profile: plan.style },
       records: subset.records,
-      validation: world.validation.slice(0, config.eval.validation_curve).map(asInstruction),
+      validation: world.validation.slice(0, config.eval.validation_curve ?? undefined).map(asInstruction),
       defense: cell.defense,
       defenseOptions: defenseOptionsOf(config, cell.defense),
       harmful: world.harmful.map(asInstruction),

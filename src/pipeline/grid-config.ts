@@ -71,7 +71,7 @@ export interface GridConfig {
     judge: string;
     max_new_tokens: number;
     probe_prompts: number;
-    validation_curve: number;
+    validation_curve: number | null;
     harmful_curve: number;
   } & SectionValues<typeof ALL_JUDGE_KNOBS>;
   /** Each defense's knobs, snake_case (rho, active_layers, ...). */
@@ -245,12 +245,14 @@ export const GRID_SCHEMA = {
         ),
         max_new_tokens: int(1, EVAL_DEFAULTS.maxNewTokens, 'tokens generated per harmful prompt (greedy)'),
         probe_prompts: int(0, EVAL_DEFAULTS.probePrompts, 'harmful prompts judged after every attack epoch'),
-        validation_curve: int(
-          0,
-          EVAL_DEFAULTS.validationCurve,
-          "validation samples (the head of the selector's validation set) in the alignment's validation-loss " +
-            'curve, measured after every epoch; 0: no curve',
-        ),
+        validation_curve: {
+          type: ['integer', 'null'],
+          minimum: 0,
+          default: null,
+          description:
+            "validation samples (the head of the selector's validation set) in the alignment's validation-loss " +
+            'curve, measured after every epoch; null: the whole set; 0: no curve',
+        },
         harmful_curve: int(
           0,
           EVAL_DEFAULTS.harmfulCurve,

@@ -153,9 +153,9 @@ export function stageDirs(
     align: keyedKnobs(TRAINING_KNOBS, fromSection(TRAINING_KNOBS, config.align)),
     seed: seeds.align,
     ...(steps === null ? {} : { arm: STEP_MATCHED_FULL, steps }),
-    // The curves' sizes key the stage whose record holds the curve, and only away from their defaults, which
-    // every stage made before they were settable used.
-    ...monitorKey('validationCurve', config.eval.validation_curve),
+    // The curves' sizes key the stage whose record holds the curve, and only away from their defaults (the whole
+    // validation set; 200 harmful samples), which every stage made before they were settable used.
+    ...(config.eval.validation_curve === null ? {} : { validationCurve: config.eval.validation_curve }),
   });
   const dir = stagesDir(config);
   const select = join(dir, `select-${selectKey}`),
@@ -177,7 +177,7 @@ export function stageDirs(
     probe: config.eval.probe_prompts,
     // The probe's prompts are the head of the evaluation draw.
     probeSeed: config.eval.probe_prompts > 0 ? seeds.eval : null,
-    ...monitorKey('harmfulCurve', config.eval.harmful_curve),
+    ...(config.eval.harmful_curve === EVAL_DEFAULTS.harmfulCurve ? {} : { harmfulCurve: config.eval.harmful_curve }),
     judge: judgeId,
     evalHarmful: config.world.eval_harmful,
     ...keyedData(config, ['harmful', 'finetune', 'task_train', 'attack_harmful', 'eval_prompts']),
@@ -197,11 +197,6 @@ export function stageDirs(
     ...keyedData(config, ['eval_prompts', 'task_test']),
   });
   return { select, align, flow, attack: join(dir, `attack-${attackKey}`), eval: join(dir, `eval-${evalKey}`) };
-}
-
-/** A monitoring curve's size as a key field, absent at its default. */
-function monitorKey(name: 'validationCurve' | 'harmfulCurve', size: number): Record<string, number> {
-  return size === EVAL_DEFAULTS[name] ? {} : { [name]: size };
 }
 
 /** The user's files a stage reads, as a `data` field of its key; nothing when it reads none (embedded world). */

@@ -35,14 +35,13 @@ import type { AlignRecord, AttackRecord } from './records.js';
 
 /**
  * How a harmful score is measured, shared by the stage commands, grids and the demo: tokens generated per prompt
- * (greedy), prompts probed after every attack epoch, harmful samples in the attack's harmful-loss curve and
- * validation samples in the alignment's validation-loss curve (the curves are monitoring: they change no weight).
+ * (greedy), prompts probed after every attack epoch, and harmful samples in the attack's harmful-loss curve (the
+ * alignment's validation-loss curve takes the whole validation set by default; curves change no weight).
  */
 export const EVAL_DEFAULTS = {
   maxNewTokens: METRIC_DEFAULTS.maxNewTokens,
   probePrompts: 200,
   harmfulCurve: 200,
-  validationCurve: 200,
 } as const;
 
 export interface StageCommon {
