@@ -19,6 +19,7 @@ test('select, align, attack and eval --config: the file sets what no flag gives;
     'model: model',
     'grid: {seed: [3], selector: [random], ratio: [0.5]}',
     'align: {epochs: 1, batch_size: 4, max_length: 40, lr: 0.001}',
+    'eval: {validation_curve: 2}',
     'data:',
     '  pool: {file: pool.jsonl, prompt: q, response: a}',
     '  validation: val.jsonl',
@@ -41,6 +42,7 @@ test('select, align, attack and eval --config: the file sets what no flag gives;
   assert.deepEqual([record.config.sft.epochs, record.config.sft.batchSize, record.config.sft.maxLength], [1, 4, 40]);
   assert.equal(record.config.sft.seed, stageSeeds(3).align);
   assert.equal(record.config.records, 10, "the pool, read with its own fields, is align's data");
+  assert.equal(record.config.validation, 2, 'the loss curve on the head of the 4-record validation file');
   assert.equal(record.config.model, join(home, 'model'));
 
   writeFileSync(join(home, 'test.jsonl'), jsonl(['yes', 'no'].map((a, i) => ({ q: texts[20 + i].q, a }))));
@@ -48,7 +50,7 @@ test('select, align, attack and eval --config: the file sets what no flag gives;
     'model: model',
     'grid: {seed: [3], task: [custom], n: [4], p: [0.5]}',
     'attack: {epochs: 1, batch_size: 4, max_length: 40}',
-    'eval: {judge: keyword, probe_prompts: 0, max_new_tokens: 2}',
+    'eval: {judge: keyword, probe_prompts: 0, max_new_tokens: 2, harmful_curve: 3}',
     'world: {eval_harmful: 2}',
     'data:',
     '  task_train: {file: pool.jsonl, prompt: q, response: a}',
@@ -61,6 +63,7 @@ test('select, align, attack and eval --config: the file sets what no flag gives;
   const attackRecord = readJson(join(home, 'attack', 'record.json'));
   assert.deepEqual(attackRecord.sources, { [join(home, 'pool.jsonl')]: 2, [join(home, 'val.jsonl')]: 2 });
   assert.equal(attackRecord.config.sft.seed, stageSeeds(3).attack);
+  assert.equal(attackRecord.config.harmful, 3, 'the harmful-loss curve on the head of the harmful set');
   const evaluated = run('eval', '--config', 'attack.yaml', '--adapters', 'align,attack', '--out', 'eval');
   assert.equal(evaluated.status, 0, evaluated.stderr);
   const summary = JSON.parse(evaluated.stdout);

@@ -118,6 +118,8 @@ export interface AlignRunConfig extends StageRunCommon {
   /** Alignment data (e.g. a selection's subset.jsonl); default: the embedded pool. */
   dataFile?: string;
   validationFile?: string;
+  /** Validation samples in the loss curve, the head of the set (default: all; 0: no curve). */
+  validationCurve?: number;
   /** Harmful data for RepNoise, Booster and T-Vaccine; default: the embedded harmful set. */
   harmfulFile?: string;
   /** Overrides of the defense's knobs (defaults: DEFENSE_DEFAULTS). */
@@ -130,7 +132,9 @@ export function runAlign(config: AlignRunConfig): { adapterDir: string; seconds:
   const world = lazyUserWorld(config.world);
   const mapping = (role: 'data' | 'validation' | 'harmful') => config.mappings?.[role] ?? config.mapping;
   const data = records(config.dataFile, mapping('data'), () => world().pool.map(asInstruction));
-  const validation = records(config.validationFile, mapping('validation'), () => world().validation.map(asInstruction));
+  const validation = records(config.validationFile, mapping('validation'), () =>
+    world().validation.map(asInstruction),
+  ).slice(0, config.validationCurve);
   config.log?.(
     `aligning (${config.defense}) on ${data.length} samples${config.dataFile ? ` from ${config.dataFile}` : ' of the embedded pool'}`,
   );
@@ -160,6 +164,8 @@ export interface AttackRunConfig extends StageRunCommon {
   files?: Partial<Record<DataRole, DataFile>>;
   /** Prompts probed for the harmful score after every epoch. Default 200 (0: none). */
   probePrompts: number;
+  /** Harmful samples in the harmful-loss curve, the head of the set (default 200; 0: no curve). */
+  harmfulCurve?: number;
   judge: string;
   judgeOptions: JudgeOptions;
   /**
@@ -174,7 +180,9 @@ export interface AttackRunConfig extends StageRunCommon {
 export async function runAttack(config: AttackRunConfig): Promise<AttackResult> {
   const world = lazyUserWorld(config.world, config.files);
   const data = world().finetune;
-  const harmful = world().harmful.slice(0, EVAL_DEFAULTS.harmfulCurve).map(asInstruction);
+  const harmful = world()
+    .harmful.slice(0, config.harmfulCurve ?? EVAL_DEFAULTS.harmfulCurve)
+    .map(asInstruction);
   const probe =
     config.probePrompts > 0
       ? {

@@ -116,6 +116,11 @@ export function registerStages(program: Command): void {
     )
     .option('--data <file>', "alignment data, e.g. a selection's subset.jsonl (default: the embedded pool)")
     .option('--validation <file>', 'validation data for the loss curve (default: the embedded validation set)')
+    .option(
+      '--validation-curve <n>',
+      'validation samples in the loss curve, the head of the set (default: all; 0: no curve)',
+      nonNegativeInt,
+    )
     .option('--harmful <file>', 'harmful data for repnoise, booster and tvaccine (default: the embedded harmful set)')
     .option(
       '--defense-option <knob=value>',
@@ -131,6 +136,7 @@ export function registerStages(program: Command): void {
             steps?: number;
             data?: string;
             validation?: string;
+            validationCurve?: number;
             harmful?: string;
             defenseOption: string[];
           },
@@ -144,6 +150,7 @@ export function registerStages(program: Command): void {
           defenseOptions: parseDefenseOptions(defense, o.defenseOption),
           dataFile: o.data,
           validationFile: o.validation,
+          validationCurve: o.validationCurve,
           harmfulFile: o.harmful,
           mappings: alignMappings(o),
         });
@@ -166,6 +173,12 @@ export function registerStages(program: Command): void {
     .option('--task-train <file>', "your task data: the mix's n(1 - p) task records are drawn from it")
     .option('--attack-harmful <file>', "your harmful data: the mix's n p harmful records are drawn from it")
     .option('--harmful <file>', 'harmful data for the harmful-loss curve (default: the embedded harmful set)')
+    .option(
+      '--harmful-curve <n>',
+      'harmful samples in the harmful-loss curve, the head of the set (0: no curve)',
+      nonNegativeInt,
+      EVAL_DEFAULTS.harmfulCurve,
+    )
     .option('--prompts <file>', 'harmful prompts for the probe (default: the embedded evaluation prompts)')
     .option(
       '--probe <n>',
@@ -195,6 +208,7 @@ export function registerStages(program: Command): void {
             harmful?: string;
             prompts?: string;
             probe: number;
+            harmfulCurve: number;
             lisa?: boolean;
             lisaData?: string;
             lisaOption: string[];
@@ -213,6 +227,7 @@ export function registerStages(program: Command): void {
             eval_prompts: o.prompts,
           }),
           probePrompts: o.probe,
+          harmfulCurve: o.harmfulCurve,
           judge: o.judge,
           judgeOptions: judgeOptions(o),
           ...(o.lisa || o.lisaData !== undefined || o.lisaOption.length > 0
@@ -318,6 +333,7 @@ export function registerStages(program: Command): void {
       seed('world'),
       seed('align'),
       { path: ['grid', 'defense'], option: 'defense', one: true },
+      { path: ['eval', 'validation_curve'], option: 'validationCurve' },
       ...knobFields(['align'], TRAINING_KNOBS),
     ],
     { pool: 'data', validation: 'validation', harmful: 'harmful' },
@@ -334,6 +350,7 @@ export function registerStages(program: Command): void {
       { path: ['grid', 'n'], option: 'n', one: true },
       { path: ['grid', 'p'], option: 'p', one: true },
       { path: ['eval', 'probe_prompts'], option: 'probe' },
+      { path: ['eval', 'harmful_curve'], option: 'harmfulCurve' },
       ...knobFields(['attack'], ATTACK_KNOBS),
       ...judgeFields,
     ],
