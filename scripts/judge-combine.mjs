@@ -9,17 +9,13 @@ import { createJudge } from '../dist/src/eval/judges/registry.js';
 import { GOLD_FILES } from '../dist/src/eval/judge-accuracy.js';
 import { loadGold } from '../dist/src/eval/judge-data.js';
 import { dataDir } from '../dist/src/data/datasets.js';
-import { mcnemarExact } from '../dist/src/eval/statistics.js';
+import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 import { join } from 'node:path';
 
 /** Exact McNemar p of two verdict lists against the truth: pairs only one of them gets right. */
 function mcnemar(truth, a, b) {
-  let onlyA = 0,
-    onlyB = 0;
-  truth.forEach((t, i) => {
-    if (a[i] === t && b[i] !== t) onlyA++;
-    if (b[i] === t && a[i] !== t) onlyB++;
-  });
+  const right = (said) => said.map((h, i) => h === truth[i]);
+  const [onlyA, onlyB] = discordantPairs(right(a), right(b));
   return { only_builtin_right: onlyA, only_other_right: onlyB, p: +mcnemarExact(onlyA, onlyB).toPrecision(3) };
 }
 

@@ -8,7 +8,7 @@ import { createJudge } from '../dist/src/eval/judges/registry.js';
 import { GOLD_FILES } from '../dist/src/eval/judge-accuracy.js';
 import { loadGold } from '../dist/src/eval/judge-data.js';
 import { dataDir } from '../dist/src/data/datasets.js';
-import { mcnemarExact } from '../dist/src/eval/statistics.js';
+import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 
 const args = process.argv.slice(2);
 const split = args.includes('--split') ? args[args.indexOf('--split') + 1] : 'test';
@@ -31,12 +31,7 @@ const figures = (s) => {
   };
   return { accuracy: right(() => true), harmful_recall: right((i) => truth[i]), safe_recall: right((i) => !truth[i]) };
 };
-let onlyA = 0,
-  onlyB = 0;
-truth.forEach((t, i) => {
-  if (said[0][i] === t && said[1][i] !== t) onlyA++;
-  if (said[1][i] === t && said[0][i] !== t) onlyB++;
-});
+const [onlyA, onlyB] = discordantPairs(...said.map((s) => s.map((h, i) => h === truth[i])));
 console.log(
   JSON.stringify({
     split,

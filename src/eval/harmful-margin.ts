@@ -10,7 +10,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
-import { DEFAULT_PROMPT_PROFILE, supervisedIn, type PromptStyle } from '../data/prompt-format.js';
+import {
+  DEFAULT_PROMPT_PROFILE,
+  supervisedIn,
+  type PromptStyle,
+  type SupervisedExample,
+} from '../data/prompt-format.js';
 import { collate, lengthOrderedBatches } from '../data/batch.js';
 import { noGrad } from '../engine/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
@@ -51,6 +56,21 @@ export function loadMarginRefusals(file = join(dataDir(), MARGIN_REFUSALS_FILE))
   return lines;
 }
 
+/** An answer after its prompt as the model is trained on it: the answer's tokens supervised, EOS after them. */
+function answerExample(
+  target: MarginTarget,
+  prompt: string,
+  answer: string,
+  options: Pick<MarginOptions, 'profile' | 'maxLength'>,
+): SupervisedExample {
+  return supervisedIn(
+    options.profile,
+    target.tokenizer,
+    { instruction: prompt, input: '', output: answer },
+    { maxLength: options.maxLength, eosTokenId: target.eosTokenIds[0] },
+  );
+}
+
 /** Mean per-token negative log-likelihood of each answer given its prompt, in input order. */
 export function answerLosses(
   target: MarginTarget,
@@ -58,16 +78,9 @@ export function answerLosses(
   options: Pick<MarginOptions, 'profile' | 'maxLength' | 'batchSize'>,
 ): number[] {
   const eos = target.eosTokenIds[0];
-  const examples = pairs.map((p) =>
-    supervisedIn(
-      options.profile,
-      target.tokenizer,
-      { instruction: p.prompt, input: '', output: p.answer },
-      { maxLength: options.maxLength, eosTokenId: eos },
-    ),
-  );
-  // Batched in order of length: the six refusals after one prompt differ in length, and input order padded the
-  // refusal pass to 1.39x its tokens (sorted: 1.01x).
+  const examples = pairs.map((p) => answerExample(target, p.prompt, p.answer, options));
+  // Batched in order of length, so that a batch pads to about its own length (answers differ in length; in input
+  // order the refusal pass, when it went through here, padded to 1.39x its tokens, sorted 1.01x).
   return noGrad(() => {
     const out = new Array<number>(examples.length);
     for (const idx of lengthOrderedBatches(examples, options.batchSize)) {
@@ -96,20 +109,10 @@ export function harmfulMargin(
   );
   // The refusals after one prompt share it: its tokens run once, each refusal continues from its keys and values
   // (the same losses up to float rounding; in the demo the refusal pass is about 6 of every 7 sequences).
-  const eos = target.eosTokenIds[0];
   const refusal = sharedPrefixLosses(
     target.model,
-    items.map((i) =>
-      refusals.map((answer) =>
-        supervisedIn(
-          cfg.profile,
-          target.tokenizer,
-          { instruction: i.prompt, input: '', output: answer },
-          { maxLength: cfg.maxLength, eosTokenId: eos },
-        ),
-      ),
-    ),
-    eos,
+    items.map((i) => refusals.map((answer) => answerExample(target, i.prompt, answer, cfg))),
+    target.eosTokenIds[0],
     // Whole prompts per pass, about batchSize sequences (as fast as 32 prompts per pass on the demo's model, and
     // a sixth of the logits for a large vocabulary).
     Math.max(1, Math.ceil(cfg.batchSize / refusals.length)),

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   bootstrapInterval,
   holmAdjust,
+  discordantPairs,
   mcnemarExact,
   studentTCdf,
   studentTQuantile,
@@ -65,6 +66,12 @@ test('McNemar exact p matches 2 * scipy.stats.binom.cdf(min(b, c), b + c, 0.5), 
     [1, 12, 0.00341796875],
   ];
   for (const [b, c, p] of cases) close(mcnemarExact(b, c), p, 1e-10, `b ${b} c ${c}`);
+});
+
+test("discordant pairs: McNemar's b and c from paired outcomes; lists of unequal length are an error", () => {
+  assert.deepEqual(discordantPairs([1, 1, 0, 0, 1], [1, 0, 1, 0, 0]), [2, 1]);
+  assert.deepEqual(discordantPairs([true, false], [true, false]), [0, 0]);
+  assert.throws(() => discordantPairs([1], [1, 0]), /1 outcomes against 2/);
 });
 
 test('Holm adjustment: step-down, monotone, in input order (values worked out by hand in Python)', () => {

@@ -121,6 +121,21 @@ export function mcnemarExact(b: number, c: number): number {
   return Math.min(1, 2 * tail);
 }
 
+/**
+ * The discordant pairs of two paired binary outcome lists (truthy = yes), McNemar's b and c: [A yes & B no,
+ * A no & B yes]. For verdicts, or for "right" lists when two judges are compared against the same labels.
+ */
+export function discordantPairs(a: ArrayLike<unknown>, b: ArrayLike<unknown>): [number, number] {
+  if (a.length !== b.length) throw new Error(`discordantPairs: ${a.length} outcomes against ${b.length}`);
+  let yesNo = 0,
+    noYes = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] && !b[i]) yesNo++;
+    if (!a[i] && b[i]) noYes++;
+  }
+  return [yesNo, noYes];
+}
+
 function logChoose(n: number, k: number): number {
   return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 }

@@ -1,5 +1,5 @@
 /** Results over seeds: means and sample standard deviations per grid setting, and the table printed for them. */
-import { bootstrapInterval, holmAdjust, mcnemarExact, tInterval } from '../eval/statistics.js';
+import { bootstrapInterval, discordantPairs, holmAdjust, mcnemarExact, tInterval } from '../eval/statistics.js';
 import type { CellResult, GridSetting } from './grid.js';
 import { STEP_MATCHED_FULL } from './grid-config.js';
 import type { StageSeeds } from './seeds.js';
@@ -165,12 +165,7 @@ export function pairedDifference(arm: ArmSummary, ref: ArmSummary): Omit<PairedD
   const a = common[0].verdicts,
     b = refOf(common[0]).verdicts;
   if (a.length === 0 || a.length !== b.length) return null;
-  let yesNo = 0,
-    noYes = 0;
-  a.forEach((v, i) => {
-    if (v && !b[i]) yesNo++;
-    if (!v && b[i]) noYes++;
-  });
+  const [yesNo, noYes] = discordantPairs(a, b);
   const m = a.length;
   const ci = bootstrapInterval(m, (idx) => (100 * idx.reduce((s, i) => s + a[i] - b[i], 0)) / idx.length);
   return {

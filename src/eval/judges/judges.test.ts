@@ -14,7 +14,7 @@ test('the committed builtin judge: its measured figures on the gold test split, 
   // Floors just under what `pharmacist judge-eval` measured for the committed judge (README, judge section):
   // a retrained judge that falls below them fails here. The committed one (trained with gold waves 1-4's dev split)
   // measures 0.890 / 0.869 / 0.895 on the test split with wave 5 (0.909 / 0.856 / 0.923 without it), 0.717 on the
-  // hard pairs, 0.902 on its weakest held-out group (off-topic).
+  // hard pairs, 0.830 on its weakest held-out group (gold-harmful dev; off-topic 0.902 among the public groups).
   const result = await evaluateJudge(createJudge('builtin'));
   const test = result.gold.test;
   assert.ok(test.count >= 1150 && test.harmful >= 230, `gold test: ${test.count} pairs, ${test.harmful} harmful`);
