@@ -4,6 +4,9 @@
  * backend and, in the same run, in PyTorch (bench/torch_generate.py, its best over 1 and 2 threads) when
  * /usr/bin/python3 has torch. Both sides decode the same prompts; the line reports whether their tokens agree.
  * Flags: --repeats N (3), --new-tokens N (64), --threads N (machine cores), --no-torch. Prints one JSON line last.
+ * --model DIR times another model (a Hugging Face folder or llama2.c checkpoint, e.g. assets/base, the embedded model
+ * every evaluation decodes with) on the same openings cycled to --batch N prompts (default 16; the evaluation decodes
+ * 32 at a time); the PyTorch reference reads only llama2.c checkpoints, so other models run without it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,7 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getBackend, setThreads } from '../src/engine/index.js';
+import { nativeInfo } from '../src/engine/backends/native/index.js';
 import { generate } from '../src/models/generate.js';
+import { loadModelBundle } from '../src/models/bundle.js';
 import { loadLlama2c } from '../src/models/llama2c.js';
 import { tokenizerFromLlama2c } from '../src/tokenizers/index.js';
 
@@ -23,6 +28,8 @@ const { values: args } = parseArgs({
     'new-tokens': { type: 'string', default: '64' },
     threads: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
+    model: { type: 'string' },
+    batch: { type: 'string', default: '16' },
   },
 });
 const repeats = Number(args.repeats),
@@ -30,9 +37,10 @@ const repeats = Number(args.repeats),
 if (args.threads) setThreads(Number(args.threads));
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/stories260K/', import.meta.url));
-const modelPath = `${fixtures}stories260K.bin`;
-const model = loadLlama2c(modelPath);
-const tokenizer = tokenizerFromLlama2c(`${fixtures}tok512.bin`, 512);
+const modelPath = args.model ?? `${fixtures}stories260K.bin`;
+const { model, tokenizer } = args.model
+  ? loadModelBundle(args.model)
+  : { model: loadLlama2c(modelPath), tokenizer: tokenizerFromLlama2c(`${fixtures}tok512.bin`, 512) };
 const openings = [
   'Once upon a time',
   'The dog',
@@ -51,7 +59,8 @@ const openings = [
   'Once there was',
   'The kids went to the beach to play',
 ];
-const prompts = openings.map((t) => tokenizer.encode(t));
+const batch = Number(args.batch);
+const prompts = Array.from({ length: batch }, (_, i) => tokenizer.encode(openings[i % openings.length]));
 
 const backend = getBackend();
 const lengths = prompts.map((p) => p.length);
@@ -83,6 +92,7 @@ let torch: {
 const python = '/usr/bin/python3';
 if (
   !args['no-torch'] &&
+  modelPath.endsWith('.bin') &&
   existsSync(python) &&
   spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
 ) {
@@ -101,6 +111,8 @@ console.log(
   JSON.stringify({
     bench: 'generate',
     backend: backend.name,
+    model: args.model ?? 'stories260K',
+    gemm: nativeInfo()?.blasCore ?? null,
     threads: backend.threads(),
     batch: prompts.length,
     new_tokens: newTokens,

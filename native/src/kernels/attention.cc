@@ -97,6 +97,49 @@ inline void softmax_backward_row(const float* y, const float* dy, float* dx, int
   for (c = 0; c < C; c++) dx[c] = y[c] * (dy[c] - sf);
 }
 
+// acc + a b as the GEMM's micro-kernel for this build computes it: one fused multiply-add where the row kernels
+// are compiled with FMA (the AVX2 and AVX-512 GEMMs, which the dispatcher pairs with them, use FMA), otherwise a
+// product then a sum (the portable GEMM's loop, compiled under the same flags).
+inline float multiply_add(float a, float b, float acc) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+// The GEMM's reduction block (KC, gemm.h; 256 for every micro-kernel): up to it, one running sum per element.
+constexpr int kScoreDirectMaxD = 256;
+// Query rows up to which scores skip the GEMM. The GEMM packs K^T (Tk x D) for every (batch, head) slice, which
+// at decode time (one query row) cost several times the product itself: 1.2 ms per layer for 32 prompts x 8 heads
+// at 150 keys.
+constexpr int kScoreDirectMaxRows = 4;
+
+// S[i, j] = scale * sum_d Q[i, d] K[j, d] for few query rows, element for element the arithmetic of the GEMM call it
+// replaces (gemm_serial(false, true, Tq, Tk, D, scale, ...) with D <= kScoreDirectMaxD: each sum in increasing d
+// from 0, then one multiply by scale), so results do not change: the same bits either way.
+inline void scores_few_rows(const float* q, int64_t ldq, const float* k, int64_t ldk, int Tq, int Tk, int D,
+                            float scale, float* s) {
+  for (int i = 0; i < Tq; i++) {
+    const float* qi = q + i * ldq;
+    float* si = s + static_cast<int64_t>(i) * Tk;
+    int j = 0;
+    for (; j + 8 <= Tk; j += 8) {  // eight independent sums in flight
+      const float* kj = k + j * ldk;
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int d = 0; d < D; d++)
+        for (int u = 0; u < 8; u++) acc[u] = multiply_add(qi[d], kj[u * ldk + d], acc[u]);
+      for (int u = 0; u < 8; u++) si[j + u] = acc[u] * scale;
+    }
+    for (; j < Tk; j++) {
+      const float* kj = k + j * ldk;
+      float acc = 0;
+      for (int d = 0; d < D; d++) acc = multiply_add(qi[d], kj[d], acc);
+      si[j] = acc * scale;
+    }
+  }
+}
+
 }  // namespace
 
 void attention_softmax_forward(float* scores, int B, int H, int Tq, int Tk, int causal_offset, const float* key_mask,
@@ -123,7 +166,10 @@ void attention_forward(const float* q, const float* k, const float* v, float* pr
     const int64_t qo = b * Tq * ldq + static_cast<int64_t>(h) * D;
     const int64_t ko = b * Tk * ldk + static_cast<int64_t>(h / group) * D;
     float* p = probs + bh * TT;
-    gemm_serial(false, true, Tq, Tk, D, scale, q + qo, ldq, k + ko, ldk, 0.0f, p, Tk);  // S = s Q K^T
+    if (Tq <= kScoreDirectMaxRows && D <= kScoreDirectMaxD)
+      scores_few_rows(q + qo, ldq, k + ko, ldk, Tq, Tk, D, scale, p);  // S = s Q K^T, decoding
+    else
+      gemm_serial(false, true, Tq, Tk, D, scale, q + qo, ldq, k + ko, ldk, 0.0f, p, Tk);  // S = s Q K^T
     if (softcap > 0) {
       // In double, as the ts backend (Math.tanh); the backward needs tanh(s / cap).
       float* c = capped + bh * TT;

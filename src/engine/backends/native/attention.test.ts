@@ -165,3 +165,43 @@ describe('native attention kernels: bit-identical on 1, 2 and 4 threads', { skip
       });
     }
 });
+
+// A few query rows (decoding: one per step) take a direct score loop instead of the GEMM, which would pack K^T for
+// every slice; it must repeat the GEMM's arithmetic exactly, so that generation gives the same tokens either way.
+// Bidirectional, so that a query row's output depends on that row and the keys alone: row i computed among 9
+// rows (the GEMM path) and alone (the direct path) must be the same bits. For each GEMM of ours that uses fused
+// multiply-adds like the row kernels compiled for this CPU (the portable GEMM is paired with them only by a
+// PHARMACIST_GEMM override on a CPU with FMA, where the two may differ in the last bit).
+describe('native attention: decoding rows score exactly as the GEMM path', { skip }, () => {
+  after(() => setNativeGemmKernel('auto'));
+  const fused = ours.filter((k) => k !== 'portable');
+  const rng = new Rng(21);
+  for (const kernel of fused.length > 0 ? fused : ours)
+    for (const [Tk, D, padded] of [
+      [150, 32, true],
+      [13, 17, false],
+      [40, 256, true],
+    ] as const)
+      test(`${kernel}: Tk ${Tk}, D ${D}${padded ? ', padded' : ''}`, () => {
+        setNativeGemmKernel(kernel);
+        const native = tryBackend('native')!;
+        const c: Case = { B: 3, H: 4, Hkv: 2, Tq: 9, Tk, D, causal: false, window: 0, softcap: 0, padded };
+        const s = spec(c, rng);
+        const x = inputs(s, rng);
+        const all = new Float32Array(x.q.length);
+        native.attentionForward(x.q, x.k, x.v, new Float32Array(s.B * s.H * s.Tq * Tk), null, all, s);
+        const row = { ...s, Tq: 1 };
+        const rowSize = s.H * D;
+        for (let b = 0; b < s.B; b++)
+          for (let i = 0; i < s.Tq; i++) {
+            const q = new Float32Array(s.B * rowSize);
+            for (let bb = 0; bb < s.B; bb++)
+              q.set(x.q.subarray((bb * s.Tq + i) * rowSize, (bb * s.Tq + i + 1) * rowSize), bb * rowSize);
+            const out = new Float32Array(q.length);
+            native.attentionForward(q, x.k, x.v, new Float32Array(s.B * s.H * Tk), null, out, row);
+            const want = all.subarray((b * s.Tq + i) * rowSize, (b * s.Tq + i + 1) * rowSize);
+            const got = out.subarray(b * rowSize, (b + 1) * rowSize);
+            assert.ok(Buffer.from(got.slice().buffer).equals(Buffer.from(want.slice().buffer)), `batch ${b}, row ${i}`);
+          }
+      });
+});
