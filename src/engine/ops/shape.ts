@@ -1,6 +1,6 @@
 /** Shape ops: reshape (shares data), permute/transpose, slice and concat along one axis. */
 import { record } from '../autograd.js';
-import { Tensor, allocate, formatShape, sizeOf, type FloatArray } from '../tensor.js';
+import { Tensor, allocate, allocateUninitialized, formatShape, sizeOf, type FloatArray } from '../tensor.js';
 import { normalizeAxis, stridesOf } from '../shape.js';
 
 /** Same values, new shape; one dimension may be -1. The result shares the input's data. */
@@ -16,7 +16,7 @@ function permuteData(data: FloatArray, shape: readonly number[], perm: readonly 
   const outShape = perm.map((p) => shape[p]);
   const inStrides = stridesOf(shape);
   const strides = perm.map((p) => inStrides[p]);
-  const out = allocate(data.length, data);
+  const out = allocateUninitialized(data.length, data); // every element written below
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
   let src = 0;
@@ -68,7 +68,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const outer = sizeOf(x.shape.slice(0, ax)),
     inner = sizeOf(x.shape.slice(ax + 1));
   const len = end - start;
-  const out = allocate(outer * len * inner, x.data);
+  const out = allocateUninitialized(outer * len * inner, x.data); // every element copied below
   for (let o = 0; o < outer; o++)
     out.set(x.data.subarray((o * dim + start) * inner, (o * dim + end) * inner), o * len * inner);
   const shape = [...x.shape];
@@ -93,7 +93,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const outer = sizeOf(xs[0].shape.slice(0, ax)),
     inner = sizeOf(xs[0].shape.slice(ax + 1));
   const total = xs.reduce((s, t) => s + t.shape[ax], 0);
-  const out = allocate(outer * total * inner, xs[0].data);
+  // Every element is copied below: no zero fill (a KV cache's append copies the whole cache each decoding step).
+  const out = allocateUninitialized(outer * total * inner, xs[0].data);
   const starts: number[] = [];
   let at = 0;
   for (const t of xs) {
@@ -109,7 +110,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     xs.map((t, k) => {
       if (!t.requiresGrad) return null;
       const len = t.shape[ax];
-      const dx = allocate(t.size, dOut);
+      const dx = allocateUninitialized(t.size, dOut);
       for (let o = 0; o < outer; o++)
         dx.set(dOut.subarray((o * total + starts[k]) * inner, (o * total + starts[k] + len) * inner), o * len * inner);
       return dx;
