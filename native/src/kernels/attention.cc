@@ -14,6 +14,7 @@
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "transpose.h"
 
 namespace pk::PK_ISA {
 
@@ -124,6 +125,26 @@ inline void scores_few_rows(const float* q, int64_t ldq, const float* k, int64_t
     const float* qi = q + i * ldq;
     float* si = s + static_cast<int64_t>(i) * Tk;
     int j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    // Eight keys per vector, lane u summing key j + u's products in increasing d (the same fused multiply-adds as
+    // the scalar loop below): 8 x 8 blocks of K transposed in registers give each d's eight key entries.
+    for (; j + 8 <= Tk; j += 8) {
+      const float* kj = k + j * ldk;
+      alignas(32) float cols[64];  // cols[dd * 8 + u] = K[j + u, d + dd]
+      __m256 acc = _mm256_setzero_ps();
+      int d = 0;
+      for (; d + 8 <= D; d += 8) {
+        transpose8x8(kj + d, ldk, cols, 8);
+        for (int dd = 0; dd < 8; dd++)
+          acc = _mm256_fmadd_ps(_mm256_set1_ps(qi[d + dd]), _mm256_load_ps(cols + dd * 8), acc);
+      }
+      for (; d < D; d++) {
+        for (int u = 0; u < 8; u++) cols[u] = kj[u * ldk + d];
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(qi[d]), _mm256_load_ps(cols), acc);
+      }
+      _mm256_storeu_ps(si + j, _mm256_mul_ps(acc, _mm256_set1_ps(scale)));
+    }
+#else
     for (; j + 8 <= Tk; j += 8) {  // eight independent sums in flight
       const float* kj = k + j * ldk;
       float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -131,6 +152,7 @@ inline void scores_few_rows(const float* q, int64_t ldq, const float* k, int64_t
         for (int u = 0; u < 8; u++) acc[u] = multiply_add(qi[d], kj[u * ldk + d], acc[u]);
       for (int u = 0; u < 8; u++) si[j + u] = acc[u] * scale;
     }
+#endif
     for (; j < Tk; j++) {
       const float* kj = k + j * ldk;
       float acc = 0;
