@@ -180,7 +180,8 @@ if (args.profile) profileSteps(backend, ourStep, (line) => console.error(line));
 
 const stepMs = median(ours);
 const torchStepMs = torch.length > 0 ? median(torch.map((t) => t.best)) : null;
-const native = nativeInfo();
+// Under PHARMACIST_BACKEND=ts the addon may still be built: its GEMMs are then not what the steps ran on.
+const native = backend.name === 'native' ? nativeInfo() : null;
 const ourGemm = gemmGflops(native ? 'auto' : undefined);
 const openblasGemm = native?.gemmKernels.split(',').includes('openblas') ? gemmGflops('openblas') : null;
 const torchGemm = torch.length > 0 ? Math.max(...torch.map((t) => t.gemm)) : null;
@@ -191,7 +192,7 @@ console.log(
     bench: 'lora',
     backend: backend.name,
     threads: backend.threads(),
-    blas_core: nativeInfo()?.blasCore ?? null,
+    blas_core: native?.blasCore ?? null,
     shape: { B, T, r: RANK, layers: c.numLayers, hidden: c.hiddenSize },
     rounds,
     step_ms: stepMs,
