@@ -4,11 +4,20 @@ import { existsSync } from 'node:fs';
 import type { Backend } from '../src/engine/backends/backend.js';
 import { profiledBackend } from '../src/engine/backends/profile.js';
 import { installBackend } from '../src/engine/backends/select.js';
+import { nativeInfo, type NativeInfo } from '../src/engine/backends/native/index.js';
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/**
+ * The native addon's description when the steps run on it, else null: under PHARMACIST_BACKEND=ts the addon may be
+ * built all the same, and its GEMM is then not what was timed.
+ */
+export function nativeInUse(backend: Backend): NativeInfo | null {
+  return backend.name === 'native' ? nativeInfo() : null;
+}
 
 /** Debian's Python, which the references run in. */
 export const PYTHON = '/usr/bin/python3';

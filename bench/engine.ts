@@ -13,9 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AdamW, Rng, backward, crossEntropy, getBackend, setThreads } from '../src/engine/index.js';
-import { nativeInfo } from '../src/engine/backends/native/index.js';
 import { Gpt2Model } from '../src/models/gpt2.js';
-import { median, profileSteps, PYTHON, torchAvailable } from './common.js';
+import { median, nativeInUse, profileSteps, PYTHON, torchAvailable } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -116,7 +115,7 @@ console.log(
     bench: 'engine',
     backend: backend.name,
     threads: backend.threads(),
-    blas_core: nativeInfo()?.blasCore ?? null,
+    blas_core: nativeInUse(backend)?.blasCore ?? null,
     parameters: model.params.count(),
     step_ms: stepMs,
     forward_ms: median(forwardTimes),

@@ -9,18 +9,18 @@
  * 32 at a time); the PyTorch reference reads only llama2.c checkpoints, so other models run without it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getBackend, setThreads } from '../src/engine/index.js';
-import { nativeInfo } from '../src/engine/backends/native/index.js';
 import { generate } from '../src/models/generate.js';
 import { loadModelBundle } from '../src/models/bundle.js';
 import { loadLlama2c } from '../src/models/llama2c.js';
 import { tokenizerFromLlama2c } from '../src/tokenizers/index.js';
+import { nativeInUse, PYTHON, torchAvailable } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,18 +89,12 @@ let torch: {
   torch_version: string;
   tokens: number[][];
 } | null = null;
-const python = '/usr/bin/python3';
-if (
-  !args['no-torch'] &&
-  modelPath.endsWith('.bin') &&
-  existsSync(python) &&
-  spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
-) {
+if (modelPath.endsWith('.bin') && torchAvailable(args['no-torch'])) {
   console.log('measuring the PyTorch reference (1 and 2 threads)...');
   const promptsFile = join(mkdtempSync(join(tmpdir(), 'pharmacist-bench-')), 'prompts.json');
   writeFileSync(promptsFile, JSON.stringify(prompts));
   const script = fileURLToPath(new URL('../../bench/torch_generate.py', import.meta.url));
-  const r = spawnSync(python, [script, modelPath, promptsFile, String(newTokens), String(repeats)], {
+  const r = spawnSync(PYTHON, [script, modelPath, promptsFile, String(newTokens), String(repeats)], {
     encoding: 'utf8',
   });
   if (r.status === 0) torch = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -112,8 +106,8 @@ console.log(
     bench: 'generate',
     backend: backend.name,
     model: args.model ?? 'stories260K',
-    gemm: nativeInfo()?.blasCore ?? null,
     threads: backend.threads(),
+    blas_core: nativeInUse(backend)?.blasCore ?? null,
     batch: prompts.length,
     new_tokens: newTokens,
     tokens_per_s: tokensPerS,

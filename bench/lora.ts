@@ -41,7 +41,7 @@ import { attachLora } from '../src/models/lora.js';
 import { causalLmLoss } from '../src/models/lm-loss.js';
 import { loadPretrained } from '../src/models/pretrained.js';
 import { LlamaModel } from '../src/models/llama.js';
-import { median, profileSteps, PYTHON, torchAvailable } from './common.js';
+import { median, nativeInUse, profileSteps, PYTHON, torchAvailable } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -180,8 +180,7 @@ if (args.profile) profileSteps(backend, ourStep, (line) => console.error(line));
 
 const stepMs = median(ours);
 const torchStepMs = torch.length > 0 ? median(torch.map((t) => t.best)) : null;
-// Under PHARMACIST_BACKEND=ts the addon may still be built: its GEMMs are then not what the steps ran on.
-const native = backend.name === 'native' ? nativeInfo() : null;
+const native = nativeInUse(backend);
 const ourGemm = gemmGflops(native ? 'auto' : undefined);
 const openblasGemm = native?.gemmKernels.split(',').includes('openblas') ? gemmGflops('openblas') : null;
 const torchGemm = torch.length > 0 ? Math.max(...torch.map((t) => t.gemm)) : null;

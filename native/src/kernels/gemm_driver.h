@@ -51,7 +51,6 @@ float* scratch(size_t floats) {
   return buffer.data;
 }
 
-
 // dst[k * nr + j] = op(B)(k0 + k, j0 + j) for k < kc, j < nw, and 0 for nw <= j < nr (the kernel may load the
 // padding; it contributes zeros to columns that are never stored).
 void pack_b(const Problem& p, int k0, int kc, int j0, int nw, int nr, float* dst) {
