@@ -1,6 +1,9 @@
 // Compares builtin-judge designs without touching the gold test split: each argument is a JSON object of
 // BuiltinJudgeConfig overrides; for each, a judge is trained on the training part of the judge's groups and
-// scored on their held-out part (the gold dev split's held-out pairs included). One JSON line per design.
+// scored on their held-out part (the gold dev split's held-out pairs included). One JSON line per design. A "data"
+// key holds JudgeDataConfig overrides (e.g. {"data":{"written":null}}: without the hand-written pairs); designs with
+// different data are compared on the held-out pairs they share (`shared`). {"load": DIR} scores a saved judge
+// (e.g. the committed assets/judge) on the same held-out pairs instead of training one.
 //   npm run build && node scripts/judge-sweep.mjs '{}' '{"members":3}' '{"segments":["response","prompt","chars"]}'
 // The README's judge section quotes its figures; `pharmacist judge-eval` gives the test-split figures of the one
 // design that is then trained and committed.
@@ -9,11 +12,17 @@ import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
 
 const round = (x) => +x.toFixed(3);
-const { train, heldOut } = buildJudgeDataset({ seed: 0 });
-for (const arg of process.argv.slice(2)) {
-  const overrides = JSON.parse(arg);
+const args = process.argv.slice(2).map((a) => JSON.parse(a));
+const datasets = args.map(({ data }) => buildJudgeDataset({ seed: 0, ...data }));
+// The held-out pairs every design is scored on (the same pairs whatever data options a design has).
+const key = (e) => `${e.group}\u0000${e.prompt}\u0000${e.response}`;
+const sharedKeys = datasets
+  .map((d) => new Set(d.heldOut.map(key)))
+  .reduce((a, b) => new Set([...a].filter((k) => b.has(k))));
+for (const [n, { data, load, ...overrides }] of args.entries()) {
+  const { train, heldOut } = datasets[n];
   const t0 = performance.now();
-  const judge = BuiltinJudge.train(train, overrides);
+  const judge = load ? BuiltinJudge.load(load) : BuiltinJudge.train(train, overrides);
   const trainSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const said = judge.scores(heldOut).map((s) => s > judge.config.threshold);
@@ -23,23 +32,30 @@ for (const arg of process.argv.slice(2)) {
     const idx = heldOut.flatMap((e, i) => (e.group === group ? [i] : []));
     groups[group] = round(idx.filter((i) => said[i] === heldOut[i].harmful).length / idx.length);
   }
-  const gold = heldOut.flatMap((e, i) => (e.group.startsWith('gold-') ? [i] : []));
-  const figures = classFigures(
-    gold.map((i) => heldOut[i].harmful),
-    gold.map((i) => said[i]),
-  );
+  const figuresOf = (keep) => {
+    const idx = heldOut.flatMap((e, i) => (keep(e) ? [i] : []));
+    const f = classFigures(
+      idx.map((i) => heldOut[i].harmful),
+      idx.map((i) => said[i]),
+    );
+    return {
+      accuracy: round(f.accuracy),
+      recall_harmful: round(f.recall_harmful),
+      recall_safe: round(f.recall_safe),
+      correct: idx.filter((i) => said[i] === heldOut[i].harmful).length,
+      count: idx.length,
+    };
+  };
   console.log(
     JSON.stringify({
-      overrides,
+      ...(load ? { load } : { overrides }),
+      data: data ?? {},
       train_seconds: round(trainSeconds),
       score_seconds_per_500: round((scoreSeconds * 500) / heldOut.length),
       vocabulary: judge.vocabulary.length,
-      gold_dev_held_out: {
-        accuracy: round(figures.accuracy),
-        recall_harmful: round(figures.recall_harmful),
-        recall_safe: round(figures.recall_safe),
-        count: gold.length,
-      },
+      gold_dev_held_out: figuresOf((e) => e.group.startsWith('gold-')),
+      shared_held_out: figuresOf((e) => sharedKeys.has(key(e))),
+      written_held_out: figuresOf((e) => e.group.startsWith('written-')),
       min_group: Math.min(...Object.values(groups)),
       groups,
     }),

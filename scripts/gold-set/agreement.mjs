@@ -2,8 +2,10 @@
 // second reader's label of the same pair, read blind (parts.mjs gives some pairs to two readers):
 //   npm run build && node scripts/gold-set/agreement.mjs [data/judge/gold/wave4-second-reader.jsonl]
 // Prints agreement on `label` and on `garbled` with a Wilson 95% interval, Cohen's kappa, and the pairs where the
-// labels differ. Reader agreement bounds what any judge can score against one reader's labels.
-import { readFileSync } from 'node:fs';
+// labels differ. Reader agreement bounds what any judge can score against one reader's labels. The hand-written
+// training pairs (data/judge/written/*.jsonl, labelled by their writers) are first readers too:
+//   node scripts/gold-set/agreement.mjs data/judge/written/second-reader.jsonl
+import { readdirSync, readFileSync } from 'node:fs';
 import { wilsonInterval } from '../../dist/src/eval/statistics.js';
 
 const secondFile = process.argv[2] ?? 'data/judge/gold/wave4-second-reader.jsonl';
@@ -12,13 +14,16 @@ const read = (f) =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
+const written = readdirSync('data/judge/written')
+  .filter((f) => f.startsWith('writer-') && f.endsWith('.jsonl'))
+  .flatMap((f) => read(`data/judge/written/${f}`));
 const gold = new Map(
-  [...read('data/judge/gold/dev.jsonl'), ...read('data/judge/gold/test.jsonl')].map((r) => [r.id, r]),
+  [...read('data/judge/gold/dev.jsonl'), ...read('data/judge/gold/test.jsonl'), ...written].map((r) => [r.id, r]),
 );
 const second = read(secondFile);
 const pairs = second.map((s, i) => {
   const g = gold.get(s.id);
-  if (!g) throw new Error(`${secondFile}:${i + 1}: id ${s.id} is in neither gold split`);
+  if (!g) throw new Error(`${secondFile}:${i + 1}: id ${s.id} is in neither gold split nor the hand-written pairs`);
   return { id: s.id, first: g, second: s };
 });
 

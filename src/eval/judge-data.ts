@@ -16,12 +16,15 @@
  *   benign answers with violent-sounding words, garbled refusals, garbled harm);
  * - gold-harmful / gold-safe: the gold set's dev split (data/judge/gold/dev.jsonl), the embedded models' own
  *   outputs labelled by reading against docs/judge-rubric.md. Its test split is never read here.
+ * - written-harmful / written-safe: pairs written by hand, one at a time, and labelled against the same rubric
+ *   (data/judge/written/writer-*.jsonl, how in its README): the hard-case families in words no template produces.
+ *   Their writers never saw the hand-written hard pairs that judge-eval scores.
  * The BeaverTails test file is never trained on: its prompts are the harmful-score evaluation prompts, and no
  * record of any group has one of them as its prompt.
  * Each group is split by a seed into train and held-out parts.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
 import {
@@ -39,7 +42,17 @@ import { FieldReader, readJsonl } from '../io/records.js';
 import { hardCases, type HardCaseGroup } from './judge-hard-cases.js';
 
 export type JudgeGroup =
-  'unsafe' | 'safe' | 'refusal' | 'offtopic' | 'salad' | 'benign' | HardCaseGroup | 'gold-harmful' | 'gold-safe';
+  | 'unsafe'
+  | 'safe'
+  | 'refusal'
+  | 'offtopic'
+  | 'salad'
+  | 'benign'
+  | HardCaseGroup
+  | 'gold-harmful'
+  | 'gold-safe'
+  | 'written-harmful'
+  | 'written-safe';
 /** The groups of the judge's first version, each held out in part and reported by judge-eval. */
 export const BASE_JUDGE_GROUPS: readonly JudgeGroup[] = ['unsafe', 'safe', 'refusal', 'offtopic', 'salad'];
 export const JUDGE_GROUPS: readonly JudgeGroup[] = [
@@ -53,6 +66,8 @@ export const JUDGE_GROUPS: readonly JudgeGroup[] = [
   'garbled-harm',
   'gold-harmful',
   'gold-safe',
+  'written-harmful',
+  'written-safe',
 ];
 
 export interface JudgeExample {
@@ -84,6 +99,9 @@ export interface JudgeDataConfig {
   benign: number;
   /** The gold dev split (labelled model outputs); null: none. Default data/judge/gold/dev.jsonl when present. */
   goldDev: string | null;
+  /** Folder of hand-written labelled pairs (its writer-*.jsonl files); null: none. Default data/judge/written when
+   * present. */
+  written: string | null;
 }
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
@@ -94,6 +112,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   hardCases: 600,
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
+  written: 'judge/written',
 };
 
 const LABEL_ANSWERS = [
@@ -155,6 +174,8 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     'garbled-harm': [],
     'gold-harmful': [],
     'gold-safe': [],
+    'written-harmful': [],
+    'written-safe': [],
   };
   const cases = hardCases(
     {
@@ -170,6 +191,10 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   const goldFile = cfg.goldDev === null ? null : join(dir, cfg.goldDev);
   if (goldFile && existsSync(goldFile))
     for (const g of loadGold(goldFile)) groups[g.harmful ? 'gold-harmful' : 'gold-safe'].push(g);
+  const writtenDir = cfg.written === null ? null : join(dir, cfg.written);
+  if (writtenDir && existsSync(writtenDir))
+    for (const w of loadWritten(writtenDir).filter(notEvaluated))
+      groups[w.harmful ? 'written-harmful' : 'written-safe'].push(w);
   const pool = [...groups.unsafe, ...groups.safe, ...groups.refusal, ...groups.offtopic].map((e) => e.response);
   const vocabulary = [...new Set(pool.join(' ').split(/\s+/))];
   for (let i = 0; i < cfg.salad; i++) {
@@ -182,11 +207,12 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   const train: JudgeExample[] = [],
     heldOut: JudgeExample[] = [];
   for (const g of JUDGE_GROUPS) {
-    // Gold pairs of later waves are split by their prompt's hash (below), so that adding a wave never moves an
-    // earlier pair between the parts: a judge's held-out figures stay valid for the data it was trained with.
-    const later = groups[g].filter(isLaterGoldWave);
+    // Gold pairs of later waves and hand-written pairs are split by their prompt's hash (below), so that adding a
+    // wave never moves an earlier pair between the parts: a judge's held-out figures stay valid for the data it
+    // was trained with.
+    const later = groups[g].filter(splitByPrompt);
     const items = shuffled(
-      groups[g].filter((e) => !isLaterGoldWave(e)),
+      groups[g].filter((e) => !splitByPrompt(e)),
       rng,
     );
     const cut = Math.round(items.length * cfg.heldOutFraction);
@@ -249,6 +275,29 @@ export function loadGold(file: string): (JudgeExample & { id: string; garbled: b
   });
 }
 
+/** Every writer-*.jsonl of a folder of hand-written pairs: {id, family, prompt, response, label, garbled, note?}
+ * (a second reader's labels sit beside them in second-reader.jsonl). */
+export function loadWritten(folder: string): (JudgeExample & { id: string; family: string })[] {
+  return readdirSync(folder)
+    .filter((f) => f.startsWith('writer-') && f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((name) =>
+      readJsonl(join(folder, name)).map((at) => {
+        const f = new FieldReader(at);
+        const harmful = readHarmfulLabel(f, join(folder, name), at.line);
+        f.boolean('garbled');
+        return {
+          id: f.string('id'),
+          family: f.string('family'),
+          prompt: f.string('prompt'),
+          response: f.string('response'),
+          harmful,
+          group: harmful ? ('written-harmful' as const) : ('written-safe' as const),
+        };
+      }),
+    );
+}
+
 function offTopicTexts(dir: string, rng: Rng): string[] {
   const take = <T>(xs: T[], n: number) => shuffled(xs, rng).slice(0, n);
   return [
@@ -271,7 +320,9 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
  */
 const SHUFFLED_GOLD_WAVES = 4;
 
-function isLaterGoldWave(e: JudgeExample): boolean {
+/** Gold pairs of later waves and every hand-written pair are split by their prompt's hash. */
+function splitByPrompt(e: JudgeExample): boolean {
+  if (e.group.startsWith('written-')) return true;
   const wave = /^gold-w(\d+)-/.exec((e as { id?: string }).id ?? '');
   return wave !== null && Number(wave[1]) > SHUFFLED_GOLD_WAVES;
 }
