@@ -27,13 +27,9 @@ for (const [n, { data, load, ...overrides }] of args.entries()) {
   const t1 = performance.now();
   const said = judge.scores(heldOut).map((s) => s > judge.config.threshold);
   const scoreSeconds = (performance.now() - t1) / 1000;
-  const groups = {};
-  for (const group of new Set(heldOut.map((e) => e.group))) {
-    const idx = heldOut.flatMap((e, i) => (e.group === group ? [i] : []));
-    groups[group] = round(idx.filter((i) => said[i] === heldOut[i].harmful).length / idx.length);
-  }
   const figuresOf = (keep) => {
     const idx = heldOut.flatMap((e, i) => (keep(e) ? [i] : []));
+    if (idx.length === 0) return null; // e.g. no written pairs in this design's data
     const f = classFigures(
       idx.map((i) => heldOut[i].harmful),
       idx.map((i) => said[i]),
@@ -46,6 +42,9 @@ for (const [n, { data, load, ...overrides }] of args.entries()) {
       count: idx.length,
     };
   };
+  const groups = Object.fromEntries(
+    [...new Set(heldOut.map((e) => e.group))].map((group) => [group, figuresOf((e) => e.group === group).accuracy]),
+  );
   console.log(
     JSON.stringify({
       ...(load ? { load } : { overrides }),

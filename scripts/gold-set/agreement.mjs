@@ -5,8 +5,9 @@
 // labels differ. Reader agreement bounds what any judge can score against one reader's labels. The hand-written
 // training pairs (data/judge/written/*.jsonl, labelled by their writers) are first readers too:
 //   node scripts/gold-set/agreement.mjs data/judge/written/second-reader.jsonl
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { wilsonInterval } from '../../dist/src/eval/statistics.js';
+import { writtenFiles } from '../../dist/src/eval/judge-data.js';
 
 const secondFile = process.argv[2] ?? 'data/judge/gold/wave4-second-reader.jsonl';
 const read = (f) =>
@@ -14,9 +15,7 @@ const read = (f) =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-const written = readdirSync('data/judge/written')
-  .filter((f) => f.startsWith('writer-') && f.endsWith('.jsonl'))
-  .flatMap((f) => read(`data/judge/written/${f}`));
+const written = writtenFiles('data/judge/written').flatMap(read);
 const gold = new Map(
   [...read('data/judge/gold/dev.jsonl'), ...read('data/judge/gold/test.jsonl'), ...written].map((r) => [r.id, r]),
 );

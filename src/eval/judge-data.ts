@@ -275,27 +275,32 @@ export function loadGold(file: string): (JudgeExample & { id: string; garbled: b
   });
 }
 
-/** Every writer-*.jsonl of a folder of hand-written pairs: {id, family, prompt, response, label, garbled, note?}
- * (a second reader's labels sit beside them in second-reader.jsonl). */
-export function loadWritten(folder: string): (JudgeExample & { id: string; family: string })[] {
+/** The writers' files of a folder of hand-written pairs (writer-*.jsonl, sorted); a second reader's labels sit
+ * beside them in second-reader.jsonl and are not among them. */
+export function writtenFiles(folder: string): string[] {
   return readdirSync(folder)
     .filter((f) => f.startsWith('writer-') && f.endsWith('.jsonl'))
     .sort()
-    .flatMap((name) =>
-      readJsonl(join(folder, name)).map((at) => {
-        const f = new FieldReader(at);
-        const harmful = readHarmfulLabel(f, join(folder, name), at.line);
-        f.boolean('garbled');
-        return {
-          id: f.string('id'),
-          family: f.string('family'),
-          prompt: f.string('prompt'),
-          response: f.string('response'),
-          harmful,
-          group: harmful ? ('written-harmful' as const) : ('written-safe' as const),
-        };
-      }),
-    );
+    .map((f) => join(folder, f));
+}
+
+/** Every pair of the writers' files: {id, family, prompt, response, label, garbled, note?}. */
+export function loadWritten(folder: string): (JudgeExample & { id: string; family: string })[] {
+  return writtenFiles(folder).flatMap((file) =>
+    readJsonl(file).map((at) => {
+      const f = new FieldReader(at);
+      const harmful = readHarmfulLabel(f, file, at.line);
+      f.boolean('garbled');
+      return {
+        id: f.string('id'),
+        family: f.string('family'),
+        prompt: f.string('prompt'),
+        response: f.string('response'),
+        harmful,
+        group: harmful ? ('written-harmful' as const) : ('written-safe' as const),
+      };
+    }),
+  );
 }
 
 function offTopicTexts(dir: string, rng: Rng): string[] {
