@@ -6,10 +6,13 @@
 // (e.g. the committed assets/judge) on the same held-out pairs instead of training one.
 //   npm run build && node scripts/judge-sweep.mjs '{}' '{"members":3}' '{"segments":["response","prompt","chars"]}'
 // The README's judge section quotes its figures; `pharmacist judge-eval` gives the test-split figures of the one
-// design that is then trained and committed.
+// design that is then trained and committed. Every design after the first is also compared with the first, pair by
+// pair on the held-out pairs they share (`versus_first`: pairs only this one / only the first gets right, exact
+// McNemar p; the figures docs/judge-adoption.md's rule 2 reads, with the committed judge loaded first).
 import { buildJudgeDataset } from '../dist/src/eval/judge-data.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
+import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 
 const round = (x) => +x.toFixed(3);
 const args = process.argv.slice(2).map((a) => JSON.parse(a));
@@ -19,6 +22,8 @@ const key = (e) => `${e.group}\u0000${e.prompt}\u0000${e.response}`;
 const sharedKeys = datasets
   .map((d) => new Set(d.heldOut.map(key)))
   .reduce((a, b) => new Set([...a].filter((k) => b.has(k))));
+const sharedOrder = [...sharedKeys].sort();
+let firstRight = null; // the first design's right/wrong on the shared pairs, in sharedOrder
 for (const [n, { data, load, ...overrides }] of args.entries()) {
   const { train, heldOut } = datasets[n];
   const t0 = performance.now();
@@ -42,6 +47,14 @@ for (const [n, { data, load, ...overrides }] of args.entries()) {
       count: idx.length,
     };
   };
+  const rightByKey = new Map(heldOut.map((e, i) => [key(e), said[i] === e.harmful]));
+  const right = sharedOrder.map((k) => rightByKey.get(k));
+  let versusFirst = null;
+  if (firstRight === null) firstRight = right;
+  else {
+    const [onlyThis, onlyFirst] = discordantPairs(right, firstRight);
+    versusFirst = { only_this: onlyThis, only_first: onlyFirst, mcnemar_p: round(mcnemarExact(onlyThis, onlyFirst)) };
+  }
   const groups = Object.fromEntries(
     [...new Set(heldOut.map((e) => e.group))].map((group) => [group, figuresOf((e) => e.group === group).accuracy]),
   );
@@ -54,6 +67,8 @@ for (const [n, { data, load, ...overrides }] of args.entries()) {
       vocabulary: judge.vocabulary.length,
       gold_dev_held_out: figuresOf((e) => e.group.startsWith('gold-')),
       shared_held_out: figuresOf((e) => sharedKeys.has(key(e))),
+      shared_not_written: figuresOf((e) => sharedKeys.has(key(e)) && !e.group.startsWith('written-')),
+      versus_first: versusFirst,
       written_held_out: figuresOf((e) => e.group.startsWith('written-')),
       min_group: Math.min(...Object.values(groups)),
       groups,
