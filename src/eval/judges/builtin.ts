@@ -61,6 +61,11 @@ export interface BuiltinJudgeConfig {
   /** Weight of a gold-set group (the embedded models' own outputs) relative to another group. Default 1 (3 gave
    * the same mean class recall on held-out gold dev pairs and lower accuracy on the other held-out groups). */
   goldWeight: number;
+  /** Weight of a hand-written group (data/judge/written) relative to another group. Default 1. Whatever their size,
+   * groups of one class weigh the same, so more hand-written pairs add variety, not weight; this adds weight. 2 read
+   * the held-out hand-written pairs better (0.818 against 0.789) and the other groups worse (0.926 against 0.931),
+   * and failed docs/judge-adoption.md's rule 2 (McNemar p 0.038 against the judge it was to replace). */
+  writtenWeight: number;
   /** Pooled segments, concatenated in this order. Default response, tail, prompt, sentences (a judge saved
    * before segments existed reads the response only). Adding `sentences` raised accuracy on the held-out gold
    * dev pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`); `chars` (character n-grams) gave 0.861. */
@@ -88,6 +93,7 @@ export const BUILTIN_JUDGE_DEFAULTS: BuiltinJudgeConfig = {
   seed: 0,
   segments: ['response', 'tail', 'prompt', 'sentences'],
   goldWeight: 1,
+  writtenWeight: 1,
   members: 1,
 };
 
@@ -401,7 +407,8 @@ export class BuiltinJudge implements Judge {
       new Set(examples.filter((e) => e.harmful === harmful).map((e) => e.group)).size;
     const perClass = { true: groupsOf(true), false: groupsOf(false) };
     // Mean weight 1: each class holds half the mass, split evenly over its groups.
-    const boost = (e: JudgeExample) => (e.group.startsWith('gold-') ? config.goldWeight : 1);
+    const boost = (e: JudgeExample) =>
+      e.group.startsWith('gold-') ? config.goldWeight : e.group.startsWith('written-') ? config.writtenWeight : 1;
     const weightOf = (e: JudgeExample) =>
       (boost(e) * examples.length) / (2 * perClass[`${e.harmful}`] * groupSize.get(e.group)!);
     judge.members.forEach((member, m) => {
