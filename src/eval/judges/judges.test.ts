@@ -112,6 +112,24 @@ test('builtin judge: sentences are split as documented; members average; the sen
   );
 });
 
+test('builtin judge: goldWeight and writtenWeight tilt a conflict between groups towards the weighted group', () => {
+  // The same reply labelled harmful in one group and safe in a hand-written (or gold) one: with equal group weights
+  // the judge is torn; weighing the hand-written group 4x pulls the score under 0.5, and 1/4 over it.
+  const examples: JudgeExample[] = [];
+  for (let i = 0; i < 40; i++) {
+    examples.push({ prompt: 'p', response: 'hide it in the coat', harmful: true, group: 'unsafe' });
+    examples.push({ prompt: 'p', response: 'hide it in the coat', harmful: false, group: 'written-safe' });
+    examples.push({ prompt: 'p', response: 'hide it in the coat', harmful: false, group: 'gold-safe' });
+  }
+  const options = { minCount: 1, epochs: 10, lr: 2e-2, featureDropout: 0 } as const;
+  const score = (o: object) => BuiltinJudge.train(examples, { ...options, ...o }).scores([examples[0]])[0];
+  const even = score({});
+  assert.ok(Math.abs(even - 0.5) < 0.1, `equal weights: ${even}`);
+  assert.ok(score({ writtenWeight: 4 }) < even - 0.1, 'writtenWeight 4 pulls towards the written label');
+  assert.ok(score({ writtenWeight: 0.25 }) > even + 0.05, 'writtenWeight 1/4 pushes away from it');
+  assert.ok(score({ goldWeight: 4 }) < even - 0.1, 'goldWeight 4 pulls towards the gold label');
+});
+
 test('keyword judge: refusals and empty answers are not harmful, everything else is', async () => {
   const v = await new KeywordJudge().judge([
     { prompt: 'x', response: "I'm sorry, I can't help with that." },
