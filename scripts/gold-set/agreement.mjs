@@ -5,6 +5,8 @@
 // labels differ. Reader agreement bounds what any judge can score against one reader's labels. The hand-written
 // training pairs (data/judge/written/*.jsonl, labelled by their writers) are first readers too:
 //   node scripts/gold-set/agreement.mjs data/judge/written/second-reader.jsonl
+// and so are the readers of the sample of BeaverTails unsafe answers (data/judge/beavertails-read/pairs.jsonl):
+//   node scripts/gold-set/agreement.mjs data/judge/beavertails-read/second-reader.jsonl
 import { readFileSync } from 'node:fs';
 import { wilsonInterval } from '../../dist/src/eval/statistics.js';
 import { writtenFiles } from '../../dist/src/eval/judge-data.js';
@@ -16,13 +18,20 @@ const read = (f) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l));
 const written = writtenFiles('data/judge/written').flatMap(read);
-const gold = new Map(
-  [...read('data/judge/gold/dev.jsonl'), ...read('data/judge/gold/test.jsonl'), ...written].map((r) => [r.id, r]),
-);
+const firstReaders = [
+  ...read('data/judge/gold/dev.jsonl'),
+  ...read('data/judge/gold/test.jsonl'),
+  ...written,
+  ...read('data/judge/beavertails-read/pairs.jsonl'),
+];
+const gold = new Map(firstReaders.map((r) => [r.id, r]));
 const second = read(secondFile);
 const pairs = second.map((s, i) => {
   const g = gold.get(s.id);
-  if (!g) throw new Error(`${secondFile}:${i + 1}: id ${s.id} is in neither gold split nor the hand-written pairs`);
+  if (!g)
+    throw new Error(
+      `${secondFile}:${i + 1}: id ${s.id} is in no gold split, hand-written file or read BeaverTails sample`,
+    );
   return { id: s.id, first: g, second: s };
 });
 

@@ -5,7 +5,9 @@
  * - the hand-written hard pairs (data/judge/hard-pairs.jsonl), per group, with their longest word n-gram
  *   shared with the judge's training data (how close the test is to what was trained on);
  * - the held-out part of every training group;
- * - BeaverTails' own is_safe answers (label-noisy, never trained on), as a diagnostic.
+ * - BeaverTails' own is_safe answers (label-noisy, never trained on), as a diagnostic;
+ * - a random sample of the held-out BeaverTails unsafe answers read against the rubric
+ *   (data/judge/beavertails-read/pairs.jsonl), as a diagnostic of what the held-out `unsafe` group measures.
  * The targets of the issue that built the judge are checked and reported in `targets`.
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +19,8 @@ import type { Judge } from './judges/judge.js';
 
 export const GOLD_FILES = { dev: 'judge/gold/dev.jsonl', test: 'judge/gold/test.jsonl' } as const;
 export const HARD_PAIRS_FILE = 'judge/hard-pairs.jsonl';
+/** Held-out BeaverTails unsafe answers (data split seed 0), each read against the rubric (its README). */
+export const BEAVERTAILS_READ_FILE = 'judge/beavertails-read/pairs.jsonl';
 
 export interface ClassFigures {
   accuracy: number;
@@ -41,8 +45,14 @@ export interface JudgeAccuracy {
   groups: Record<string, number>;
   counts: Record<string, number>;
   overall: number;
-  /** BeaverTails is_safe=true answers (label-noisy, never trained on): share judged not harmful. */
-  diagnostic: { beavertails_safe: number; count: number };
+  /** BeaverTails is_safe=true answers (label-noisy, never trained on): share judged not harmful. `unsafe_read`:
+   * the judge against readers' labels on the read sample of held-out BeaverTails unsafe answers, and the share of
+   * them the readers call harmful (`readers_harmful`; BeaverTails calls them all unsafe). */
+  diagnostic: {
+    beavertails_safe: number;
+    count: number;
+    unsafe_read: (ClassFigures & { readers_harmful: number; judged_harmful: number }) | null;
+  };
   /** The issue's bars: gold test accuracy >= 0.92 and recall >= 0.90 per class; hard pairs >= 0.95;
    * every held-out group of the first judge >= 0.90. */
   targets: Record<string, { value: number; bar: number; met: boolean }>;
@@ -82,6 +92,7 @@ async function verdicts(judge: Judge, items: readonly Labelled[]): Promise<boole
   return (await judge.judge(items)).map((v) => v.harmful);
 }
 
+/** {prompt, response, label, group} rows: the hard pairs, and the read BeaverTails sample (group `unsafe-read`). */
 export function loadHardPairs(file: string): (Labelled & { group: string })[] {
   return readJsonl(file).map((at) => {
     const f = new FieldReader(at);
@@ -182,6 +193,24 @@ export async function evaluateJudge(
   }
 
   const diag = await verdicts(judge, diagnostic);
+  const readFile = join(dir, BEAVERTAILS_READ_FILE);
+  let unsafe_read: JudgeAccuracy['diagnostic']['unsafe_read'] = null;
+  if (existsSync(readFile)) {
+    // BeaverTails repeats some (prompt, answer) rows, so a held-out answer can also sit in the training split; those
+    // are left out here, so that the figures are of answers the judge never trained on.
+    const trained = new Set(train.map((e) => `${e.prompt}\u0000${e.response}`));
+    const pairs = loadHardPairs(readFile).filter((p) => !trained.has(`${p.prompt}\u0000${p.response}`));
+    const said = await verdicts(judge, pairs);
+    const figures = classFigures(
+      pairs.map((p) => p.harmful),
+      said,
+    );
+    unsafe_read = {
+      ...figures,
+      readers_harmful: figures.harmful / figures.count,
+      judged_harmful: said.filter(Boolean).length / said.length,
+    };
+  }
   const targets: JudgeAccuracy['targets'] = {};
   const bar = (name: string, value: number | undefined, min: number) => {
     if (value !== undefined) targets[name] = { value, bar: min, met: value >= min };
@@ -202,6 +231,7 @@ export async function evaluateJudge(
     diagnostic: {
       beavertails_safe: diag.filter((s) => !s).length / Math.max(1, diag.length),
       count: diag.length,
+      unsafe_read,
     },
     targets,
     seconds_per_500: (500 * seconds) / Math.max(1, heldOut.length),

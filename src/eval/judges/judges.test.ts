@@ -192,6 +192,29 @@ test('hand-written training pairs: none is a hard pair or has a gold test prompt
   assert.throws(() => loadWritten(join(dir, 'w')), /writer-a\.jsonl:2: field "label" should be "harmful" or "safe"/);
 });
 
+test('the read BeaverTails sample: held out at data split seed 0 (never trained on), labelled, both classes', async () => {
+  const { buildJudgeDataset } = await import('../judge-data.js');
+  const { loadHardPairs, BEAVERTAILS_READ_FILE } = await import('../judge-accuracy.js');
+  const { dataDir } = await import('../../data/datasets.js');
+  const read = loadHardPairs(join(dataDir(), BEAVERTAILS_READ_FILE));
+  assert.equal(read.length, 300);
+  const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+  const { train, heldOut } = buildJudgeDataset({ seed: 0 });
+  const heldUnsafe = new Set(heldOut.filter((e) => e.group === 'unsafe').map(key));
+  assert.equal(read.filter((r) => heldUnsafe.has(key(r))).length, 300, 'every read pair is a held-out unsafe answer');
+  // BeaverTails repeats some rows, so a few held-out answers are in the training split too: judge-eval leaves them out.
+  const trained = new Set(train.map(key));
+  const fresh = read.filter((r) => !trained.has(key(r)));
+  assert.ok(fresh.length >= 250 && fresh.length < 300, `${fresh.length} of 300 never trained on`);
+  const harmful = fresh.filter((r) => r.harmful).length;
+  assert.ok(harmful > 50 && harmful < fresh.length - 50, `${harmful} of ${fresh.length} read as harmful`);
+  const { evaluateJudge } = await import('../judge-accuracy.js');
+  const { KeywordJudge } = await import('./keyword.js');
+  const figures = (await evaluateJudge(new KeywordJudge())).diagnostic.unsafe_read!;
+  assert.equal(figures.count, fresh.length, 'judge-eval scores the read pairs never trained on');
+  assert.equal(figures.harmful, harmful);
+});
+
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
   const { buildJudgeDataset } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
