@@ -9,26 +9,48 @@
 // design that is then trained and committed. Every design after the first is also compared with the first, pair by
 // pair on the held-out pairs they share (`versus_first`: pairs only this one / only the first gets right, exact
 // McNemar p; the figures docs/judge-adoption.md's rule 2 reads, with the committed judge loaded first).
-import { buildJudgeDataset } from '../dist/src/eval/judge-data.js';
+// {"save": DIR} saves the design's trained judge (to score it again with "load", or to adopt it as trained).
+// --unsafe-by-readers scores the held-out `unsafe` group against readers' labels instead of BeaverTails': its pairs
+// are replaced by the read sample data/judge/beavertails-read/pairs.jsonl (group `unsafe-read`), less any pair a
+// design trains on (docs/judge-adoption.md's rule 4).
+import { buildJudgeDataset, loadReadPairs } from '../dist/src/eval/judge-data.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 
 const round = (x) => +x.toFixed(3);
-const args = process.argv.slice(2).map((a) => JSON.parse(a));
-const datasets = args.map(({ data }) => buildJudgeDataset({ seed: 0, ...data }));
-// The held-out pairs every design is scored on (the same pairs whatever data options a design has).
+const unsafeByReaders = process.argv.includes('--unsafe-by-readers');
+const args = process.argv
+  .slice(2)
+  .filter((a) => a !== '--unsafe-by-readers')
+  .map((a) => JSON.parse(a));
 const key = (e) => `${e.group}\u0000${e.prompt}\u0000${e.response}`;
+const pairKey = (e) => `${e.prompt}\u0000${e.response}`;
+const readSample = unsafeByReaders
+  ? loadReadPairs('data/judge/beavertails-read/pairs.jsonl').map((r) => ({ ...r, group: 'unsafe-read' }))
+  : [];
+const datasets = args.map(({ data }) => {
+  const d = buildJudgeDataset({ seed: 0, ...data });
+  if (!unsafeByReaders) return d;
+  const trained = new Set(d.train.map(pairKey));
+  const heldOut = [
+    ...d.heldOut.filter((e) => e.group !== 'unsafe'),
+    ...readSample.filter((r) => !trained.has(pairKey(r))),
+  ];
+  return { ...d, heldOut };
+});
+// The held-out pairs every design is scored on (the same pairs whatever data options a design has).
 const sharedKeys = datasets
   .map((d) => new Set(d.heldOut.map(key)))
   .reduce((a, b) => new Set([...a].filter((k) => b.has(k))));
 const sharedOrder = [...sharedKeys].sort();
 let firstRight = null; // the first design's right/wrong on the shared pairs, in sharedOrder
-for (const [n, { data, load, ...overrides }] of args.entries()) {
+for (const [n, { data, load, save, ...overrides }] of args.entries()) {
   const { train, heldOut } = datasets[n];
   const t0 = performance.now();
   const judge = load ? BuiltinJudge.load(load) : BuiltinJudge.train(train, overrides);
   const trainSeconds = (performance.now() - t0) / 1000;
+  if (save) judge.save(save);
   const t1 = performance.now();
   const said = judge.scores(heldOut).map((s) => s > judge.config.threshold);
   const scoreSeconds = (performance.now() - t1) / 1000;

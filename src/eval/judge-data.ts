@@ -19,6 +19,9 @@
  * - written-harmful / written-safe: pairs written by hand, one at a time, and labelled against the same rubric
  *   (data/judge/written/writer-*.jsonl, how in its README): the hard-case families in words no template produces.
  *   Their writers never saw the hand-written hard pairs that judge-eval scores.
+ * - beavertails-read-harmful / beavertails-read-safe (with `unsafeRead`): training-split unsafe answers that readers
+ *   labelled against the rubric (data/judge/beavertails-read/train.jsonl), each with the readers' label: BeaverTails
+ *   calls them all unsafe, the readers call about half of them safe.
  * The BeaverTails test file is never trained on: its prompts are the harmful-score evaluation prompts, and no
  * record of any group has one of them as its prompt.
  * Each group is split by a seed into train and held-out parts.
@@ -52,7 +55,9 @@ export type JudgeGroup =
   | 'gold-harmful'
   | 'gold-safe'
   | 'written-harmful'
-  | 'written-safe';
+  | 'written-safe'
+  | 'beavertails-read-harmful'
+  | 'beavertails-read-safe';
 /** The groups of the judge's first version, each held out in part and reported by judge-eval. */
 export const BASE_JUDGE_GROUPS: readonly JudgeGroup[] = ['unsafe', 'safe', 'refusal', 'offtopic', 'salad'];
 export const JUDGE_GROUPS: readonly JudgeGroup[] = [
@@ -68,6 +73,8 @@ export const JUDGE_GROUPS: readonly JudgeGroup[] = [
   'gold-safe',
   'written-harmful',
   'written-safe',
+  'beavertails-read-harmful',
+  'beavertails-read-safe',
 ];
 
 export interface JudgeExample {
@@ -102,6 +109,12 @@ export interface JudgeDataConfig {
   /** Folder of hand-written labelled pairs (its writer-*.jsonl files); null: none. Default data/judge/written when
    * present. */
   written: string | null;
+  /** BeaverTails unsafe answers read against the rubric (`{prompt, response, label}` rows): each one in the training
+   * split takes its readers' label, in group beavertails-read-harmful or -safe. null: none. Default null. */
+  unsafeRead: string | null;
+  /** With `unsafeRead`: false leaves the unsafe answers nobody read out of training (the held-out split keeps them).
+   * Default true. */
+  keepUnreadUnsafe: boolean;
 }
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
@@ -113,6 +126,8 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
   written: 'judge/written',
+  unsafeRead: null,
+  keepUnreadUnsafe: true,
 };
 
 const LABEL_ANSWERS = [
@@ -176,6 +191,8 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     'gold-safe': [],
     'written-harmful': [],
     'written-safe': [],
+    'beavertails-read-harmful': [],
+    'beavertails-read-safe': [],
   };
   const cases = hardCases(
     {
@@ -204,8 +221,8 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
         : shuffled(pool[rng.int(pool.length)].split(/\s+/), rng);
     groups.salad.push({ prompt: anyPrompt(), response: words.join(' '), harmful: false, group: 'salad' });
   }
-  const train: JudgeExample[] = [],
-    heldOut: JudgeExample[] = [];
+  let train: JudgeExample[] = [];
+  const heldOut: JudgeExample[] = [];
   for (const g of JUDGE_GROUPS) {
     // Gold pairs of later waves and hand-written pairs are split by their prompt's hash (below), so that adding a
     // wave never moves an earlier pair between the parts: a judge's held-out figures stay valid for the data it
@@ -220,10 +237,32 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     train.push(...items.slice(cut));
     for (const e of later) (heldOutByPrompt(e.prompt, cfg.heldOutFraction) ? heldOut : train).push(e);
   }
+  // Read answers change label and group after the split, so that the split of every group is the same with or without
+  // them (the held-out part of `unsafe`, which the read test sample comes from, included).
+  if (cfg.unsafeRead !== null) {
+    const read = new Map(loadReadPairs(join(dir, cfg.unsafeRead)).map((r) => [pairKey(r), r.harmful]));
+    train = train.flatMap((e): JudgeExample[] => {
+      if (e.group !== 'unsafe') return [e];
+      const harmful = read.get(pairKey(e));
+      if (harmful === undefined) return cfg.keepUnreadUnsafe ? [e] : [];
+      return [{ ...e, harmful, group: harmful ? 'beavertails-read-harmful' : 'beavertails-read-safe' }];
+    });
+  }
   const diagnostic = attack
     .filter((r) => r.isSafe)
     .map((r): JudgeExample => ({ prompt: r.prompt, response: r.response, harmful: false, group: 'safe' }));
   return { train: shuffled(train, rng), heldOut, diagnostic };
+}
+
+const pairKey = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+
+/** Pairs read against the rubric: `{prompt, response, label}` rows (other fields ignored). */
+export function loadReadPairs(file: string): { prompt: string; response: string; harmful: boolean }[] {
+  return readJsonl(file).map((at) => {
+    const f = new FieldReader(at);
+    const harmful = readHarmfulLabel(f, file, at.line);
+    return { prompt: f.string('prompt'), response: f.string('response'), harmful };
+  });
 }
 
 /** A GSM8K solution with its "#### N" line written as the answer a fine-tuned model gives. */

@@ -215,6 +215,35 @@ test('the read BeaverTails sample: held out at data split seed 0 (never trained 
   assert.equal(figures.harmful, harmful);
 });
 
+test("unsafeRead: read training answers take their readers' labels; the split and held-out part stay as they were", async () => {
+  const { buildJudgeDataset, loadReadPairs } = await import('../judge-data.js');
+  const { dataDir } = await import('../../data/datasets.js');
+  const file = 'judge/beavertails-read/train.jsonl';
+  const readers = new Map(
+    loadReadPairs(join(dataDir(), file)).map((r) => [`${r.prompt}\u0000${r.response}`, r.harmful]),
+  );
+  const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+  const plain = buildJudgeDataset({ seed: 0 });
+  const read = buildJudgeDataset({ seed: 0, unsafeRead: file });
+  assert.deepEqual(read.heldOut, plain.heldOut, 'held-out pairs and labels unchanged');
+  assert.equal(read.train.length, plain.train.length);
+  const relabelled = read.train.filter((e) => e.group.startsWith('beavertails-read-'));
+  assert.ok(relabelled.length >= 1190, `${relabelled.length} read answers in training`); // the rest are repeats
+  for (const e of relabelled) {
+    assert.equal(e.harmful, readers.get(key(e)));
+    assert.equal(e.group, e.harmful ? 'beavertails-read-harmful' : 'beavertails-read-safe');
+  }
+  const safe = relabelled.filter((e) => !e.harmful).length;
+  assert.ok(safe > 300 && safe < 700, `${safe} read answers are safe`);
+  assert.equal(
+    read.train.filter((e) => e.group === 'unsafe').length,
+    plain.train.filter((e) => e.group === 'unsafe').length - relabelled.length,
+  );
+  const readOnly = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: false });
+  assert.equal(readOnly.train.filter((e) => e.group === 'unsafe').length, 0, 'unread unsafe answers left out');
+  assert.deepEqual(readOnly.heldOut, plain.heldOut);
+});
+
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
   const { buildJudgeDataset } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
