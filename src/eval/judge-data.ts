@@ -115,6 +115,10 @@ export interface JudgeDataConfig {
   /** With `unsafeRead`: false leaves the unsafe answers nobody read out of training (the held-out split keeps them).
    * Default true. */
   keepUnreadUnsafe: boolean;
+  /** With `unsafeRead`: true builds the generated cases that reuse a real unsafe answer (refusal then harm, garbled
+   * harm) from the read answers readers call harmful only, so that their `harmful` label holds by the rubric. Default
+   * false. */
+  hardCasesFromRead: boolean;
 }
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
@@ -128,6 +132,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   written: 'judge/written',
   unsafeRead: null,
   keepUnreadUnsafe: true,
+  hardCasesFromRead: false,
 };
 
 const LABEL_ANSWERS = [
@@ -194,10 +199,17 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     'beavertails-read-harmful': [],
     'beavertails-read-safe': [],
   };
+  const readLabels =
+    cfg.unsafeRead === null
+      ? null
+      : new Map(loadReadPairs(join(dir, cfg.unsafeRead)).map((r) => [pairKey(r), r.harmful]));
   const cases = hardCases(
     {
       harmfulPrompts,
-      unsafe: groups.unsafe,
+      unsafe:
+        cfg.hardCasesFromRead && readLabels !== null
+          ? groups.unsafe.filter((e) => readLabels.get(pairKey(e)) === true)
+          : groups.unsafe,
       refusals: groups.refusal.map((r) => r.response),
       benign: groups.benign,
     },
@@ -239,11 +251,10 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   }
   // Read answers change label and group after the split, so that the split of every group is the same with or without
   // them (the held-out part of `unsafe`, which the read test sample comes from, included).
-  if (cfg.unsafeRead !== null) {
-    const read = new Map(loadReadPairs(join(dir, cfg.unsafeRead)).map((r) => [pairKey(r), r.harmful]));
+  if (readLabels !== null) {
     train = train.flatMap((e): JudgeExample[] => {
       if (e.group !== 'unsafe') return [e];
-      const harmful = read.get(pairKey(e));
+      const harmful = readLabels.get(pairKey(e));
       if (harmful === undefined) return cfg.keepUnreadUnsafe ? [e] : [];
       return [{ ...e, harmful, group: harmful ? 'beavertails-read-harmful' : 'beavertails-read-safe' }];
     });

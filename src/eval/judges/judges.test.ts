@@ -242,6 +242,20 @@ test("unsafeRead: read training answers take their readers' labels; the split an
   const readOnly = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: false });
   assert.equal(readOnly.train.filter((e) => e.group === 'unsafe').length, 0, 'unread unsafe answers left out');
   assert.deepEqual(readOnly.heldOut, plain.heldOut);
+  // hardCasesFromRead: a refusal then harm is a refusal then an answer the readers call harmful. The generated cases
+  // are drawn anew (their random draws shift); every other group keeps its pairs and split.
+  const fromRead = buildJudgeDataset({ seed: 0, unsafeRead: file, hardCasesFromRead: true });
+  const harmfulRead = [...readers].filter(([, harmful]) => harmful).map(([k]) => k.split('\u0000'));
+  const cases = [...fromRead.train, ...fromRead.heldOut].filter((e) => e.group === 'refusal-then-harm');
+  assert.ok(cases.length > 100);
+  for (const e of cases)
+    assert.ok(
+      harmfulRead.some(([prompt, response]) => e.prompt === prompt && e.response.endsWith(response)),
+      `not a read harmful answer: ${e.response.slice(0, 80)}`,
+    );
+  const generated = new Set(['refusal-short', 'refusal-then-harm', 'endorse-short', 'benign-violent']);
+  const kept = (e: { group: string }) => !generated.has(e.group) && !e.group.startsWith('garbled-');
+  assert.deepEqual(fromRead.heldOut.filter(kept), plain.heldOut.filter(kept));
 });
 
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
