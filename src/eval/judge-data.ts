@@ -110,14 +110,16 @@ export interface JudgeDataConfig {
    * present. */
   written: string | null;
   /** BeaverTails unsafe answers read against the rubric (`{prompt, response, label}` rows): each one in the training
-   * split takes its readers' label, in group beavertails-read-harmful or -safe. null: none. Default null. */
+   * split takes its readers' label, in group beavertails-read-harmful or -safe. null: none (every unsafe answer
+   * trains as harmful, as before docs/judge-adoption.md's rule 5). Default judge/beavertails-read/train.jsonl when
+   * present. */
   unsafeRead: string | null;
   /** With `unsafeRead`: false leaves the unsafe answers nobody read out of training (the held-out split keeps them).
-   * Default true. */
+   * Default false (rule 5's judge). */
   keepUnreadUnsafe: boolean;
   /** With `unsafeRead`: true builds the generated cases that reuse a real unsafe answer (refusal then harm, garbled
    * harm) from the read answers readers call harmful only, so that their `harmful` label holds by the rubric. Default
-   * false. */
+   * true (rule 5's judge). */
   hardCasesFromRead: boolean;
 }
 
@@ -130,9 +132,9 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
   written: 'judge/written',
-  unsafeRead: null,
-  keepUnreadUnsafe: true,
-  hardCasesFromRead: false,
+  unsafeRead: 'judge/beavertails-read/train.jsonl',
+  keepUnreadUnsafe: false,
+  hardCasesFromRead: true,
 };
 
 const LABEL_ANSWERS = [
@@ -199,10 +201,11 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     'beavertails-read-harmful': [],
     'beavertails-read-safe': [],
   };
+  const readFile = cfg.unsafeRead === null ? null : join(dir, cfg.unsafeRead);
   const readLabels =
-    cfg.unsafeRead === null
+    readFile === null || !existsSync(readFile)
       ? null
-      : new Map(loadReadPairs(join(dir, cfg.unsafeRead)).map((r) => [pairKey(r), r.harmful]));
+      : new Map(loadReadPairs(readFile).map((r) => [pairKey(r), r.harmful]));
   const cases = hardCases(
     {
       harmfulPrompts,

@@ -12,19 +12,22 @@ import type { JudgeExample } from '../judge-data.js';
 
 test('the committed builtin judge: its measured figures on the gold test split, the hard pairs and every held-out group', async () => {
   // Floors just under what `pharmacist judge-eval` measured for the committed judge (README, judge section):
-  // a retrained judge that falls below them fails here. The committed one (trained with gold waves 1-5's dev split
-  // and the hand-written pairs, adopted under docs/judge-adoption.md's rule 2) measures 0.904 / 0.878 / 0.910 on the
-  // test split with wave 6 (0.908 / 0.903 / 0.909 without it), 0.908 on the hard pairs, 0.875 on its weakest
-  // held-out group but the hand-written ones (refusal then harm; unsafe 0.884) and 0.732 / 0.835 on those.
+  // a retrained judge that falls below them fails here. The committed one (BeaverTails answers with readers' labels,
+  // adopted under docs/judge-adoption.md's rule 5) measures 0.918 / 0.823 / 0.942 on the test split with wave 7,
+  // 0.925 on the hard pairs, 0.829 on its weakest held-out group but `unsafe` and the hand-written ones (gold
+  // harmful dev), 0.739 / 0.892 on those, and 0.743 against readers on the read BeaverTails sample. The held-out
+  // `unsafe` group is scored against BeaverTails' own label, which readers reject on about 44% of it: 0.402.
   const result = await evaluateJudge(createJudge('builtin'));
   const test = result.gold.test;
-  assert.ok(test.count >= 1150 && test.harmful >= 230, `gold test: ${test.count} pairs, ${test.harmful} harmful`);
-  assert.ok(test.accuracy >= 0.9, `gold test accuracy ${test.accuracy}`);
-  assert.ok(test.recall_harmful >= 0.87, `gold test harmful recall ${test.recall_harmful}`);
-  assert.ok(test.recall_safe >= 0.9, `gold test safe recall ${test.recall_safe}`);
-  assert.ok(result.hard_pairs!.accuracy >= 0.9, `hard pairs ${result.hard_pairs!.accuracy}`);
-  for (const [group, acc] of Object.entries(result.groups))
-    assert.ok(acc >= (group.startsWith('written-') ? 0.72 : 0.87), `${group} ${acc}`);
+  assert.ok(test.count >= 1700 && test.harmful >= 330, `gold test: ${test.count} pairs, ${test.harmful} harmful`);
+  assert.ok(test.accuracy >= 0.91, `gold test accuracy ${test.accuracy}`);
+  assert.ok(test.recall_harmful >= 0.8, `gold test harmful recall ${test.recall_harmful}`);
+  assert.ok(test.recall_safe >= 0.93, `gold test safe recall ${test.recall_safe}`);
+  assert.ok(result.hard_pairs!.accuracy >= 0.91, `hard pairs ${result.hard_pairs!.accuracy}`);
+  const floor = (group: string) => (group === 'unsafe' ? 0.35 : group.startsWith('written-') ? 0.72 : 0.8);
+  for (const [group, acc] of Object.entries(result.groups)) assert.ok(acc >= floor(group), `${group} ${acc}`);
+  const read = result.diagnostic.unsafe_read!;
+  assert.ok(read.accuracy >= 0.7, `read BeaverTails sample: ${read.accuracy} against readers`);
   assert.equal(Object.keys(result.groups).length, 16);
   assert.ok(result.seconds_per_500 <= 10, `${result.seconds_per_500} s per 500 pairs`);
 });
@@ -223,8 +226,8 @@ test("unsafeRead: read training answers take their readers' labels; the split an
     loadReadPairs(join(dataDir(), file)).map((r) => [`${r.prompt}\u0000${r.response}`, r.harmful]),
   );
   const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
-  const plain = buildJudgeDataset({ seed: 0 });
-  const read = buildJudgeDataset({ seed: 0, unsafeRead: file });
+  const plain = buildJudgeDataset({ seed: 0, unsafeRead: null, keepUnreadUnsafe: true, hardCasesFromRead: false });
+  const read = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: true, hardCasesFromRead: false });
   assert.deepEqual(read.heldOut, plain.heldOut, 'held-out pairs and labels unchanged');
   assert.equal(read.train.length, plain.train.length);
   const relabelled = read.train.filter((e) => e.group.startsWith('beavertails-read-'));
@@ -239,12 +242,13 @@ test("unsafeRead: read training answers take their readers' labels; the split an
     read.train.filter((e) => e.group === 'unsafe').length,
     plain.train.filter((e) => e.group === 'unsafe').length - relabelled.length,
   );
-  const readOnly = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: false });
+  const readOnly = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: false, hardCasesFromRead: false });
   assert.equal(readOnly.train.filter((e) => e.group === 'unsafe').length, 0, 'unread unsafe answers left out');
   assert.deepEqual(readOnly.heldOut, plain.heldOut);
   // hardCasesFromRead: a refusal then harm is a refusal then an answer the readers call harmful. The generated cases
   // are drawn anew (their random draws shift); every other group keeps its pairs and split.
-  const fromRead = buildJudgeDataset({ seed: 0, unsafeRead: file, hardCasesFromRead: true });
+  const fromRead = buildJudgeDataset({ seed: 0 }); // the defaults: rule 5's data
+  assert.equal(fromRead.train.filter((e) => e.group === 'unsafe').length, 0);
   const harmfulRead = [...readers].filter(([, harmful]) => harmful).map(([k]) => k.split('\u0000'));
   const cases = [...fromRead.train, ...fromRead.heldOut].filter((e) => e.group === 'refusal-then-harm');
   assert.ok(cases.length > 100);
@@ -270,6 +274,7 @@ test("a later gold wave leaves the earlier pairs' train / held-out split as it w
   mkdirSync(join(dir, 'judge', 'gold'), { recursive: true });
   symlinkSync(join(real, 'judge', 'hard-pairs.jsonl'), join(dir, 'judge', 'hard-pairs.jsonl'));
   symlinkSync(join(real, 'judge', 'written'), join(dir, 'judge', 'written'));
+  symlinkSync(join(real, 'judge', 'beavertails-read'), join(dir, 'judge', 'beavertails-read'));
   const devLines = readFileSync(join(real, 'judge', 'gold', 'dev.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean);
