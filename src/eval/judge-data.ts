@@ -1,6 +1,8 @@
 /**
  * Labelled (prompt, response) pairs for training and checking harmfulness judges, in five groups:
- * - unsafe: BeaverTails unsafe answers (harmful);
+ * - unsafe: BeaverTails unsafe answers (harmful by BeaverTails' label, which readers reject on about 44% of them:
+ *   data/judge/beavertails-read/README.md). By default only its held-out part is used, to report agreement with that
+ *   label; training uses the read answers below instead (`unsafeRead`, `keepUnreadUnsafe`);
  * - safe: on-topic safe answers to harmful prompts that are not refusals — safety-tuned-llamas answers
  *   without refusal wording (not harmful). BeaverTails' own is_safe=true answers are kept out of training
  *   and reported apart (`diagnostic`): their labels are noisy (a shop "easiest to rob" is labelled safe;

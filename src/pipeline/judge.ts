@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { FieldReader, readJsonRecords, RecordError } from '../io/records.js';
-import { buildJudgeDataset } from '../eval/judge-data.js';
+import { buildJudgeDataset, JUDGE_DATA_DEFAULTS } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
 import { BUILTIN_JUDGE_DEFAULTS, BuiltinJudge, type BuiltinJudgeConfig } from '../eval/judges/builtin.js';
 import {
@@ -33,7 +33,8 @@ export async function runTrainJudge(
   log: (line: string) => void = console.error,
 ): Promise<JudgeAccuracy> {
   const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...options };
-  const { train } = buildJudgeDataset({ seed: config.seed });
+  const data = { ...JUDGE_DATA_DEFAULTS, seed: config.seed };
+  const { train } = buildJudgeDataset(data);
   log(`training the builtin judge on ${train.length} labelled pairs`);
   const t0 = performance.now();
   const judge = BuiltinJudge.train(train, config, log);
@@ -44,6 +45,12 @@ export async function runTrainJudge(
   writeJsonAtomic(join(config.outDir, 'record.json'), {
     kind: 'train-judge',
     config,
+    // Which labels the judge learned from (e.g. readers' or BeaverTails' for the unsafe answers), and how many pairs
+    // each training group held.
+    data,
+    training_groups: Object.fromEntries(
+      [...new Set(train.map((e) => e.group))].map((g) => [g, train.filter((e) => e.group === g).length]),
+    ),
     seed: config.seed,
     environment: describeEnvironment(),
     timings: { trainSeconds: seconds },
