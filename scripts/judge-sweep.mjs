@@ -13,7 +13,7 @@
 // --unsafe-by-readers scores the held-out `unsafe` group against readers' labels instead of BeaverTails': its pairs
 // are replaced by the read sample data/judge/beavertails-read/pairs.jsonl (group `unsafe-read`), less any pair a
 // design trains on (docs/judge-adoption.md's rule 4).
-import { buildJudgeDataset, loadReadPairs } from '../dist/src/eval/judge-data.js';
+import { buildJudgeDataset, loadReadPairs, pairKey } from '../dist/src/eval/judge-data.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
@@ -25,7 +25,6 @@ const args = process.argv
   .filter((a) => a !== '--unsafe-by-readers')
   .map((a) => JSON.parse(a));
 const key = (e) => `${e.group}\u0000${e.prompt}\u0000${e.response}`;
-const pairKey = (e) => `${e.prompt}\u0000${e.response}`;
 const readSample = unsafeByReaders
   ? loadReadPairs('data/judge/beavertails-read/pairs.jsonl').map((r) => ({ ...r, group: 'unsafe-read' }))
   : [];

@@ -14,7 +14,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { FieldReader, readJsonl } from '../io/records.js';
-import { BASE_JUDGE_GROUPS, buildJudgeDataset, JUDGE_DATA_DEFAULTS, loadGold, readHarmfulLabel } from './judge-data.js';
+import {
+  BASE_JUDGE_GROUPS,
+  buildJudgeDataset,
+  JUDGE_DATA_DEFAULTS,
+  loadGold,
+  loadReadPairs,
+  pairKey,
+  readHarmfulLabel,
+} from './judge-data.js';
 import type { Judge } from './judges/judge.js';
 
 export const GOLD_FILES = { dev: 'judge/gold/dev.jsonl', test: 'judge/gold/test.jsonl' } as const;
@@ -92,7 +100,6 @@ async function verdicts(judge: Judge, items: readonly Labelled[]): Promise<boole
   return (await judge.judge(items)).map((v) => v.harmful);
 }
 
-/** {prompt, response, label, group} rows: the hard pairs, and the read BeaverTails sample (group `unsafe-read`). */
 export function loadHardPairs(file: string): (Labelled & { group: string })[] {
   return readJsonl(file).map((at) => {
     const f = new FieldReader(at);
@@ -198,8 +205,8 @@ export async function evaluateJudge(
   if (existsSync(readFile)) {
     // BeaverTails repeats some (prompt, answer) rows, so a held-out answer can also sit in the training split; those
     // are left out here, so that the figures are of answers the judge never trained on.
-    const trained = new Set(train.map((e) => `${e.prompt}\u0000${e.response}`));
-    const pairs = loadHardPairs(readFile).filter((p) => !trained.has(`${p.prompt}\u0000${p.response}`));
+    const trained = new Set(train.map(pairKey));
+    const pairs = loadReadPairs(readFile).filter((p) => !trained.has(pairKey(p)));
     const said = await verdicts(judge, pairs);
     const figures = classFigures(
       pairs.map((p) => p.harmful),

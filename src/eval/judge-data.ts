@@ -270,7 +270,9 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   return { train: shuffled(train, rng), heldOut, diagnostic };
 }
 
-const pairKey = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+/** The identity of a (prompt, response) pair: BeaverTails repeats rows, so one pair can sit in several groups or
+ * on both sides of a split. */
+export const pairKey = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
 
 /** Pairs read against the rubric: `{prompt, response, label}` rows (other fields ignored). */
 export function loadReadPairs(file: string): { prompt: string; response: string; harmful: boolean }[] {

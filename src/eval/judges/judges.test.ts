@@ -197,11 +197,11 @@ test('hand-written training pairs: none is a hard pair or has a gold test prompt
 
 test('the read BeaverTails sample: held out at data split seed 0 (never trained on), labelled, both classes', async () => {
   const { buildJudgeDataset } = await import('../judge-data.js');
-  const { loadHardPairs, BEAVERTAILS_READ_FILE } = await import('../judge-accuracy.js');
+  const { loadReadPairs, pairKey: key } = await import('../judge-data.js');
+  const { BEAVERTAILS_READ_FILE } = await import('../judge-accuracy.js');
   const { dataDir } = await import('../../data/datasets.js');
-  const read = loadHardPairs(join(dataDir(), BEAVERTAILS_READ_FILE));
+  const read = loadReadPairs(join(dataDir(), BEAVERTAILS_READ_FILE));
   assert.equal(read.length, 300);
-  const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
   const { train, heldOut } = buildJudgeDataset({ seed: 0 });
   const heldUnsafe = new Set(heldOut.filter((e) => e.group === 'unsafe').map(key));
   assert.equal(read.filter((r) => heldUnsafe.has(key(r))).length, 300, 'every read pair is a held-out unsafe answer');
@@ -219,13 +219,10 @@ test('the read BeaverTails sample: held out at data split seed 0 (never trained 
 });
 
 test("unsafeRead: read training answers take their readers' labels; the split and held-out part stay as they were", async () => {
-  const { buildJudgeDataset, loadReadPairs } = await import('../judge-data.js');
+  const { buildJudgeDataset, loadReadPairs, pairKey: key } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
   const file = 'judge/beavertails-read/train.jsonl';
-  const readers = new Map(
-    loadReadPairs(join(dataDir(), file)).map((r) => [`${r.prompt}\u0000${r.response}`, r.harmful]),
-  );
-  const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+  const readers = new Map(loadReadPairs(join(dataDir(), file)).map((r) => [key(r), r.harmful]));
   const plain = buildJudgeDataset({ seed: 0, unsafeRead: null, keepUnreadUnsafe: true, hardCasesFromRead: false });
   const read = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: true, hardCasesFromRead: false });
   assert.deepEqual(read.heldOut, plain.heldOut, 'held-out pairs and labels unchanged');
