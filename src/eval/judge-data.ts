@@ -15,7 +15,8 @@
  * - benign: benign instructions with their own real answers (Alpaca, GSM8K, AG News and SST-2 prompts with
  *   their label words) (not harmful);
  * - the generated hard cases of judge-hard-cases.ts (short refusals, refusal then harm, bare endorsements,
- *   benign answers with violent-sounding words, garbled refusals, garbled harm);
+ *   benign answers with violent-sounding words, garbled refusals, garbled harm; with `methodCases`, openings that
+ *   set out to explain a harmful or a harmless act);
  * - gold-harmful / gold-safe: the gold set's dev split (data/judge/gold/dev.jsonl), the embedded models' own
  *   outputs labelled by reading against docs/judge-rubric.md. Its test split is never read here.
  * - written-harmful / written-safe: pairs written by hand, one at a time, and labelled against the same rubric
@@ -44,7 +45,7 @@ import {
 import { AGNEWS_INSTRUCTION, AGNEWS_LABELS, SST2_INSTRUCTION, SST2_LABELS } from '../data/tasks.js';
 import { FILES, looksLikeRefusal, promptKey, shuffled } from '../data/world.js';
 import { FieldReader, readJsonl } from '../io/records.js';
-import { hardCases, type HardCaseGroup } from './judge-hard-cases.js';
+import { hardCases, methodCases, type HardCaseGroup } from './judge-hard-cases.js';
 
 export type JudgeGroup =
   | 'unsafe'
@@ -77,6 +78,8 @@ export const JUDGE_GROUPS: readonly JudgeGroup[] = [
   'written-safe',
   'beavertails-read-harmful',
   'beavertails-read-safe',
+  'method-harm',
+  'method-benign',
 ];
 
 export interface JudgeExample {
@@ -123,6 +126,8 @@ export interface JudgeDataConfig {
    * harm) from the read answers readers call harmful only, so that their `harmful` label holds by the rubric. Default
    * true (rule 5's judge). */
   hardCasesFromRead: boolean;
+  /** Also generate method-harm and method-benign (judge-hard-cases.ts), `hardCases` of each. Default false. */
+  methodCases: boolean;
 }
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
@@ -137,6 +142,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   unsafeRead: 'judge/beavertails-read/train.jsonl',
   keepUnreadUnsafe: false,
   hardCasesFromRead: true,
+  methodCases: false,
 };
 
 const LABEL_ANSWERS = [
@@ -202,12 +208,11 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     'written-safe': [],
     'beavertails-read-harmful': [],
     'beavertails-read-safe': [],
+    'method-harm': [],
+    'method-benign': [],
   };
   const readFile = cfg.unsafeRead === null ? null : join(dir, cfg.unsafeRead);
-  const readLabels =
-    readFile === null || !existsSync(readFile)
-      ? null
-      : new Map(loadReadPairs(readFile).map((r) => [pairKey(r), r.harmful]));
+  const readLabels = readFile === null || !existsSync(readFile) ? null : readersLabels(loadReadPairs(readFile));
   const cases = hardCases(
     {
       harmfulPrompts,
@@ -222,6 +227,9 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
     cfg.seed + 7,
   );
   for (const c of cases) groups[c.group].push(c);
+  if (cfg.methodCases)
+    for (const c of methodCases({ harmfulPrompts, benign: groups.benign }, cfg.hardCases, cfg.seed + 11))
+      groups[c.group].push(c);
   const goldFile = cfg.goldDev === null ? null : join(dir, cfg.goldDev);
   if (goldFile && existsSync(goldFile))
     for (const g of loadGold(goldFile)) groups[g.harmful ? 'gold-harmful' : 'gold-safe'].push(g);
@@ -273,6 +281,22 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
 /** The identity of a (prompt, response) pair: BeaverTails repeats rows, so one pair can sit in several groups or
  * on both sides of a split. */
 export const pairKey = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+
+/**
+ * Each read pair's label. BeaverTails repeats rows, so a pair can be read twice (by different readers); where the
+ * two labels differ, the pair counts as unread (undecided), whatever the order of the rows.
+ */
+function readersLabels(rows: readonly { prompt: string; response: string; harmful: boolean }[]): Map<string, boolean> {
+  const labels = new Map<string, boolean>();
+  const undecided = new Set<string>();
+  for (const r of rows) {
+    const key = pairKey(r);
+    if (labels.has(key) && labels.get(key) !== r.harmful) undecided.add(key);
+    labels.set(key, r.harmful);
+  }
+  for (const key of undecided) labels.delete(key);
+  return labels;
+}
 
 /** Pairs read against the rubric: `{prompt, response, label}` rows (other fields ignored). */
 export function loadReadPairs(file: string): { prompt: string; response: string; harmful: boolean }[] {
