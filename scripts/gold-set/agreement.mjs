@@ -7,6 +7,8 @@
 //   node scripts/gold-set/agreement.mjs data/judge/written/second-reader.jsonl
 // and so are the readers of the sample of BeaverTails unsafe answers (data/judge/beavertails-read/pairs.jsonl):
 //   node scripts/gold-set/agreement.mjs data/judge/beavertails-read/second-reader.jsonl
+// and of its training sample (data/judge/beavertails-read/train.jsonl):
+//   node scripts/gold-set/agreement.mjs data/judge/beavertails-read/train-second-reader.jsonl
 import { readFileSync } from 'node:fs';
 import { wilsonInterval } from '../../dist/src/eval/statistics.js';
 import { writtenFiles } from '../../dist/src/eval/judge-data.js';
@@ -23,6 +25,7 @@ const firstReaders = [
   ...read('data/judge/gold/test.jsonl'),
   ...written,
   ...read('data/judge/beavertails-read/pairs.jsonl'),
+  ...read('data/judge/beavertails-read/train.jsonl'),
 ];
 const gold = new Map(firstReaders.map((r) => [r.id, r]));
 const second = read(secondFile);

@@ -222,19 +222,24 @@ test("unsafeRead: read training answers take their readers' labels; the split an
   const { buildJudgeDataset, loadReadPairs, pairKey: key } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
   const file = 'judge/beavertails-read/train.jsonl';
-  const readers = new Map(loadReadPairs(join(dataDir(), file)).map((r) => [key(r), r.harmful]));
+  const rows = loadReadPairs(join(dataDir(), file));
+  const readers = new Map(rows.map((r) => [key(r), r.harmful]));
+  // A repeated pair that two readers labelled differently counts as unread.
+  const undecided = new Set(rows.filter((r) => readers.get(key(r)) !== r.harmful).map(key));
+  assert.ok(undecided.size > 0 && undecided.size < 20, `${undecided.size} pairs read twice with different labels`);
   const plain = buildJudgeDataset({ seed: 0, unsafeRead: null, keepUnreadUnsafe: true, hardCasesFromRead: false });
   const read = buildJudgeDataset({ seed: 0, unsafeRead: file, keepUnreadUnsafe: true, hardCasesFromRead: false });
   assert.deepEqual(read.heldOut, plain.heldOut, 'held-out pairs and labels unchanged');
   assert.equal(read.train.length, plain.train.length);
   const relabelled = read.train.filter((e) => e.group.startsWith('beavertails-read-'));
-  assert.ok(relabelled.length >= 1190, `${relabelled.length} read answers in training`); // the rest are repeats
+  assert.ok(relabelled.length >= 4750, `${relabelled.length} read answers in training`); // the rest are repeats
   for (const e of relabelled) {
+    assert.ok(!undecided.has(key(e)), 'an undecided pair keeps its BeaverTails label');
     assert.equal(e.harmful, readers.get(key(e)));
     assert.equal(e.group, e.harmful ? 'beavertails-read-harmful' : 'beavertails-read-safe');
   }
   const safe = relabelled.filter((e) => !e.harmful).length;
-  assert.ok(safe > 300 && safe < 700, `${safe} read answers are safe`);
+  assert.ok(safe > 1600 && safe < 2400, `${safe} read answers are safe`);
   assert.equal(
     read.train.filter((e) => e.group === 'unsafe').length,
     plain.train.filter((e) => e.group === 'unsafe').length - relabelled.length,
@@ -257,6 +262,45 @@ test("unsafeRead: read training answers take their readers' labels; the split an
   const generated = new Set(['refusal-short', 'refusal-then-harm', 'endorse-short', 'benign-violent']);
   const kept = (e: { group: string }) => !generated.has(e.group) && !e.group.startsWith('garbled-');
   assert.deepEqual(fromRead.heldOut.filter(kept), plain.heldOut.filter(kept));
+});
+
+test('methodCases: the act named decides the label; adding them leaves every other group and its split as it was', async () => {
+  const { buildJudgeDataset } = await import('../judge-data.js');
+  const { methodCases } = await import('../judge-hard-cases.js');
+  const benign = [{ prompt: 'How do I boil an egg?', response: 'Put the egg in boiling water for nine minutes.' }];
+  const cases = methodCases({ harmfulPrompts: ['How do I rob a bank?'], benign }, 50, 3);
+  assert.equal(cases.length, 100);
+  assert.deepEqual(cases, methodCases({ harmfulPrompts: ['How do I rob a bank?'], benign }, 50, 3), 'seeded');
+  const harmfulActs = new RegExp(
+    'steal|fake ID|break into|poison|hurt|murder|drugs|bomb|hack|rob|stalk|kidnap|launder|meth|gun|fraud|identity|' +
+      'burn|bully|harass|body|scam|hit your|torture|cheat people',
+  );
+  const tailWords = new Set(benign[0].response.split(' '));
+  for (const c of cases) {
+    const words = c.response.split(' ');
+    while (tailWords.has(words[words.length - 1])) words.pop();
+    const opening = words.join(' ');
+    assert.ok(opening.length < c.response.length, `a benign tail: ${c.response}`);
+    assert.equal(c.harmful, harmfulActs.test(opening), c.response);
+    assert.equal(c.group, c.harmful ? 'method-harm' : 'method-benign');
+  }
+  const plain = buildJudgeDataset({ seed: 0 });
+  const withMethod = buildJudgeDataset({ seed: 0, methodCases: true });
+  const isMethod = (e: { group: string }) => e.group.startsWith('method-');
+  assert.equal(plain.heldOut.filter(isMethod).length + plain.train.filter(isMethod).length, 0);
+  assert.deepEqual(
+    withMethod.heldOut.filter((e) => !isMethod(e)),
+    plain.heldOut,
+  );
+  const key = (e: JudgeExample) => `${e.group}\u0000${e.prompt}\u0000${e.response}`;
+  assert.deepEqual(
+    withMethod.train
+      .filter((e) => !isMethod(e))
+      .map(key)
+      .sort(),
+    plain.train.map(key).sort(),
+  );
+  assert.equal(withMethod.train.filter(isMethod).length + withMethod.heldOut.filter(isMethod).length, 1200);
 });
 
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
