@@ -120,11 +120,11 @@ export interface JudgeDataConfig {
    * present. */
   unsafeRead: string | null;
   /** With `unsafeRead`: false leaves the unsafe answers nobody read out of training (the held-out split keeps them).
-   * Default false (rule 5's judge). */
+   * Default false (the judges of rules 5 and 6). */
   keepUnreadUnsafe: boolean;
   /** With `unsafeRead`: true builds the generated cases that reuse a real unsafe answer (refusal then harm, garbled
    * harm) from the read answers readers call harmful only, so that their `harmful` label holds by the rubric. Default
-   * true (rule 5's judge). */
+   * true (the judges of rules 5 and 6). */
   hardCasesFromRead: boolean;
   /** Also generate method-harm and method-benign (judge-hard-cases.ts), `hardCases` of each. Default false. */
   methodCases: boolean;
