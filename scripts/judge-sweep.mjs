@@ -3,7 +3,8 @@
 // scored on their held-out part (the gold dev split's held-out pairs included). One JSON line per design. A "data"
 // key holds JudgeDataConfig overrides (e.g. {"data":{"written":null}}: without the hand-written pairs); designs with
 // different data are compared on the held-out pairs they share (`shared`). {"load": DIR} scores a saved judge
-// (e.g. the committed assets/judge) on the same held-out pairs instead of training one.
+// (e.g. the committed assets/judge) on the same held-out pairs instead of training one; with it, only the options that
+// leave the weights alone may be set ({"load": DIR, "opening": true}).
 //   npm run build && node scripts/judge-sweep.mjs '{}' '{"members":3}' '{"segments":["response","prompt","chars"]}'
 // The README's judge section quotes its figures; `pharmacist judge-eval` gives the test-split figures of the one
 // design that is then trained and committed. Every design after the first is also compared with the first, pair by
@@ -44,10 +45,12 @@ const sharedKeys = datasets
   .reduce((a, b) => new Set([...a].filter((k) => b.has(k))));
 const sharedOrder = [...sharedKeys].sort();
 let firstRight = null; // the first design's right/wrong on the shared pairs, in sharedOrder
+// The same comparison without the gold dev pairs, for a design chosen after reading some of them (rule 8).
+const notGold = sharedOrder.map((k) => !k.startsWith('gold-'));
 for (const [n, { data, load, save, ...overrides }] of args.entries()) {
   const { train, heldOut } = datasets[n];
   const t0 = performance.now();
-  const judge = load ? BuiltinJudge.load(load) : BuiltinJudge.train(train, overrides);
+  const judge = load ? BuiltinJudge.load(load, overrides) : BuiltinJudge.train(train, overrides);
   const trainSeconds = (performance.now() - t0) / 1000;
   if (save) judge.save(save);
   const t1 = performance.now();
@@ -73,15 +76,22 @@ for (const [n, { data, load, save, ...overrides }] of args.entries()) {
   let versusFirst = null;
   if (firstRight === null) firstRight = right;
   else {
-    const [onlyThis, onlyFirst] = discordantPairs(right, firstRight);
-    versusFirst = { only_this: onlyThis, only_first: onlyFirst, mcnemar_p: round(mcnemarExact(onlyThis, onlyFirst)) };
+    const versus = (keep) => {
+      const [onlyThis, onlyFirst] = discordantPairs(
+        right.filter((_, i) => keep[i]),
+        firstRight.filter((_, i) => keep[i]),
+      );
+      return { only_this: onlyThis, only_first: onlyFirst, mcnemar_p: round(mcnemarExact(onlyThis, onlyFirst)) };
+    };
+    versusFirst = { ...versus(right.map(() => true)), without_gold_dev: versus(notGold) };
   }
   const groups = Object.fromEntries(
     [...new Set(heldOut.map((e) => e.group))].map((group) => [group, figuresOf((e) => e.group === group).accuracy]),
   );
   console.log(
     JSON.stringify({
-      ...(load ? { load } : { overrides }),
+      ...(load ? { load } : {}),
+      overrides,
       data: data ?? {},
       train_seconds: round(trainSeconds),
       score_seconds_per_500: round((scoreSeconds * 500) / heldOut.length),
