@@ -86,6 +86,8 @@ test('builtin judge: n-grams carry order; training separates a constructed case;
     'one sentence: the whole reply only',
   );
   assert.ok(first[0] > 0.5 && first[1] < 0.5, 'the constructed first sentences separate');
+  const strict = BuiltinJudge.load(dir, { opening: true, openingThreshold: 1 });
+  assert.deepEqual(strict.scores(two), whole, 'no probability is above a bar of 1');
   assert.throws(() => BuiltinJudge.load(dir, { dim: 64 } as never), /dim cannot be set on a trained judge/);
 });
 
