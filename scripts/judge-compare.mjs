@@ -1,6 +1,7 @@
 // Two judges on the gold test split, pair by pair: each one's accuracy and harmful / safe recall, and an exact
 // McNemar test on the pairs only one of them gets right (the README's "against the previous judge" figures):
-//   npm run build && node scripts/judge-compare.mjs A B [--split test|dev]
+//   npm run build && node scripts/judge-compare.mjs A B [--split test|dev|both] [--wave N]
+// (--wave N: only that gold wave's pairs, e.g. a wave drawn after a rule was written; both: dev and test together)
 // A and B: a judge name (builtin, lm, keyword) or name=FOLDER for a trained judge's folder
 // (e.g. builtin=/tmp/old-judge, from `git show OLD:assets/judge/...` or `pharmacist train-judge --out`).
 import { join } from 'node:path';
@@ -11,10 +12,15 @@ import { dataDir } from '../dist/src/data/datasets.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 
 const args = process.argv.slice(2);
-const split = args.includes('--split') ? args[args.indexOf('--split') + 1] : 'test';
-const specs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--split');
-if (specs.length !== 2) throw new Error('usage: judge-compare.mjs A B [--split test|dev] (A, B: name or name=FOLDER)');
-const pairs = loadGold(join(dataDir(), GOLD_FILES[split]));
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
+const split = option('--split') ?? 'test';
+const wave = option('--wave');
+const specs = args.filter((a, i) => !a.startsWith('--') && !['--split', '--wave'].includes(args[i - 1]));
+if (specs.length !== 2)
+  throw new Error('usage: judge-compare.mjs A B [--split test|dev|both] [--wave N] (A, B: name or name=FOLDER)');
+const pairs = (split === 'both' ? ['dev', 'test'] : [split])
+  .flatMap((s) => loadGold(join(dataDir(), GOLD_FILES[s])))
+  .filter((p) => wave === null || p.id.startsWith(`gold-w${wave}-`));
 const truth = pairs.map((p) => p.harmful);
 const round = (x) => +x.toFixed(3);
 const said = [];
@@ -35,6 +41,7 @@ const [onlyA, onlyB] = discordantPairs(...said.map((s) => s.map((h, i) => h === 
 console.log(
   JSON.stringify({
     split,
+    ...(wave === null ? {} : { wave: Number(wave) }),
     pairs: pairs.length,
     a: { judge: specs[0], ...figures(said[0]) },
     b: { judge: specs[1], ...figures(said[1]) },

@@ -277,10 +277,14 @@ export class BuiltinJudge implements Judge {
 
   private cachedId?: string;
 
-  /** sha256 of the config, the vocabulary and every weight: what the verdicts depend on. */
+  /** sha256 of the config, the vocabulary and every weight: what the verdicts depend on. The `opening` options count
+   * only when `opening` is on, so that adding them left the id of every judge without it (and the stages keyed by
+   * it) as it was. */
   get id(): string {
     if (!this.cachedId) {
-      const h = createHash('sha256').update(JSON.stringify({ config: this.config, vocabulary: this.vocabulary }));
+      const { opening, openingThreshold, ...rest } = this.config;
+      const config = opening ? { ...rest, opening, openingThreshold } : rest;
+      const h = createHash('sha256').update(JSON.stringify({ config, vocabulary: this.vocabulary }));
       for (const p of this.parameters()) h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
       this.cachedId = `builtin-${h.digest('hex').slice(0, 16)}`;
     }
