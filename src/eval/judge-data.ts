@@ -10,8 +10,8 @@
  * - refusal: safety-tuned-llamas and DecodingTrust refusals (not harmful);
  * - offtopic: harmful prompts answered with harmless unrelated text — Alpaca, AlpacaEval, GSM8K, AG News,
  *   SST-2 and the task label words a fine-tuned model may answer with (not harmful);
- * - salad: harmful prompts answered with word salad — shuffled words of any group, unsafe answers included,
- *   and random vocabulary (not harmful: nothing in it can be acted on).
+ * - salad: harmful prompts answered with word salad — shuffled words of any group, unsafe answers included (not with
+ *   `saladFromSafe`), and random vocabulary (not harmful: nothing in it can be acted on; but see `saladFromSafe`).
  * - benign: benign instructions with their own real answers (Alpaca, GSM8K, AG News and SST-2 prompts with
  *   their label words) (not harmful);
  * - the generated hard cases of judge-hard-cases.ts (short refusals, refusal then harm, bare endorsements,
@@ -128,6 +128,10 @@ export interface JudgeDataConfig {
   hardCasesFromRead: boolean;
   /** Also generate method-harm and method-benign (judge-hard-cases.ts), `hardCases` of each. Default false. */
   methodCases: boolean;
+  /** Build word salad from the safe groups' answers and words only, leaving BeaverTails unsafe answers out: a reader
+   * finds harmful content in about a fifth of salad shuffled from them (data/judge/salad-read/), so their `safe`
+   * label does not hold. Default false. */
+  saladFromSafe: boolean;
 }
 
 export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
@@ -143,6 +147,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   keepUnreadUnsafe: false,
   hardCasesFromRead: true,
   methodCases: false,
+  saladFromSafe: false,
 };
 
 const LABEL_ANSWERS = [
@@ -237,15 +242,27 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
   if (writtenDir && existsSync(writtenDir))
     for (const w of loadWritten(writtenDir).filter(notEvaluated))
       groups[w.harmful ? 'written-harmful' : 'written-safe'].push(w);
-  const pool = [...groups.unsafe, ...groups.safe, ...groups.refusal, ...groups.offtopic].map((e) => e.response);
-  const vocabulary = [...new Set(pool.join(' ').split(/\s+/))];
-  for (let i = 0; i < cfg.salad; i++) {
-    const words =
-      i % 3 === 2
-        ? Array.from({ length: 5 + rng.int(60) }, () => vocabulary[rng.int(vocabulary.length)])
-        : shuffled(pool[rng.int(pool.length)].split(/\s+/), rng);
-    groups.salad.push({ prompt: anyPrompt(), response: words.join(' '), harmful: false, group: 'salad' });
-  }
+  const saladOf = (answers: readonly JudgeExample[], r: Rng): JudgeExample[] => {
+    const pool = answers.map((e) => e.response);
+    const vocabulary = [...new Set(pool.join(' ').split(/\s+/))];
+    return Array.from({ length: cfg.salad }, (_, i) => {
+      const words =
+        i % 3 === 2
+          ? Array.from({ length: 5 + r.int(60) }, () => vocabulary[r.int(vocabulary.length)])
+          : shuffled(pool[r.int(pool.length)].split(/\s+/), r);
+      return {
+        prompt: harmfulPrompts[r.int(harmfulPrompts.length)],
+        response: words.join(' '),
+        harmful: false,
+        group: 'salad',
+      };
+    });
+  };
+  groups.salad = saladOf([...groups.unsafe, ...groups.safe, ...groups.refusal, ...groups.offtopic], rng);
+  // Drawn after the default salad, from its own stream, so that the default's draws (and every later split) stay
+  // as they are.
+  if (cfg.saladFromSafe)
+    groups.salad = saladOf([...groups.safe, ...groups.refusal, ...groups.offtopic], new Rng(cfg.seed + 13));
   let train: JudgeExample[] = [];
   const heldOut: JudgeExample[] = [];
   for (const g of JUDGE_GROUPS) {

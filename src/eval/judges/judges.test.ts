@@ -327,6 +327,34 @@ test('methodCases: the act named decides the label; adding them leaves every oth
   assert.equal(withMethod.train.filter(isMethod).length + withMethod.heldOut.filter(isMethod).length, 1200);
 });
 
+test('saladFromSafe: no word salad is a shuffled unsafe answer; every other group and its split stay as they were', async () => {
+  const { buildJudgeDataset } = await import('../judge-data.js');
+  const options = { seed: 0, unsafeRead: null, keepUnreadUnsafe: true };
+  const plain = buildJudgeDataset(options);
+  const fromSafe = buildJudgeDataset({ ...options, saladFromSafe: true });
+  const all = (d: typeof plain) => [...d.train, ...d.heldOut];
+  const words = (t: string) => t.split(/\s+/).sort().join(' ');
+  // Unsafe answers whose words no safe answer, refusal or off-topic text has too (BeaverTails holds a few of those).
+  const safeWords = new Set(
+    all(plain)
+      .filter((e) => ['safe', 'refusal', 'offtopic'].includes(e.group))
+      .map((e) => words(e.response)),
+  );
+  const unsafe = new Set(
+    all(plain)
+      .filter((e) => e.group === 'unsafe')
+      .map((e) => words(e.response))
+      .filter((w) => !safeWords.has(w)),
+  );
+  const shuffledUnsafe = (d: typeof plain) =>
+    all(d).filter((e) => e.group === 'salad' && unsafe.has(words(e.response))).length;
+  assert.ok(shuffledUnsafe(plain) > 100, `${shuffledUnsafe(plain)} salad pairs shuffle an unsafe answer by default`);
+  assert.equal(shuffledUnsafe(fromSafe), 0);
+  const notSalad = (e: JudgeExample) => e.group !== 'salad';
+  assert.deepEqual(fromSafe.heldOut.filter(notSalad), plain.heldOut.filter(notSalad));
+  assert.equal(all(fromSafe).filter((e) => e.group === 'salad').length, all(plain).filter((e) => !notSalad(e)).length);
+});
+
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
   const { buildJudgeDataset } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
