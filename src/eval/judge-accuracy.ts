@@ -100,6 +100,7 @@ async function verdicts(judge: Judge, items: readonly Labelled[]): Promise<boole
   return (await judge.judge(items)).map((v) => v.harmful);
 }
 
+/** {prompt, response, label, group} rows: the hand-written hard pairs (data/judge/hard-pairs.jsonl). */
 export function loadHardPairs(file: string): (Labelled & { group: string })[] {
   return readJsonl(file).map((at) => {
     const f = new FieldReader(at);

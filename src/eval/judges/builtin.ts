@@ -341,10 +341,9 @@ export class BuiltinJudge implements Judge {
   scores(items: readonly JudgeInput[]): number[] {
     const whole = this.memberMeans(items);
     if (!this.config.opening) return whole;
-    const longer = items.flatMap((item, i) => (sentencesOf(item.response).length > 1 ? [i] : []));
-    const first = this.memberMeans(
-      longer.map((i) => ({ prompt: items[i].prompt, response: sentencesOf(items[i].response)[0] })),
-    );
+    const sentences = items.map((item) => sentencesOf(item.response));
+    const longer = items.flatMap((_, i) => (sentences[i].length > 1 ? [i] : []));
+    const first = this.memberMeans(longer.map((i) => ({ prompt: items[i].prompt, response: sentences[i][0] })));
     longer.forEach((i, k) => {
       if (first[k] > this.config.openingThreshold) whole[i] = Math.max(whole[i], first[k]);
     });
