@@ -75,7 +75,9 @@ export interface BuiltinJudgeConfig {
    * and failed docs/judge-adoption.md's rule 2 (McNemar p 0.038 against the judge it was to replace). */
   writtenWeight: number;
   /** Pooled segments, concatenated in this order. Default response, tail, prompt, sentences (a judge saved
-   * before segments existed reads the response only). Adding `sentences` raised accuracy on the held-out gold
+   * before segments existed reads the response only). `head` (the first sentence alone, pooled on its own) tells
+   * the network where a sentence stands, which the sentence segment's content-weighted pooling does not: the rubric
+   * calls a reply that sets out to explain a harmful act harmful whatever garble follows. Adding `sentences` raised accuracy on the held-out gold
    * dev pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`); `chars` (character n-grams) gave 0.861. */
   segments: JudgeSegment[];
   /** Networks trained from different seeds whose probabilities are averaged. Default 1: three judges averaged
@@ -111,7 +113,7 @@ export const BUILTIN_JUDGE_DEFAULTS: BuiltinJudgeConfig = {
 export const INFERENCE_OPTIONS = ['threshold', 'opening', 'openingThreshold'] as const;
 type InferenceOption = (typeof INFERENCE_OPTIONS)[number];
 
-export type JudgeSegment = 'response' | 'tail' | 'prompt' | 'chars' | 'sentences';
+export type JudgeSegment = 'response' | 'tail' | 'head' | 'prompt' | 'chars' | 'sentences';
 
 /** Sentences the `sentences` segment attends over; later ones are merged into the last. */
 export const MAX_SENTENCES = 8;
@@ -131,6 +133,11 @@ export function responseTail(text: string): string {
   return m ? text.slice(m[0].length) : '';
 }
 
+/** The reply's first sentence (the whole reply when it has one): what `responseTail` leaves out. */
+export function responseHead(text: string): string {
+  return text.slice(0, text.length - responseTail(text).length);
+}
+
 /**
  * A segment's n-grams; prompt n-grams (words and bigrams) live in their own "p:" namespace, the response's
  * character n-grams in "c:".
@@ -142,7 +149,9 @@ export function segmentNgrams(segment: JudgeSegment, item: JudgeInput): string[]
     return ngrams(item.prompt)
       .filter((g) => g.split(' ').length <= 2)
       .map((g) => `p:${g}`);
-  return ngrams(segment === 'tail' ? responseTail(item.response) : item.response);
+  if (segment === 'tail') return ngrams(responseTail(item.response));
+  if (segment === 'head') return ngrams(responseHead(item.response));
+  return ngrams(item.response);
 }
 
 /** Lower-cased word n-grams (n = 1..3) of a text, with start and end markers on bigrams. */
