@@ -111,6 +111,11 @@ export interface JudgeDataConfig {
   benign: number;
   /** The gold dev split (labelled model outputs); null: none. Default data/judge/gold/dev.jsonl when present. */
   goldDev: string | null;
+  /** The gold dev split's waves 1 to this one are read (a pair's wave is in its id, `gold-w<N>-...`); null: every
+   * wave. Default 8, the waves the committed judge trained on, so that `pharmacist train-judge` rebuilds it after
+   * a later wave is committed; a later wave joins training when a judge trained on it is adopted
+   * (docs/judge-adoption.md). */
+  goldWaves: number | null;
   /** Folder of hand-written labelled pairs (its writer-*.jsonl files); null: none. Default data/judge/written when
    * present. */
   written: string | null;
@@ -142,6 +147,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   hardCases: 600,
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
+  goldWaves: 8,
   written: 'judge/written',
   unsafeRead: 'judge/beavertails-read/train.jsonl',
   keepUnreadUnsafe: false,
@@ -237,7 +243,8 @@ export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = 
       groups[c.group].push(c);
   const goldFile = cfg.goldDev === null ? null : join(dir, cfg.goldDev);
   if (goldFile && existsSync(goldFile))
-    for (const g of loadGold(goldFile)) groups[g.harmful ? 'gold-harmful' : 'gold-safe'].push(g);
+    for (const g of loadGold(goldFile).filter((g) => cfg.goldWaves === null || goldWave(g) <= cfg.goldWaves))
+      groups[g.harmful ? 'gold-harmful' : 'gold-safe'].push(g);
   const writtenDir = cfg.written === null ? null : join(dir, cfg.written);
   if (writtenDir && existsSync(writtenDir))
     for (const w of loadWritten(writtenDir).filter(notEvaluated))
@@ -423,11 +430,15 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
  */
 const SHUFFLED_GOLD_WAVES = 4;
 
+/** A gold pair's wave, from its id (`gold-w<N>-...`); 0 for any other example. */
+function goldWave(e: JudgeExample): number {
+  const wave = /^gold-w(\d+)-/.exec((e as { id?: string }).id ?? '');
+  return wave === null ? 0 : Number(wave[1]);
+}
+
 /** Gold pairs of later waves and every hand-written pair are split by their prompt's hash. */
 function splitByPrompt(e: JudgeExample): boolean {
-  if (e.group.startsWith('written-')) return true;
-  const wave = /^gold-w(\d+)-/.exec((e as { id?: string }).id ?? '');
-  return wave !== null && Number(wave[1]) > SHUFFLED_GOLD_WAVES;
+  return e.group.startsWith('written-') || goldWave(e) > SHUFFLED_GOLD_WAVES;
 }
 
 /** Held out when a hash of the prompt (salted apart from the dev/test split's) falls in the first `fraction`. */

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { FieldReader, readJsonRecords, RecordError } from '../io/records.js';
-import { buildJudgeDataset, JUDGE_DATA_DEFAULTS } from '../eval/judge-data.js';
+import { buildJudgeDataset, JUDGE_DATA_DEFAULTS, type JudgeDataConfig } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
 import { BUILTIN_JUDGE_DEFAULTS, BuiltinJudge, type BuiltinJudgeConfig } from '../eval/judges/builtin.js';
 import {
@@ -28,12 +28,14 @@ export interface TrainJudgeConfig extends BuiltinJudgeConfig {
   outDir: string;
 }
 
+/** `data` overrides the training data's options (JudgeDataConfig; its seed is always the judge's). */
 export async function runTrainJudge(
-  options: Partial<TrainJudgeConfig> = {},
+  options: Partial<TrainJudgeConfig> & { data?: Partial<JudgeDataConfig> } = {},
   log: (line: string) => void = console.error,
 ): Promise<JudgeAccuracy> {
-  const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...options };
-  const data = { ...JUDGE_DATA_DEFAULTS, seed: config.seed };
+  const { data: dataOptions = {}, ...judgeOptions } = options;
+  const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...judgeOptions };
+  const data: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...dataOptions, seed: config.seed };
   const { train } = buildJudgeDataset(data);
   log(`training the builtin judge on ${train.length} labelled pairs`);
   const t0 = performance.now();

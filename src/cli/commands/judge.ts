@@ -1,10 +1,21 @@
 import type { Command } from 'commander';
 import { createJudge } from '../../eval/judges/registry.js';
 import { BUILTIN_JUDGE_DEFAULTS } from '../../eval/judges/builtin.js';
+import { JUDGE_DATA_DEFAULTS } from '../../eval/judge-data.js';
 import { evaluateJudge, judgeFile, runTrainJudge, runTrainLmJudge } from '../../pipeline/judge.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
 import { UsageError } from '../../config/usage-error.js';
 import { addJudgeFlags, judgeOptions, type JudgeFlags } from '../judge-flags.js';
+
+interface TrainJudgeFlags {
+  kind: string;
+  out?: string;
+  seed: number;
+  epochs?: number;
+  members?: number;
+  /** null: every wave. */
+  goldWaves?: number | null;
+}
 
 export function registerJudge(program: Command): void {
   addJudgeFlags(program.command('judge'))
@@ -28,10 +39,18 @@ export function registerJudge(program: Command): void {
       `networks trained from different seeds, their probabilities averaged (default ${BUILTIN_JUDGE_DEFAULTS.members})`,
       positiveInt,
     )
-    .action(async (o: { kind: string; out?: string; seed: number; epochs?: number; members?: number }) => {
+    .option(
+      '--gold-waves <n>',
+      `train on the gold dev split's waves 1 to n, or "all" (default ${JUDGE_DATA_DEFAULTS.goldWaves}: the committed ` +
+        "judge's)",
+      (v: string) => (v === 'all' ? null : positiveInt(v)),
+    )
+    .action(async (o: TrainJudgeFlags) => {
       if (o.kind !== 'builtin' && o.kind !== 'lm') throw new UsageError(`--kind: builtin or lm, got "${o.kind}"`);
+      const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves };
       if (o.kind === 'lm') {
         if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
+        if (o.goldWaves !== undefined) throw new UsageError('--gold-waves: builtin judge only');
         const result = await runTrainLmJudge({
           ...(o.out ? { outDir: o.out } : {}),
           ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
@@ -45,6 +64,7 @@ export function registerJudge(program: Command): void {
         ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
         ...(o.members === undefined ? {} : { members: o.members }),
         seed: o.seed,
+        data,
       });
       console.log(JSON.stringify(result));
     });

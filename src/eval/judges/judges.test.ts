@@ -420,11 +420,15 @@ test("a later gold wave leaves the earlier pairs' train / held-out split as it w
       .map((e) => (e as { id?: string }).id ?? '')
       .filter((id) => id !== '' && !id.startsWith(`gold-w${latest}-`))
       .sort();
-  const before = buildJudgeDataset({}, dir);
-  const after = buildJudgeDataset({}, real);
+  const before = buildJudgeDataset({ goldWaves: null }, dir);
+  const after = buildJudgeDataset({ goldWaves: null }, real);
   assert.deepEqual(ids(after.heldOut), ids(before.heldOut), 'held-out gold pairs of the earlier waves');
   assert.deepEqual(ids(after.train), ids(before.train));
   const key = (e: { prompt: string; response: string }) => `${e.prompt}\u0000${e.response}`;
+  // goldWaves pins the data a judge trained on: without the latest wave, the dataset is the one before it was added.
+  const pinned = buildJudgeDataset({ goldWaves: latest - 1 }, real);
+  assert.deepEqual(pinned.train.map(key), before.train.map(key), 'goldWaves: the training pairs, in order');
+  assert.deepEqual(pinned.heldOut.map(key), before.heldOut.map(key), 'goldWaves: the held-out pairs');
   const others = (xs: JudgeExample[]) => xs.filter((e) => !e.group.startsWith('gold-'));
   assert.deepEqual(others(after.heldOut).map(key), others(before.heldOut).map(key), 'the other groups too');
   // The latest wave: about a fifth held out, every prompt on one side.
