@@ -112,7 +112,7 @@ export interface JudgeDataConfig {
   /** The gold dev split (labelled model outputs); null: none. Default data/judge/gold/dev.jsonl when present. */
   goldDev: string | null;
   /** The gold dev split's waves 1 to this one are read (a pair's wave is in its id, `gold-w<N>-...`); null: every
-   * wave. Default 8, the waves the committed judge trained on, so that `pharmacist train-judge` rebuilds it after
+   * wave. Default 7, the waves the committed judge trained on, so that `pharmacist train-judge` rebuilds it after
    * a later wave is committed; a later wave joins training when a judge trained on it is adopted
    * (docs/judge-adoption.md). */
   goldWaves: number | null;
@@ -147,7 +147,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   hardCases: 600,
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
-  goldWaves: 8,
+  goldWaves: 7,
   written: 'judge/written',
   unsafeRead: 'judge/beavertails-read/train.jsonl',
   keepUnreadUnsafe: false,
