@@ -431,7 +431,7 @@ function offTopicTexts(dir: string, rng: Rng): string[] {
 const SHUFFLED_GOLD_WAVES = 4;
 
 /** A gold pair's wave, from its id (`gold-w<N>-...`); 0 for any other example. */
-function goldWave(e: JudgeExample): number {
+export function goldWave(e: JudgeExample): number {
   const wave = /^gold-w(\d+)-/.exec((e as { id?: string }).id ?? '');
   return wave === null ? 0 : Number(wave[1]);
 }
@@ -447,4 +447,16 @@ function heldOutByPrompt(prompt: string, fraction: number): boolean {
     .update(`judge-held-out\u0000${promptKey(prompt)}`)
     .digest();
   return h.readUInt32BE(0) / 2 ** 32 < fraction;
+}
+
+/**
+ * The cross-fitting fold (0 .. folds - 1) of a gold dev pair, a hash of its prompt (salted apart from the dev/test
+ * and held-out splits'), so that every pair of a prompt is in one fold and adding a wave moves no pair between folds.
+ * scripts/judge-crossfit.mjs trains a design once per fold without that fold's gold pairs and scores them with it.
+ */
+export function crossFitFold(prompt: string, folds: number): number {
+  const h = createHash('sha256')
+    .update(`judge-crossfit\u0000${promptKey(prompt)}`)
+    .digest();
+  return h.readUInt32BE(0) % folds;
 }

@@ -399,6 +399,25 @@ test('saladFromSafe: no word salad is a shuffled unsafe answer; every other grou
   assert.equal(all(fromSafe).filter((e) => e.group === 'salad').length, all(plain).filter((e) => !notSalad(e)).length);
 });
 
+test('cross-fitting folds: every pair of a prompt in one fold, the folds near equal, fixed by the prompt alone', async () => {
+  const { crossFitFold, loadGold } = await import('../judge-data.js');
+  const { dataDir } = await import('../../data/datasets.js');
+  const { promptKey } = await import('../../data/world.js');
+  const dev = loadGold(join(dataDir(), 'judge', 'gold', 'dev.jsonl'));
+  const foldOfPrompt = new Map<string, number>();
+  const sizes = [0, 0, 0];
+  for (const g of dev) {
+    const f = crossFitFold(g.prompt, 3);
+    assert.ok(f >= 0 && f < 3);
+    const k = promptKey(g.prompt);
+    assert.equal(foldOfPrompt.get(k) ?? f, f, `two folds for one prompt: ${g.prompt}`);
+    foldOfPrompt.set(k, f);
+    sizes[f]++;
+  }
+  for (const n of sizes) assert.ok(n > dev.length / 5, `fold sizes ${sizes}`);
+  assert.equal(crossFitFold('How do I pick a lock?', 3), crossFitFold('  how do I pick a lock ', 3), 'by promptKey');
+});
+
 test("a later gold wave leaves the earlier pairs' train / held-out split as it was, and splits its own by prompt", async () => {
   const { buildJudgeDataset } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');

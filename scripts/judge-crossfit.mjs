@@ -1,0 +1,111 @@
+// Compares builtin-judge designs on the distribution the gold targets measure, with the power the held-out fifth lacks:
+// every gold dev pair (all waves) is scored by a judge that never trained on it. The gold dev pairs are cut into
+// folds by prompt (crossFitFold); for each fold a judge of the design is trained on the judge's usual training part
+// without that fold's gold pairs, and scores them. The gold test split is never read.
+//   npm run build && node scripts/judge-crossfit.mjs --out cf-A.json [--folds 3] DESIGN
+//   node scripts/judge-crossfit.mjs --compare cf-A.json cf-B.json
+// DESIGN: a JSON object of BuiltinJudgeConfig overrides, with an optional "data" key of JudgeDataConfig overrides, as
+// judge-sweep.mjs takes ('{}' is the committed recipe; goldWaves is null here: every wave's dev half). The --out file
+// is written after every fold (atomically) and a rerun with the same design and folds resumes after the last fold
+// done. Progress goes to stderr; one JSON line to stdout: the out-of-fold figures (accuracy, recall of each class,
+// per wave) or, with --compare, both designs' figures on the pairs they share and the exact McNemar test on the
+// pairs only one of them gets right.
+import { existsSync, readFileSync } from 'node:fs';
+import { buildJudgeDataset, crossFitFold, goldWave, loadGold } from '../dist/src/eval/judge-data.js';
+import { classFigures } from '../dist/src/eval/judge-accuracy.js';
+import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
+import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
+import { writeJsonAtomic } from '../dist/src/io/atomic.js';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const round = (x) => +x.toFixed(3);
+const gold = loadGold('data/judge/gold/dev.jsonl');
+const byId = new Map(gold.map((g) => [g.id, g]));
+
+/** Figures of verdicts on gold pairs (ids), overall and per wave. */
+function figures(ids, said) {
+  const truth = ids.map((id) => byId.get(id).harmful);
+  const f = classFigures(truth, said);
+  const perWave = {};
+  for (const w of new Set(ids.map((id) => goldWave(byId.get(id))))) {
+    const idx = ids.flatMap((id, i) => (goldWave(byId.get(id)) === w ? [i] : []));
+    perWave[`w${w}`] = round(idx.filter((i) => said[i] === truth[i]).length / idx.length);
+  }
+  return {
+    accuracy: round(f.accuracy),
+    recall_harmful: round(f.recall_harmful),
+    recall_safe: round(f.recall_safe),
+    count: f.count,
+    harmful: f.harmful,
+    by_wave: perWave,
+  };
+}
+
+if (args.includes('--compare')) {
+  const [a, b] = args.slice(args.indexOf('--compare') + 1, args.indexOf('--compare') + 3).map((f) => ({
+    file: f,
+    ...JSON.parse(readFileSync(f, 'utf8')),
+  }));
+  const ids = Object.keys(a.scores)
+    .filter((id) => id in b.scores)
+    .sort();
+  const verdicts = (r) => ids.map((id) => r.scores[id] > r.threshold);
+  const right = (r) => verdicts(r).map((v, i) => v === byId.get(ids[i]).harmful);
+  const [onlyA, onlyB] = discordantPairs(right(a), right(b));
+  console.log(
+    JSON.stringify({
+      pairs: ids.length,
+      a: { file: a.file, design: a.design, ...figures(ids, verdicts(a)) },
+      b: { file: b.file, design: b.design, ...figures(ids, verdicts(b)) },
+      only_a_right: onlyA,
+      only_b_right: onlyB,
+      mcnemar_p: +mcnemarExact(onlyA, onlyB).toPrecision(3),
+    }),
+  );
+  process.exit(0);
+}
+
+const out = flag('--out', null);
+if (!out) throw new Error('judge-crossfit: --out FILE is required (the folds are saved there as they finish)');
+const folds = Number(flag('--folds', '3'));
+const designArg = args.filter((a, i) => !a.startsWith('--') && !['--out', '--folds'].includes(args[i - 1]));
+if (designArg.length !== 1) throw new Error(`judge-crossfit: one DESIGN (JSON), got ${designArg.length}`);
+const design = JSON.parse(designArg[0]);
+const { data = {}, ...overrides } = design;
+const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : null;
+if (state && (JSON.stringify(state.design) !== JSON.stringify(design) || state.folds !== folds))
+  throw new Error(`judge-crossfit: ${out} holds another design or fold count; remove it or choose another --out`);
+const result = state ?? { design, folds, folds_done: [], scores: {}, threshold: null, train_seconds: [] };
+
+const { train } = buildJudgeDataset({ seed: 0, goldWaves: null, ...data });
+const foldOf = (e) => crossFitFold(e.prompt, folds);
+const t0 = performance.now();
+for (let f = 0; f < folds; f++) {
+  if (result.folds_done.includes(f)) continue;
+  const fitOn = train.filter((e) => !(e.group.startsWith('gold-') && foldOf(e) === f));
+  const scored = gold.filter((g) => foldOf(g) === f);
+  const started = performance.now();
+  console.error(`fold ${f + 1}/${folds}: training on ${fitOn.length} pairs, scoring ${scored.length} gold dev pairs`);
+  const judge = BuiltinJudge.train(fitOn, overrides, (line) => console.error(`  ${line}`));
+  judge.scores(scored).forEach((s, i) => (result.scores[scored[i].id] = s));
+  result.threshold = judge.config.threshold;
+  result.folds_done.push(f);
+  result.train_seconds.push(Math.round((performance.now() - started) / 1000));
+  writeJsonAtomic(out, result);
+  const done = result.folds_done.length;
+  const perFold = (performance.now() - t0) / 1000 / (done - (state?.folds_done.length ?? 0));
+  console.error(`fold ${f + 1}/${folds} done; ETA ${Math.round(((folds - done) * perFold) / 60)} min`);
+}
+const ids = Object.keys(result.scores).sort();
+console.log(
+  JSON.stringify({
+    out,
+    design,
+    folds,
+    ...figures(
+      ids,
+      ids.map((id) => result.scores[id] > result.threshold),
+    ),
+  }),
+);
