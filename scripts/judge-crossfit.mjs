@@ -9,7 +9,9 @@
 // is written after every fold (atomically) and a rerun with the same design and folds resumes after the last fold
 // done. Progress goes to stderr; one JSON line to stdout: the out-of-fold figures (accuracy, recall of each class,
 // per wave) or, with --compare, both designs' figures on the pairs they share and the exact McNemar test on the
-// pairs only one of them gets right.
+// pairs only one of them gets right (both files must hold every fold). Verdicts are score > threshold, the scores
+// being the judge's own (BuiltinJudge.scores, which applies any inference option a design sets).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { buildJudgeDataset, crossFitFold, goldWave, loadGold } from '../dist/src/eval/judge-data.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
@@ -20,7 +22,9 @@ import { writeJsonAtomic } from '../dist/src/io/atomic.js';
 const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const round = (x) => +x.toFixed(3);
-const gold = loadGold('data/judge/gold/dev.jsonl');
+const GOLD_DEV = 'data/judge/gold/dev.jsonl';
+const gold = loadGold(GOLD_DEV);
+const goldSha256 = createHash('sha256').update(readFileSync(GOLD_DEV)).digest('hex');
 const byId = new Map(gold.map((g) => [g.id, g]));
 
 /** Figures of verdicts on gold pairs (ids), overall and per wave. */
@@ -47,6 +51,11 @@ if (args.includes('--compare')) {
     file: f,
     ...JSON.parse(readFileSync(f, 'utf8')),
   }));
+  for (const r of [a, b])
+    if (r.folds_done.length !== r.folds)
+      throw new Error(`judge-crossfit: ${r.file}: ${r.folds_done.length} of ${r.folds} folds done`);
+  if (a.folds !== b.folds)
+    throw new Error(`judge-crossfit: ${a.folds} folds against ${b.folds}: not the same pairs' judges`);
   const ids = Object.keys(a.scores)
     .filter((id) => id in b.scores)
     .sort();
@@ -69,6 +78,8 @@ if (args.includes('--compare')) {
 const out = flag('--out', null);
 if (!out) throw new Error('judge-crossfit: --out FILE is required (the folds are saved there as they finish)');
 const folds = Number(flag('--folds', '3'));
+if (!Number.isInteger(folds) || folds < 2)
+  throw new Error(`judge-crossfit: --folds: an integer of at least 2, got ${folds}`);
 const designArg = args.filter((a, i) => !a.startsWith('--') && !['--out', '--folds'].includes(args[i - 1]));
 if (designArg.length !== 1) throw new Error(`judge-crossfit: one DESIGN (JSON), got ${designArg.length}`);
 const design = JSON.parse(designArg[0]);
@@ -76,7 +87,17 @@ const { data = {}, ...overrides } = design;
 const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : null;
 if (state && (JSON.stringify(state.design) !== JSON.stringify(design) || state.folds !== folds))
   throw new Error(`judge-crossfit: ${out} holds another design or fold count; remove it or choose another --out`);
-const result = state ?? { design, folds, folds_done: [], scores: {}, threshold: null, train_seconds: [] };
+if (state?.gold_sha256 !== undefined && state.gold_sha256 !== goldSha256)
+  throw new Error(`judge-crossfit: ${GOLD_DEV} changed since ${out} was begun; remove it to start again`);
+const result = state ?? {
+  design,
+  folds,
+  gold_sha256: goldSha256,
+  folds_done: [],
+  scores: {},
+  threshold: null,
+  train_seconds: [],
+};
 
 const { train } = buildJudgeDataset({ seed: 0, goldWaves: null, ...data });
 const foldOf = (e) => crossFitFold(e.prompt, folds);

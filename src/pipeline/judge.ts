@@ -68,12 +68,13 @@ export async function runTrainJudge(
  * save it (default assets/judge-lm), and measure it as judge-eval does; record.json keeps config, timings, results.
  */
 export async function runTrainLmJudge(
-  options: Partial<LmJudgeConfig & { outDir: string; base: string }> = {},
+  options: Partial<LmJudgeConfig & { outDir: string; base: string }> & { data?: Partial<JudgeDataConfig> } = {},
   log: (line: string) => void = console.error,
 ): Promise<JudgeAccuracy> {
-  const { outDir = defaultLmJudgeDir(), base = embeddedBaseModel(), ...rest } = options;
+  const { outDir = defaultLmJudgeDir(), base = embeddedBaseModel(), data = {}, ...rest } = options;
   const config: LmJudgeConfig = { ...LM_JUDGE_DEFAULTS, ...rest };
-  const { train } = buildJudgeDataset({ seed: config.seed });
+  const dataConfig: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...data, seed: config.seed };
+  const { train } = buildJudgeDataset(dataConfig);
   log(`training the lm judge on ${config.epochs} x ${config.epochSize} pairs resampled from ${train.length}`);
   const t0 = performance.now();
   LmJudge.train(train, base, config, log).save(outDir);
@@ -83,6 +84,7 @@ export async function runTrainLmJudge(
   writeJsonAtomic(join(outDir, 'record.json'), {
     kind: 'train-lm-judge',
     config,
+    data: dataConfig,
     seed: config.seed,
     environment: describeEnvironment(),
     timings: { trainSeconds: seconds },

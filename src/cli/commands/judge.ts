@@ -42,7 +42,7 @@ export function registerJudge(program: Command): void {
     .option(
       '--gold-waves <n>',
       `train on the gold dev split's waves 1 to n, or "all" (default ${JUDGE_DATA_DEFAULTS.goldWaves}: the committed ` +
-        "judge's)",
+        "builtin judge's)",
       (v: string) => (v === 'all' ? null : positiveInt(v)),
     )
     .action(async (o: TrainJudgeFlags) => {
@@ -50,11 +50,11 @@ export function registerJudge(program: Command): void {
       const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves };
       if (o.kind === 'lm') {
         if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
-        if (o.goldWaves !== undefined) throw new UsageError('--gold-waves: builtin judge only');
         const result = await runTrainLmJudge({
           ...(o.out ? { outDir: o.out } : {}),
           ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
           seed: o.seed,
+          data,
         });
         console.log(JSON.stringify(result));
         return;

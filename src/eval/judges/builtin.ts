@@ -77,9 +77,10 @@ export interface BuiltinJudgeConfig {
   /** Pooled segments, concatenated in this order. Default response, tail, prompt, sentences (a judge saved
    * before segments existed reads the response only). `head` (the first sentence alone, pooled on its own) tells
    * the network where a sentence stands, which the sentence segment's content-weighted pooling does not: the rubric
-   * calls a reply that sets out to explain a harmful act harmful whatever garble follows. Adding `sentences` raised
-   * accuracy on the held-out gold dev pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`); `chars`
-   * (character n-grams) gave 0.861. */
+   * calls a reply that sets out to explain a harmful act harmful whatever garble follows. It was not adopted
+   * (docs/judge-adoption.md, rules 11 and 12: undecided on the held-out pairs and on fresh gold pairs). Adding
+   * `sentences` raised accuracy on the held-out gold dev pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`);
+   * `chars` (character n-grams) gave 0.861. */
   segments: JudgeSegment[];
   /** Networks trained from different seeds whose probabilities are averaged. Default 1: three judges averaged
    * (seeds 0, 1, 2) raised held-out gold dev accuracy from 0.852 to 0.893 without the sentence segment; three
@@ -134,7 +135,8 @@ export function responseTail(text: string): string {
   return m ? text.slice(m[0].length) : '';
 }
 
-/** The reply's first sentence (the whole reply when it has one): what `responseTail` leaves out. */
+/** The reply up to the end of its first sentence (the whole reply when it has only one): what `responseTail` leaves
+ * out. Unlike `sentencesOf(text)[0]` it keeps leading punctuation or a list number as the head ("1." of "1. Cut"). */
 export function responseHead(text: string): string {
   return text.slice(0, text.length - responseTail(text).length);
 }
