@@ -99,6 +99,10 @@ for (const [n, { data, load, save, ...overrides }] of args.entries()) {
       gold_dev_held_out: figuresOf((e) => e.group.startsWith('gold-')),
       shared_held_out: figuresOf((e) => sharedKeys.has(key(e))),
       shared_not_written: figuresOf((e) => sharedKeys.has(key(e)) && !e.group.startsWith('written-')),
+      // Neither gold nor hand-written: the generated and public groups alone (rule 14's condition 3).
+      shared_other: figuresOf(
+        (e) => sharedKeys.has(key(e)) && !e.group.startsWith('written-') && !e.group.startsWith('gold-'),
+      ),
       versus_first: versusFirst,
       written_held_out: figuresOf((e) => e.group.startsWith('written-')),
       min_group: Math.min(...Object.values(groups)),
