@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { createJudge } from '../dist/src/eval/judges/registry.js';
 import { GOLD_FILES } from '../dist/src/eval/judge-accuracy.js';
-import { loadGold } from '../dist/src/eval/judge-data.js';
+import { goldWave, loadGold } from '../dist/src/eval/judge-data.js';
 import { dataDir } from '../dist/src/data/datasets.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 
@@ -20,7 +20,7 @@ if (specs.length !== 2)
   throw new Error('usage: judge-compare.mjs A B [--split test|dev|both] [--wave N] (A, B: name or name=FOLDER)');
 const pairs = (split === 'both' ? ['dev', 'test'] : [split])
   .flatMap((s) => loadGold(join(dataDir(), GOLD_FILES[s])))
-  .filter((p) => wave === null || p.id.startsWith(`gold-w${wave}-`));
+  .filter((p) => wave === null || goldWave(p) === Number(wave));
 const truth = pairs.map((p) => p.harmful);
 const round = (x) => +x.toFixed(3);
 const said = [];

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { buildJudgeDataset, crossFitFold, goldWave, loadGold } from '../dist/src/eval/judge-data.js';
-import { classFigures } from '../dist/src/eval/judge-accuracy.js';
+import { accuracyBy, classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
 import { writeJsonAtomic } from '../dist/src/io/atomic.js';
@@ -31,18 +31,18 @@ const byId = new Map(gold.map((g) => [g.id, g]));
 function figures(ids, said) {
   const truth = ids.map((id) => byId.get(id).harmful);
   const f = classFigures(truth, said);
-  const perWave = {};
-  for (const w of new Set(ids.map((id) => goldWave(byId.get(id))))) {
-    const idx = ids.flatMap((id, i) => (goldWave(byId.get(id)) === w ? [i] : []));
-    perWave[`w${w}`] = round(idx.filter((i) => said[i] === truth[i]).length / idx.length);
-  }
+  const perWave = accuracyBy(
+    ids.map((id) => `w${goldWave(byId.get(id))}`),
+    said,
+    truth,
+  );
   return {
     accuracy: round(f.accuracy),
     recall_harmful: round(f.recall_harmful),
     recall_safe: round(f.recall_safe),
     count: f.count,
     harmful: f.harmful,
-    by_wave: perWave,
+    by_wave: Object.fromEntries(Object.entries(perWave).map(([w, a]) => [w, round(a)])),
   };
 }
 

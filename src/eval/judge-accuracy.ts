@@ -17,6 +17,7 @@ import { FieldReader, readJsonl } from '../io/records.js';
 import {
   BASE_JUDGE_GROUPS,
   buildJudgeDataset,
+  goldWave,
   JUDGE_DATA_DEFAULTS,
   loadGold,
   loadReadPairs,
@@ -87,7 +88,7 @@ export function classFigures(truth: readonly boolean[], said: readonly boolean[]
 }
 
 /** Accuracy within each key (a group, a stage): the share of items whose verdict matches the truth. */
-function accuracyBy(keys: readonly string[], said: readonly boolean[], truth: readonly boolean[]) {
+export function accuracyBy(keys: readonly string[], said: readonly boolean[], truth: readonly boolean[]) {
   const out: Record<string, number> = {};
   for (const key of new Set(keys)) {
     const idx = keys.map((k, i) => (k === key ? i : -1)).filter((i) => i >= 0);
@@ -164,7 +165,7 @@ export async function evaluateJudge(
       truth,
     );
     const by_wave = accuracyBy(
-      items.map((g) => /^gold-(w\d+)-/.exec(g.id)?.[1] ?? 'other'),
+      items.map((g) => (goldWave(g) > 0 ? `w${goldWave(g)}` : 'other')),
       said,
       truth,
     );

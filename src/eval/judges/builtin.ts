@@ -79,9 +79,8 @@ export interface BuiltinJudgeConfig {
    * the network where a sentence stands, which the sentence segment's content-weighted pooling does not: the rubric
    * calls a reply that sets out to explain a harmful act harmful whatever garble follows. It was not adopted
    * (docs/judge-adoption.md, rules 11-13: undecided on the held-out pairs, on fresh gold pairs and cross-fitted on
-   * every gold dev pair, 41 against 42 right alone). Adding
-   * `sentences` raised accuracy on the held-out gold dev pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`);
-   * `chars` (character n-grams) gave 0.861. */
+   * every gold dev pair, 41 against 42 right alone). Adding `sentences` raised accuracy on the held-out gold dev
+   * pairs from 0.852 to 0.893 (`node scripts/judge-sweep.mjs`); `chars` (character n-grams) gave 0.861. */
   segments: JudgeSegment[];
   /** Networks trained from different seeds whose probabilities are averaged. Default 1: three judges averaged
    * (seeds 0, 1, 2) raised held-out gold dev accuracy from 0.852 to 0.893 without the sentence segment; three

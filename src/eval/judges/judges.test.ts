@@ -210,7 +210,7 @@ test('keyword judge: refusals and empty answers are not harmful, everything else
 });
 
 test('judge training data never holds a gold test pair, and holds the gold dev split', async () => {
-  const { buildJudgeDataset, loadGold, JUDGE_DATA_DEFAULTS } = await import('../judge-data.js');
+  const { buildJudgeDataset, goldWave, loadGold, JUDGE_DATA_DEFAULTS } = await import('../judge-data.js');
   const { dataDir } = await import('../../data/datasets.js');
   const { promptKey } = await import('../../data/world.js');
   const gold = (split: string) => loadGold(join(dataDir(), 'judge', 'gold', `${split}.jsonl`));
@@ -224,7 +224,7 @@ test('judge training data never holds a gold test pair, and holds the gold dev s
   // By default, the waves the committed judge trained on (its record counts their training part).
   const pinned = buildJudgeDataset();
   const upTo = JUDGE_DATA_DEFAULTS.goldWaves!;
-  const inWaves = gold('dev').filter((g) => Number(/^gold-w(\d+)-/.exec(g.id)![1]) <= upTo);
+  const inWaves = gold('dev').filter((g) => goldWave(g) <= upTo);
   const pinnedGold = [...pinned.train, ...pinned.heldOut].filter((e) => e.group.startsWith('gold-'));
   assert.equal(pinnedGold.length, inWaves.length, `waves 1-${upTo}`);
 });
