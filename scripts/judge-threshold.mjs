@@ -7,35 +7,16 @@
 // --trained-waves: the gold waves the judge trained on (default: its record's data.goldWaves; for the committed judge,
 // whose record predates the option, JUDGE_DATA_DEFAULTS.goldWaves, which is defined as its waves). A judge without
 // either (a judge-sweep "save" folder) needs the flag. The held-out split is the record's data seed (default 0).
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { buildJudgeDataset, goldWave, JUDGE_DATA_DEFAULTS, loadGold } from '../dist/src/eval/judge-data.js';
-import { classFigures } from '../dist/src/eval/judge-accuracy.js';
+import { classFigures, unseenGoldDev } from '../dist/src/eval/judge-accuracy.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { defaultJudgeDir } from '../dist/src/eval/judges/registry.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const dir = flag('--judge-dir', defaultJudgeDir());
-const recordFile = join(dir, 'record.json');
-const data = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')).data ?? {}) : {};
-const parseWaves = (v) => {
-  if (v === 'all') return null;
-  if (!/^[1-9][0-9]*$/.test(v)) throw new Error(`judge-threshold: --trained-waves: a wave number or "all", got "${v}"`);
-  return Number(v);
-};
-let trainedWaves;
-if (args.includes('--trained-waves')) trainedWaves = parseWaves(flag('--trained-waves'));
-else if ('goldWaves' in data) trainedWaves = data.goldWaves;
-else if (resolve(dir) === resolve(defaultJudgeDir())) trainedWaves = JUDGE_DATA_DEFAULTS.goldWaves;
-else throw new Error(`judge-threshold: ${dir}: which gold waves it trained on is not recorded; pass --trained-waves`);
 const round = (x) => +x.toFixed(3);
-
-const heldOut = buildJudgeDataset({ seed: data.seed ?? 0, goldWaves: trainedWaves }).heldOut.filter((e) =>
-  e.group.startsWith('gold-'),
-);
-const later = loadGold('data/judge/gold/dev.jsonl').filter((e) => trainedWaves !== null && goldWave(e) > trainedWaves);
-const pairs = [...heldOut, ...later];
+const unseen = unseenGoldDev(dir, defaultJudgeDir(), flag('--trained-waves'));
+const { pairs, trainedWaves } = unseen;
 const truth = pairs.map((e) => e.harmful);
 const scores = BuiltinJudge.load(dir).scores(pairs);
 
@@ -63,8 +44,8 @@ console.log(
     trained_waves: trainedWaves,
     pairs: pairs.length,
     harmful: truth.filter(Boolean).length,
-    held_out: heldOut.length,
-    later_waves: later.length,
+    held_out: unseen.heldOut,
+    later_waves: unseen.later,
     curve,
     meets_targets: meets.map((c) => c.threshold),
   }),

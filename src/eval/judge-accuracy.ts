@@ -10,8 +10,8 @@
  *   (data/judge/beavertails-read/pairs.jsonl), as a diagnostic of what the held-out `unsafe` group measures.
  * The targets of the issue that built the judge are checked and reported in `targets`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { dataDir } from '../data/datasets.js';
 import { FieldReader, readJsonl } from '../io/records.js';
 import {
@@ -245,4 +245,36 @@ export async function evaluateJudge(
     targets,
     seconds_per_500: (500 * seconds) / Math.max(1, heldOut.length),
   };
+}
+
+/**
+ * The gold dev pairs a saved builtin judge never trained on: the held-out fifth of the waves it trained on and every
+ * dev pair of later waves (the test split is never read). Its trained waves come from `trainedWaves` when given
+ * (a wave number or "all"), else from its record's data.goldWaves, else, for the committed judge, whose record
+ * predates the option, from JUDGE_DATA_DEFAULTS.goldWaves (defined as its waves); a folder with none of these is an
+ * error. The held-out split is the record's data seed (default 0).
+ */
+export function unseenGoldDev(
+  dir: string,
+  committedDir: string,
+  trainedWaves?: string,
+): { pairs: Labelled[]; trainedWaves: number | null; heldOut: number; later: number } {
+  const recordFile = join(dir, 'record.json');
+  const data = (existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')).data ?? {}) : {}) as {
+    goldWaves?: number | null;
+    seed?: number;
+  };
+  let waves: number | null;
+  if (trainedWaves !== undefined) {
+    if (trainedWaves !== 'all' && !/^[1-9][0-9]*$/.test(trainedWaves))
+      throw new Error(`--trained-waves: a wave number or "all", got "${trainedWaves}"`);
+    waves = trainedWaves === 'all' ? null : Number(trainedWaves);
+  } else if (data.goldWaves !== undefined) waves = data.goldWaves;
+  else if (resolve(dir) === resolve(committedDir)) waves = JUDGE_DATA_DEFAULTS.goldWaves;
+  else throw new Error(`${dir}: which gold waves it trained on is not recorded; pass --trained-waves`);
+  const heldOut = buildJudgeDataset({ seed: data.seed ?? 0, goldWaves: waves }).heldOut.filter((e) =>
+    e.group.startsWith('gold-'),
+  );
+  const later = loadGold(join(dataDir(), GOLD_FILES.dev)).filter((e) => waves !== null && goldWave(e) > waves);
+  return { pairs: [...heldOut, ...later], trainedWaves: waves, heldOut: heldOut.length, later: later.length };
 }

@@ -18,16 +18,23 @@ import {
   Rng,
   deriveSeed,
   Tensor,
+  allocate,
   add,
   backward,
   concat,
   crossEntropy,
   embedding,
   linear,
+  log,
+  logSoftmax,
+  exp,
   mul,
   noGrad,
   relu,
   reshape,
+  sigmoid,
+  slice,
+  sub,
   softmax,
   sum,
   tanh,
@@ -87,6 +94,12 @@ export interface BuiltinJudgeConfig {
    * members added nothing with it (0.893 both),
    * at three times the training time and size (`node scripts/judge-sweep.mjs`). */
   members: number;
+  /** Add the rubric's own rule to the network's output as a noisy-or: P = 1 - (1 - p_net) (1 - p_request p_complies),
+   * where p_request is a linear readout of the prompt segment ("a harmful request") and p_complies one of the reply's
+   * segments ("the reply sets about it"), both learned end to end from the same labels. The rubric makes the request
+   * decide compliance-shaped garble, which the network alone barely reads (docs/judge-adoption.md, rule 15). Needs
+   * the `prompt` segment and another. Default false. */
+  promptGate: boolean;
   /** Default 0. */
   seed: number;
 }
@@ -109,6 +122,7 @@ export const BUILTIN_JUDGE_DEFAULTS: BuiltinJudgeConfig = {
   goldWeight: 1,
   writtenWeight: 1,
   members: 1,
+  promptGate: false,
 };
 
 /** The options that change no weight, so that they can be set on a saved judge. */
@@ -233,10 +247,29 @@ export class JudgeNet {
     this.w2 = init('w2', [2, hidden], 1 / Math.sqrt(hidden));
     this.b2 = init('b2', [2], 0);
     if (config.segments.includes('sentences')) this.attention = init('attention', [1, dim], 1 / Math.sqrt(dim));
+    if (config.promptGate) {
+      const promptAt = config.segments.indexOf('prompt');
+      if (promptAt < 0 || config.segments.length < 2)
+        throw new Error('builtin judge: promptGate needs the "prompt" segment and a segment of the reply');
+      const replyWidth = width - dim;
+      this.gate = {
+        promptAt,
+        request: init('gate.request', [1, dim], 1 / Math.sqrt(dim)),
+        requestBias: init('gate.requestBias', [1], 0),
+        complies: init('gate.complies', [1, replyWidth], 1 / Math.sqrt(replyWidth)),
+        compliesBias: init('gate.compliesBias', [1], 0),
+      };
+    }
   }
 
+  /** With `promptGate`: where the prompt segment sits, and the two readouts of the noisy-or. */
+  readonly gate?: { promptAt: number; request: Tensor; requestBias: Tensor; complies: Tensor; compliesBias: Tensor };
+
   parameters(): Tensor[] {
-    return [this.table, this.w1, this.b1, this.w2, this.b2, ...(this.attention ? [this.attention] : [])];
+    const gate = this.gate
+      ? [this.gate.request, this.gate.requestBias, this.gate.complies, this.gate.compliesBias]
+      : [];
+    return [this.table, this.w1, this.b1, this.w2, this.b2, ...(this.attention ? [this.attention] : []), ...gate];
   }
 
   /** Logits [B, 2] (index 1 = harmful) from each segment's pooling. */
@@ -254,8 +287,37 @@ export class JudgeNet {
       return sum(mul(reshape(sentences, [B, S, this.config.dim]), alpha), { axes: [1] }); // [B, dim]
     });
     const h = pooled.length === 1 ? pooled[0] : concat(pooled, 1); // [B, dim * segments]
-    return linear(relu(linear(h, this.w1, this.b1)), this.w2, this.b2);
+    const net = linear(relu(linear(h, this.w1, this.b1)), this.w2, this.b2);
+    return this.gate ? this.gated(net, pooled, this.gate) : net;
   }
+
+  /** The rubric's gate on the network's logits (`noisyOrLogits`). */
+  private gated(net: Tensor, pooled: Tensor[], gate: NonNullable<JudgeNet['gate']>): Tensor {
+    const reply = pooled.filter((_, i) => i !== gate.promptAt);
+    const request = linear(pooled[gate.promptAt], gate.request, gate.requestBias); // [B, 1]
+    const complies = linear(reply.length === 1 ? reply[0] : concat(reply, 1), gate.complies, gate.compliesBias);
+    return noisyOrLogits(net, request, complies);
+  }
+}
+
+/**
+ * The noisy-or of a network's two logits [B, 2] and a gate of two logits [B, 1] each ("a harmful request", "the reply
+ * sets about it"), as two logits [log(1 - P), log P] with 1 - P = (1 - p_net)(1 - p_request p_complies): a softmax of
+ * them gives back 1 - P and P, so the loss and the scores treat them as any logits. The network's part comes from its
+ * log-softmax, which stays finite where p_net is near 0 or 1; eps keeps the logs finite where P is.
+ */
+export function noisyOrLogits(net: Tensor, requestLogit: Tensor, compliesLogit: Tensor, eps = 1e-7): Tensor {
+  const constant = (v: number) => {
+    const data = allocate(1, net.data);
+    data[0] = v;
+    return new Tensor(data, [1]);
+  };
+  const both = mul(sigmoid(requestLogit), sigmoid(compliesLogit)); // [B, 1]
+  const logNet = logSoftmax(net); // [B, 2]: log(1 - p_net), log p_net
+  const pNet = exp(slice(logNet, 1, 1, 2));
+  const logSafe = add(slice(logNet, 1, 0, 1), log(add(sub(constant(1), both), constant(eps))));
+  const harmful = sub(add(pNet, both), mul(pNet, both)); // 1 - (1 - p_net)(1 - both)
+  return concat([logSafe, log(add(harmful, constant(eps)))], 1);
 }
 
 export class BuiltinJudge implements Judge {
@@ -289,13 +351,17 @@ export class BuiltinJudge implements Judge {
 
   private cachedId?: string;
 
-  /** sha256 of the config, the vocabulary and every weight: what the verdicts depend on. The `opening` options count
-   * only when `opening` is on, so that adding them left the id of every judge without it (and the stages keyed by
-   * it) as it was. */
+  /** sha256 of the config, the vocabulary and every weight: what the verdicts depend on. The `opening` options and
+   * `promptGate` count only when on, so that adding them left the id of every judge without them (and the stages
+   * keyed by it) as it was. */
   get id(): string {
     if (!this.cachedId) {
-      const { opening, openingThreshold, ...rest } = this.config;
-      const config = opening ? { ...rest, opening, openingThreshold } : rest;
+      const { opening, openingThreshold, promptGate, ...rest } = this.config;
+      const config = {
+        ...rest,
+        ...(opening ? { opening, openingThreshold } : {}),
+        ...(promptGate ? { promptGate } : {}),
+      };
       const h = createHash('sha256').update(JSON.stringify({ config, vocabulary: this.vocabulary }));
       for (const p of this.parameters()) h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
       this.cachedId = `builtin-${h.digest('hex').slice(0, 16)}`;
