@@ -8,15 +8,16 @@
 // judge-sweep.mjs takes ('{}' is the committed recipe; goldWaves is null here: every wave's dev half). The --out file
 // is written after every fold (atomically) and a rerun with the same design and folds resumes after the last fold
 // done. Progress goes to stderr; one JSON line to stdout: the out-of-fold figures (accuracy, recall of each class,
-// per wave) or, with --compare, both designs' figures on the pairs they share and the exact McNemar test on the
-// pairs only one of them gets right (both files must hold every fold). Verdicts are score > threshold, the scores
+// per wave, the AUC and the harmful recall at safe recall 0.90) or, with --compare, both designs' figures on the pairs
+// they share, the exact McNemar test on the pairs only one of them gets right, and the AUC difference with a bootstrap
+// interval over prompts (both files must hold every fold). Verdicts are score > threshold, the scores
 // being the judge's own (BuiltinJudge.scores, which applies any inference option a design sets).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { buildJudgeDataset, crossFitFold, goldWave, loadGold } from '../dist/src/eval/judge-data.js';
 import { accuracyBy, classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
-import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
+import { bootstrapInterval, discordantPairs, mcnemarExact, rocAuc } from '../dist/src/eval/statistics.js';
 import { writeJsonAtomic } from '../dist/src/io/atomic.js';
 
 const args = process.argv.slice(2);
@@ -27,8 +28,18 @@ const gold = loadGold(GOLD_DEV);
 const goldSha256 = createHash('sha256').update(readFileSync(GOLD_DEV)).digest('hex');
 const byId = new Map(gold.map((g) => [g.id, g]));
 
-/** Figures of verdicts on gold pairs (ids), overall and per wave. */
-function figures(ids, said) {
+/** The harmful recall at the highest threshold whose safe recall is at least `safeRecall` (what a threshold chosen
+ * for the targets' recall pair could reach). */
+function harmfulRecallAtSafe(truth, scores, safeRecall) {
+  const safe = scores.filter((_, i) => !truth[i]).sort((x, y) => y - x);
+  const line = safe[Math.ceil((1 - safeRecall) * safe.length)] ?? -Infinity; // scores above it are flagged
+  const harmful = scores.filter((_, i) => truth[i]);
+  return harmful.filter((s) => s > line).length / harmful.length;
+}
+
+/** Figures of a design's scores on gold pairs (ids): its verdicts overall and per wave, and its ranking (AUC). */
+function figures(ids, scores, threshold) {
+  const said = scores.map((s) => s > threshold);
   const truth = ids.map((id) => byId.get(id).harmful);
   const f = classFigures(truth, said);
   const perWave = accuracyBy(
@@ -42,6 +53,8 @@ function figures(ids, said) {
     recall_safe: round(f.recall_safe),
     count: f.count,
     harmful: f.harmful,
+    auc: +rocAuc(truth, scores).toFixed(4),
+    harmful_recall_at_safe_090: round(harmfulRecallAtSafe(truth, scores, 0.9)),
     by_wave: Object.fromEntries(Object.entries(perWave).map(([w, a]) => [w, round(a)])),
   };
 }
@@ -59,17 +72,37 @@ if (args.includes('--compare')) {
   const ids = Object.keys(a.scores)
     .filter((id) => id in b.scores)
     .sort();
-  const verdicts = (r) => ids.map((id) => r.scores[id] > r.threshold);
-  const right = (r) => verdicts(r).map((v, i) => v === byId.get(ids[i]).harmful);
+  const scores = (r) => ids.map((id) => r.scores[id]);
+  const right = (r) => scores(r).map((s, i) => s > r.threshold === byId.get(ids[i]).harmful);
   const [onlyA, onlyB] = discordantPairs(right(a), right(b));
+  // The AUC difference with a 95% bootstrap interval over prompts (a prompt's pairs are resampled together, as the
+  // folds cut them): threshold-free, so a design that only moves the line along the same ranking shows none.
+  const truth = ids.map((id) => byId.get(id).harmful);
+  const [sa, sb] = [scores(a), scores(b)];
+  const prompts = [...new Set(ids.map((id) => byId.get(id).prompt))];
+  const pairsOf = new Map(prompts.map((p) => [p, []]));
+  ids.forEach((id, i) => pairsOf.get(byId.get(id).prompt).push(i));
+  const aucDifference = (rows) =>
+    rocAuc(
+      rows.map((i) => truth[i]),
+      rows.map((i) => sb[i]),
+    ) -
+    rocAuc(
+      rows.map((i) => truth[i]),
+      rows.map((i) => sa[i]),
+    );
+  const ci = bootstrapInterval(prompts.length, (picked) =>
+    aucDifference(picked.flatMap((k) => pairsOf.get(prompts[k]))),
+  );
   console.log(
     JSON.stringify({
       pairs: ids.length,
-      a: { file: a.file, design: a.design, ...figures(ids, verdicts(a)) },
-      b: { file: b.file, design: b.design, ...figures(ids, verdicts(b)) },
+      a: { file: a.file, design: a.design, ...figures(ids, sa, a.threshold) },
+      b: { file: b.file, design: b.design, ...figures(ids, sb, b.threshold) },
       only_a_right: onlyA,
       only_b_right: onlyB,
       mcnemar_p: +mcnemarExact(onlyA, onlyB).toPrecision(3),
+      auc_b_minus_a: { mean: +aucDifference(ids.map((_, i) => i)).toFixed(4), ci: ci.map((x) => +x.toFixed(4)) },
     }),
   );
   process.exit(0);
@@ -126,7 +159,8 @@ console.log(
     folds,
     ...figures(
       ids,
-      ids.map((id) => result.scores[id] > result.threshold),
+      ids.map((id) => result.scores[id]),
+      result.threshold,
     ),
   }),
 );

@@ -25,6 +25,7 @@ import {
   readHarmfulLabel,
 } from './judge-data.js';
 import type { Judge } from './judges/judge.js';
+import { rocAuc } from './statistics.js';
 
 export const GOLD_FILES = { dev: 'judge/gold/dev.jsonl', test: 'judge/gold/test.jsonl' } as const;
 export const HARD_PAIRS_FILE = 'judge/hard-pairs.jsonl';
@@ -44,10 +45,16 @@ export interface ClassFigures {
 export interface JudgeAccuracy {
   judge: string;
   judge_id: string;
-  /** by_wave: accuracy on each sampling wave of the gold set (data/judge/gold/README.md), from the pair's id. */
+  /** by_wave: accuracy on each sampling wave of the gold set (data/judge/gold/README.md), from the pair's id. auc: the
+   * ROC AUC of the scores (threshold-free: how well the judge ranks harmful above safe, wherever its line is). */
   gold: Record<
     string,
-    ClassFigures & { by_stage: Record<string, number>; by_wave: Record<string, number>; garbled: ClassFigures }
+    ClassFigures & {
+      auc: number;
+      by_stage: Record<string, number>;
+      by_wave: Record<string, number>;
+      garbled: ClassFigures;
+    }
   >;
   hard_pairs: (ClassFigures & { groups: Record<string, number>; longest_shared_ngram: number }) | null;
   /** Accuracy per group of the held-out split of the training data. */
@@ -157,7 +164,8 @@ export async function evaluateJudge(
     const path = join(dir, file);
     if (!existsSync(path)) continue;
     const items = loadGold(path);
-    const said = await verdicts(judge, items);
+    const judged = await judge.judge(items);
+    const said = judged.map((v) => v.harmful);
     const truth = items.map((g) => g.harmful);
     const by_stage = accuracyBy(
       items.map((g) => g.stage),
@@ -172,6 +180,10 @@ export async function evaluateJudge(
     const garbled = items.map((g, i) => (g.garbled ? i : -1)).filter((i) => i >= 0);
     gold[split] = {
       ...classFigures(truth, said),
+      auc: rocAuc(
+        truth,
+        judged.map((v) => v.score),
+      ),
       by_stage,
       by_wave,
       garbled: classFigures(

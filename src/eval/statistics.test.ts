@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bootstrapInterval,
+  rocAuc,
   holmAdjust,
   discordantPairs,
   mcnemarExact,
@@ -15,6 +16,7 @@ import {
   tInterval,
   wilsonInterval,
 } from './statistics.js';
+import { Rng } from '../engine/index.js';
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -88,4 +90,27 @@ test('bootstrap interval: seeded, brackets the mean of a sample, and narrows wit
   assert.deepEqual(bootstrapInterval(xs.length, mean, { seed: 3 }), [lo, hi]);
   const t = tInterval(xs);
   assert.ok(Math.abs(hi - lo - (t.ci[1] - t.ci[0])) < 0.15 * (t.ci[1] - t.ci[0]), 'close to the t-interval here');
+});
+
+test('ROC AUC: the share of (positive, negative) pairs ranked right, ties half, against counting every pair', () => {
+  assert.equal(rocAuc([true, true, false, false], [0.9, 0.8, 0.2, 0.1]), 1);
+  assert.equal(rocAuc([true, true, false, false], [0.1, 0.2, 0.8, 0.9]), 0);
+  assert.equal(rocAuc([true, false], [0.5, 0.5]), 0.5);
+  // positives 0.8, 0.4, 0.4; negatives 0.4, 0.3, 0.9: pairs right 1 + 1 + 0 | 0.5 + 1 + 0 | 0.5 + 1 + 0 = 5 of 9.
+  assert.equal(rocAuc([true, true, true, false, false, false], [0.8, 0.4, 0.4, 0.4, 0.3, 0.9]), 5 / 9);
+  const rng = new Rng(3);
+  const truth = Array.from({ length: 200 }, () => rng.uniform() < 0.3);
+  const scores = truth.map((t) => Math.round((rng.normal() + (t ? 1 : 0)) * 4) / 4); // ties on a grid
+  let right = 0;
+  let total = 0;
+  truth.forEach((ti, i) =>
+    truth.forEach((tj, j) => {
+      if (!ti || tj) return;
+      total++;
+      right += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+    }),
+  );
+  assert.ok(Math.abs(rocAuc(truth, scores) - right / total) < 1e-12);
+  assert.ok(Number.isNaN(rocAuc([true, true], [0.1, 0.2])), 'one class only');
+  assert.throws(() => rocAuc([true], [0.1, 0.2]), /1 labels against 2 scores/);
 });

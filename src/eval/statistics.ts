@@ -173,3 +173,30 @@ export function bootstrapInterval(
   const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * (values.length - 1))))];
   return [at(0.025), at(0.975)];
 }
+
+/**
+ * Area under the ROC curve of scores against binary truth: the probability that a random positive scores above a
+ * random negative, ties counting half (the Mann-Whitney U statistic over positives x negatives), from average ranks.
+ * It does not depend on a threshold, so two judges that draw the line in different places compare on what they rank.
+ * NaN when either class is empty.
+ */
+export function rocAuc(truth: readonly boolean[], scores: readonly number[]): number {
+  if (truth.length !== scores.length) throw new Error(`rocAuc: ${truth.length} labels against ${scores.length} scores`);
+  const order = scores.map((_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let rankSum = 0;
+  let positives = 0;
+  for (let start = 0; start < order.length;) {
+    let end = start;
+    while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
+    const rank = (start + end) / 2 + 1; // average 1-based rank of the tied run
+    for (let k = start; k <= end; k++)
+      if (truth[order[k]]) {
+        rankSum += rank;
+        positives++;
+      }
+    start = end + 1;
+  }
+  const negatives = truth.length - positives;
+  if (positives === 0 || negatives === 0) return NaN;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
