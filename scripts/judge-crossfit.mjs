@@ -4,6 +4,7 @@
 // without that fold's gold pairs, and scores them. The gold test split is never read.
 //   npm run build && node scripts/judge-crossfit.mjs --out cf-A.json [--folds 3] DESIGN
 //   node scripts/judge-crossfit.mjs --compare cf-A.json cf-B.json
+//   node scripts/judge-crossfit.mjs --average --out cf-mean.json cf-A.json cf-A-seed1.json
 // DESIGN: a JSON object of BuiltinJudgeConfig overrides, with an optional "data" key of JudgeDataConfig overrides, as
 // judge-sweep.mjs takes ('{}' is the committed recipe; goldWaves is null here: every wave's dev half). The --out file
 // is written after every fold (atomically) and a rerun with the same design and folds resumes after the last fold
@@ -59,14 +60,45 @@ function figures(ids, scores, threshold) {
   };
 }
 
+/** A complete cross-fit file, or an error naming it. */
+function complete(file) {
+  const r = { file, ...JSON.parse(readFileSync(file, 'utf8')) };
+  if (r.folds_done.length !== r.folds)
+    throw new Error(`judge-crossfit: ${r.file}: ${r.folds_done.length} of ${r.folds} folds done`);
+  return r;
+}
+
+if (args.includes('--average')) {
+  // The pair-by-pair mean of several complete runs' out-of-fold scores (the same folds): what a judge averaging their
+  // networks (`members`) would score, without training it again.
+  const out = flag('--out', null);
+  const files = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');
+  if (!out || files.length < 2) throw new Error('judge-crossfit: --average --out FILE RUN RUN [RUN...]');
+  const runs = files.map(complete);
+  if (new Set(runs.map((r) => `${r.folds} ${r.threshold} ${r.gold_sha256}`)).size !== 1)
+    throw new Error('judge-crossfit: --average: the runs differ in folds, threshold or gold dev file');
+  const ids = Object.keys(runs[0].scores).filter((id) => runs.every((r) => id in r.scores));
+  const scores = Object.fromEntries(ids.map((id) => [id, runs.reduce((t, r) => t + r.scores[id], 0) / runs.length]));
+  const { folds, threshold, gold_sha256, folds_done } = runs[0];
+  const design = { average: runs.map((r) => r.design) };
+  writeJsonAtomic(out, { design, folds, gold_sha256, folds_done, scores, threshold, train_seconds: [] });
+  console.log(
+    JSON.stringify({
+      out,
+      design,
+      folds,
+      ...figures(
+        ids.sort(),
+        ids.map((id) => scores[id]),
+        threshold,
+      ),
+    }),
+  );
+  process.exit(0);
+}
+
 if (args.includes('--compare')) {
-  const [a, b] = args.slice(args.indexOf('--compare') + 1, args.indexOf('--compare') + 3).map((f) => ({
-    file: f,
-    ...JSON.parse(readFileSync(f, 'utf8')),
-  }));
-  for (const r of [a, b])
-    if (r.folds_done.length !== r.folds)
-      throw new Error(`judge-crossfit: ${r.file}: ${r.folds_done.length} of ${r.folds} folds done`);
+  const [a, b] = args.slice(args.indexOf('--compare') + 1, args.indexOf('--compare') + 3).map(complete);
   if (a.folds !== b.folds)
     throw new Error(`judge-crossfit: ${a.folds} folds against ${b.folds}: not the same pairs' judges`);
   const ids = Object.keys(a.scores)
