@@ -171,6 +171,10 @@ const LABEL_ANSWERS = [
 
 export function buildJudgeDataset(options: Partial<JudgeDataConfig> = {}, dir = dataDir()): JudgeDataset {
   const cfg: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...options };
+  if (cfg.goldWaves !== null && !(Number.isInteger(cfg.goldWaves) && cfg.goldWaves >= 1))
+    throw new Error(
+      `judge data: goldWaves must be a wave number (1 or more) or null (every wave), got ${JSON.stringify(cfg.goldWaves)}`,
+    );
   const rng = new Rng(cfg.seed);
   const path = (f: string) => join(dir, f);
   // The BeaverTails test file's prompts are the evaluation prompts (and the gold set's): 243 records of the

@@ -13,8 +13,13 @@ interface TrainJudgeFlags {
   seed: number;
   epochs?: number;
   members?: number;
-  /** null: every wave. */
-  goldWaves?: number | null;
+  goldWaves?: number | 'all';
+}
+
+/** `--gold-waves`: a wave number or "all". Kept as the string "all" here, not null: commander turns a parser's null
+ * into "" (a value no wave matches, which once trained a judge on no gold pair at all). */
+export function goldWavesFlag(v: string): number | 'all' {
+  return v === 'all' ? 'all' : positiveInt(v);
 }
 
 export function registerJudge(program: Command): void {
@@ -43,11 +48,11 @@ export function registerJudge(program: Command): void {
       '--gold-waves <n>',
       `train on the gold dev split's waves 1 to n, or "all" (default ${JUDGE_DATA_DEFAULTS.goldWaves}: the committed ` +
         "builtin judge's)",
-      (v: string) => (v === 'all' ? null : positiveInt(v)),
+      goldWavesFlag,
     )
     .action(async (o: TrainJudgeFlags) => {
       if (o.kind !== 'builtin' && o.kind !== 'lm') throw new UsageError(`--kind: builtin or lm, got "${o.kind}"`);
-      const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves };
+      const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves === 'all' ? null : o.goldWaves };
       if (o.kind === 'lm') {
         if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
         const result = await runTrainLmJudge({
