@@ -60,6 +60,13 @@ function figures(ids, scores, threshold) {
   };
 }
 
+/** The one JSON line of a run (its file, design, folds and the figures of its out-of-fold scores). */
+function printRun(out, run) {
+  const ids = Object.keys(run.scores).sort();
+  const scores = ids.map((id) => run.scores[id]);
+  console.log(JSON.stringify({ out, design: run.design, folds: run.folds, ...figures(ids, scores, run.threshold) }));
+}
+
 /** A complete cross-fit file, or an error naming it. */
 function complete(file) {
   const r = { file, ...JSON.parse(readFileSync(file, 'utf8')) };
@@ -80,20 +87,9 @@ if (args.includes('--average')) {
   const ids = Object.keys(runs[0].scores).filter((id) => runs.every((r) => id in r.scores));
   const scores = Object.fromEntries(ids.map((id) => [id, runs.reduce((t, r) => t + r.scores[id], 0) / runs.length]));
   const { folds, threshold, gold_sha256, folds_done } = runs[0];
-  const design = { average: runs.map((r) => r.design) };
-  writeJsonAtomic(out, { design, folds, gold_sha256, folds_done, scores, threshold, train_seconds: [] });
-  console.log(
-    JSON.stringify({
-      out,
-      design,
-      folds,
-      ...figures(
-        ids.sort(),
-        ids.map((id) => scores[id]),
-        threshold,
-      ),
-    }),
-  );
+  const average = { design: { average: runs.map((r) => r.design) }, folds, gold_sha256, folds_done, scores, threshold };
+  writeJsonAtomic(out, { ...average, train_seconds: [] });
+  printRun(out, average);
   process.exit(0);
 }
 
@@ -183,16 +179,4 @@ for (let f = 0; f < folds; f++) {
   const perFold = (performance.now() - t0) / 1000 / (done - (state?.folds_done.length ?? 0));
   console.error(`fold ${f + 1}/${folds} done; ETA ${Math.round(((folds - done) * perFold) / 60)} min`);
 }
-const ids = Object.keys(result.scores).sort();
-console.log(
-  JSON.stringify({
-    out,
-    design,
-    folds,
-    ...figures(
-      ids,
-      ids.map((id) => result.scores[id]),
-      result.threshold,
-    ),
-  }),
-);
+printRun(out, result);
