@@ -137,6 +137,13 @@ export const OP_CASES: OpCase[] = [
     run: ([x, w]) => op.rmsNorm(x, w, 1e-6, 1),
   },
   { name: 'embedding', build: (r) => [rnd(r, [5, 3])], run: ([w]) => op.embedding(w, ids([4, 0, 4, 2]), [2, 2]) },
+  {
+    // Three bags: two ids (one repeated) with weights, an empty bag, and a repeated id across bags.
+    name: 'embeddingBag',
+    build: (r) => [rnd(r, [5, 3])],
+    run: ([w]) =>
+      op.embeddingBag(w, ids([4, 0, 4, 2, 4]), ids([0, 3, 3, 5]), Float32Array.from([0.5, -1, 0.25, 2, 1.5])),
+  },
   { name: 'gatherRows', build: (r) => [rnd(r, [2, 3, 4])], run: ([x]) => op.gatherRows(x, ids([5, 1, 2])) },
   {
     name: 'rope (half split)',

@@ -4,8 +4,9 @@ import { availableBackends, withBackend } from '../backends/select.js';
 import { backward } from '../autograd.js';
 import { gradcheck } from '../grad/gradcheck.js';
 import { Rng } from '../rng.js';
-import { withDType, type Tensor } from '../tensor.js';
+import { Tensor, withDType } from '../tensor.js';
 import { OP_CASES } from './cases.js';
+import { embedding, embeddingBag, mul, sum } from './index.js';
 
 const backends = availableBackends();
 
@@ -79,3 +80,50 @@ describe(
     }
   },
 );
+
+describe('embeddingBag: the same bits as embedding, mul and sum over zero-padded bags (forward and table gradient)', () => {
+  for (const name of backends) {
+    test(name, () => {
+      const rng = new Rng(7);
+      const [V, C] = [40, 8];
+      const sizes = [3, 0, 1, 12, 7, 5];
+      const bags = sizes.map((n) => Array.from({ length: n }, () => 1 + rng.int(V - 1)));
+      const ids = Int32Array.from(bags.flat());
+      const offsets = Int32Array.from([0, ...sizes.map((_, r) => sizes.slice(0, r + 1).reduce((a, b) => a + b, 0))]);
+      const weights = Float32Array.from(bags.flatMap((bag) => bag.map(() => 1 / bag.length)));
+      const L = Math.max(...sizes);
+      const padded = new Int32Array(sizes.length * L);
+      const paddedWeights = new Float32Array(sizes.length * L);
+      bags.forEach((bag, r) =>
+        bag.forEach((id, j) => {
+          padded[r * L + j] = id;
+          paddedWeights[r * L + j] = 1 / bag.length;
+        }),
+      );
+      const table = Float32Array.from({ length: V * C }, () => rng.normal());
+      const run = (f: (t: Tensor) => Tensor) =>
+        forwardBackward(name, ([t]) => f(t), [new Tensor(Float32Array.from(table), [V, C], true)]);
+      const bag = run((t) => embeddingBag(t, ids, offsets, weights));
+      const reference = run((t) =>
+        sum(mul(embedding(t, padded, [sizes.length, L]), new Tensor(paddedWeights, [sizes.length, L, 1])), {
+          axes: [1],
+        }),
+      );
+      // + 0 turns -0 into 0: the padding's zero-weight products may add a -0 where the bag adds nothing.
+      const bits = (a: Float32Array) => a.map((x) => x + 0);
+      assert.deepEqual(bits(bag.out), bits(reference.out));
+      assert.deepEqual(bits(bag.grads[0]), bits(reference.grads[0]));
+      assert.deepEqual(Array.from(bag.out.subarray(C, 2 * C)), new Array(C).fill(0), 'the empty bag is zeros');
+    });
+  }
+  test('bad offsets and ids are named', () => {
+    const t = new Tensor(new Float32Array(6), [3, 2]);
+    const one = Float32Array.from([1]);
+    assert.throws(() => embeddingBag(t, Int32Array.from([0]), Int32Array.from([0, 2]), one), /offsets must run/);
+    assert.throws(() => embeddingBag(t, Int32Array.from([3]), Int32Array.from([0, 1]), one), /id 3 at position 0/);
+    assert.throws(
+      () => embeddingBag(t, Int32Array.from([0]), Int32Array.from([0, 1]), new Float32Array(2)),
+      /2 weights/,
+    );
+  });
+});

@@ -23,7 +23,7 @@ import {
   backward,
   concat,
   crossEntropy,
-  embedding,
+  embeddingBag,
   linear,
   log,
   logSoftmax,
@@ -201,11 +201,12 @@ export function charNgrams(text: string): string[] {
 
 type Dropout = { p: number; rng: Rng };
 
-/** Feature ids [B, L] and pooling weights [B, L, 1] (1/count on the features found) of n-gram lists. */
+/** The features found of each n-gram list, as bags for embeddingBag: their ids one list after another, where each
+ * list starts (`offsets`, one more than the lists), and each feature's pooling weight (1/count in its list). */
 interface Pooling {
   ids: Int32Array;
-  weights: Tensor;
-  L: number;
+  offsets: Int32Array;
+  weights: Float32Array;
 }
 
 /**
@@ -274,14 +275,13 @@ export class JudgeNet {
 
   /** Logits [B, 2] (index 1 = harmful) from each segment's pooling. */
   logits(B: number, segments: readonly (Pooling | { sentences: Pooling; mask: Tensor })[]): Tensor {
-    const pool = ({ ids, weights, L }: Pooling, rows: number) =>
-      sum(mul(embedding(this.table, ids, [rows, L]), weights), { axes: [1] }); // [rows, dim]
+    const pool = ({ ids, offsets, weights }: Pooling) => embeddingBag(this.table, ids, offsets, weights); // [rows, dim]
     const pooled = segments.map((segment) => {
-      if (!('sentences' in segment)) return pool(segment, B);
+      if (!('sentences' in segment)) return pool(segment);
       // Each sentence pooled on its own, then a softmax over the sentences of their scores weighs them, so that
       // one harmful sentence after a refusal, or a refusal in a long reply, is not averaged away.
       const S = MAX_SENTENCES;
-      const sentences = pool(segment.sentences, B * S); // [B*S, dim]
+      const sentences = pool(segment.sentences); // [B*S, dim]
       const scores = add(reshape(linear(tanh(sentences), this.attention!), [B, S]), segment.mask);
       const alpha = reshape(softmax(scores), [B, S, 1]);
       return sum(mul(reshape(sentences, [B, S, this.config.dim]), alpha), { axes: [1] }); // [B, dim]
@@ -375,16 +375,11 @@ export class BuiltinJudge implements Judge {
       if (dropout) ids = ids.filter(() => dropout.rng.uniform() >= dropout.p);
       return ids.slice(0, this.config.maxFeatures);
     });
-    const L = Math.max(1, ...lists.map((l) => l.length));
-    const ids = new Int32Array(lists.length * L);
-    const w = new Float32Array(lists.length * L);
-    lists.forEach((l, b) =>
-      l.forEach((id, j) => {
-        ids[b * L + j] = id;
-        w[b * L + j] = 1 / l.length;
-      }),
-    );
-    return { ids, weights: new Tensor(w, [lists.length, L, 1]), L };
+    const offsets = new Int32Array(lists.length + 1);
+    lists.forEach((l, b) => (offsets[b + 1] = offsets[b] + l.length));
+    const ids = Int32Array.from(lists.flat());
+    const weights = Float32Array.from(lists.flatMap((l) => l.map(() => 1 / l.length)));
+    return { ids, offsets, weights };
   }
 
   /** Every segment's pooling inputs; the `sentences` segment's per sentence, empty slots masked (-1e4). */
