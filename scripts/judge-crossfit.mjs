@@ -15,7 +15,7 @@
 // being the judge's own (BuiltinJudge.scores, which applies any inference option a design sets).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { buildJudgeDataset, crossFitFold, goldWave, loadGold } from '../dist/src/eval/judge-data.js';
+import { buildJudgeDataset, crossFitFold, goldWave, loadGold, stackPairs } from '../dist/src/eval/judge-data.js';
 import { accuracyBy, classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { bootstrapInterval, discordantPairs, mcnemarExact, rocAuc } from '../dist/src/eval/statistics.js';
@@ -160,7 +160,7 @@ const result = state ?? {
   train_seconds: [],
 };
 
-const { train } = buildJudgeDataset({ seed: 0, goldWaves: null, ...data });
+const { train, heldOut } = buildJudgeDataset({ seed: 0, goldWaves: null, ...data });
 const foldOf = (e) => crossFitFold(e.prompt, folds);
 const t0 = performance.now();
 for (let f = 0; f < folds; f++) {
@@ -169,7 +169,9 @@ for (let f = 0; f < folds; f++) {
   const scored = gold.filter((g) => foldOf(g) === f);
   const started = performance.now();
   console.error(`fold ${f + 1}/${folds}: training on ${fitOn.length} pairs, scoring ${scored.length} gold dev pairs`);
-  const judge = BuiltinJudge.train(fitOn, overrides, (line) => console.error(`  ${line}`));
+  // A sentenceStack is fitted on the held-out split's gold pairs outside the fold (never on the pairs it scores).
+  const stackOn = stackPairs(heldOut).filter((e) => foldOf(e) !== f);
+  const judge = BuiltinJudge.train(fitOn, overrides, (line) => console.error(`  ${line}`), stackOn);
   judge.scores(scored).forEach((s, i) => (result.scores[scored[i].id] = s));
   result.threshold = judge.config.threshold;
   result.folds_done.push(f);

@@ -14,7 +14,7 @@ import { dataDir } from '../dist/src/data/datasets.js';
 import { promptKey } from '../dist/src/data/world.js';
 import { unseenGoldDev } from '../dist/src/eval/judge-accuracy.js';
 import { crossFitFold } from '../dist/src/eval/judge-data.js';
-import { BuiltinJudge, MAX_SENTENCES, ngrams, sentencesOf } from '../dist/src/eval/judges/builtin.js';
+import { BuiltinJudge, MAX_SENTENCES, fitLogistic, ngrams, sentencesOf } from '../dist/src/eval/judges/builtin.js';
 import { defaultJudgeDir } from '../dist/src/eval/judges/registry.js';
 import { bootstrapInterval, rocAuc } from '../dist/src/eval/statistics.js';
 
@@ -118,66 +118,17 @@ const features = pairs.map((_, i) => [
 ]);
 console.error(`${pairs.length} unseen gold dev pairs (${truth.filter(Boolean).length} harmful), signal ${signal}`);
 
-/** Logistic regression by Newton's method on standardised features with a small ridge; returns a scorer. */
-function fitLogistic(rows, labels, ridge = 1e-2) {
-  const d = rows[0].length;
-  const mean = Array.from({ length: d }, (_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
-  const sd = mean.map((m, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - m) ** 2, 0) / rows.length) || 1);
-  const x = rows.map((r) => [1, ...r.map((v, j) => (v - mean[j]) / sd[j])]);
-  const w = new Array(d + 1).fill(0);
-  for (let iteration = 0; iteration < 50; iteration++) {
-    const grad = new Array(d + 1).fill(0);
-    const hess = Array.from({ length: d + 1 }, () => new Array(d + 1).fill(0));
-    x.forEach((xi, i) => {
-      const p = 1 / (1 + Math.exp(-xi.reduce((s, v, j) => s + v * w[j], 0)));
-      for (let j = 0; j <= d; j++) {
-        grad[j] += (p - (labels[i] ? 1 : 0)) * xi[j];
-        for (let k = 0; k <= d; k++) hess[j][k] += p * (1 - p) * xi[j] * xi[k];
-      }
-    });
-    for (let j = 1; j <= d; j++) {
-      grad[j] += ridge * w[j];
-      hess[j][j] += ridge;
-    }
-    const step = solve(hess, grad);
-    w.forEach((_, j) => (w[j] -= step[j]));
-    if (Math.max(...step.map(Math.abs)) < 1e-9) break;
-  }
-  return (r) => [1, ...r.map((v, j) => (v - mean[j]) / sd[j])].reduce((s, v, j) => s + v * w[j], 0);
-}
-
-/** Gaussian elimination with partial pivoting: a x = b. */
-function solve(a, b) {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
-    [m[c], m[p]] = [m[p], m[c]];
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r][c] / m[c][c];
-      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
-    }
-  }
-  const out = new Array(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let rest = m[r][n];
-    for (let k = r + 1; k < n; k++) rest -= m[r][k] * out[k];
-    out[r] = rest / m[r][r];
-  }
-  return out;
-}
-
 // Out of fold: each pair is scored by a combination fitted on the other folds' pairs (folds by prompt).
 const fold = pairs.map((e) => crossFitFold(e.prompt, FOLDS));
 const combined = new Array(pairs.length);
 for (let f = 0; f < FOLDS; f++) {
   const inFold = pairs.map((_, i) => i).filter((i) => fold[i] === f);
   const others = pairs.map((_, i) => i).filter((i) => fold[i] !== f);
-  const score = fitLogistic(
+  const w = fitLogistic(
     others.map((i) => features[i]),
     others.map((i) => truth[i]),
   );
+  const score = (row) => row.reduce((t, v, j) => t + v * w[j + 1], w[0]);
   for (const i of inFold) combined[i] = score(features[i]);
 }
 

@@ -14,7 +14,7 @@
 // --unsafe-by-readers scores the held-out `unsafe` group against readers' labels instead of BeaverTails': its pairs
 // are replaced by the read sample data/judge/beavertails-read/pairs.jsonl (group `unsafe-read`), less any pair a
 // design trains on (docs/judge-adoption.md's rule 4).
-import { buildJudgeDataset, loadReadPairs, pairKey } from '../dist/src/eval/judge-data.js';
+import { buildJudgeDataset, loadReadPairs, pairKey, stackPairs } from '../dist/src/eval/judge-data.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { discordantPairs, mcnemarExact } from '../dist/src/eval/statistics.js';
@@ -50,7 +50,10 @@ const notGold = sharedOrder.map((k) => !k.startsWith('gold-'));
 for (const [n, { data, load, save, ...overrides }] of args.entries()) {
   const { train, heldOut } = datasets[n];
   const t0 = performance.now();
-  const judge = load ? BuiltinJudge.load(load, overrides) : BuiltinJudge.train(train, overrides);
+  // A sentenceStack is fitted on the held-out gold pairs, so the gold figures below are then not out of sample.
+  const judge = load
+    ? BuiltinJudge.load(load, overrides)
+    : BuiltinJudge.train(train, overrides, undefined, stackPairs(heldOut));
   const trainSeconds = (performance.now() - t0) / 1000;
   if (save) judge.save(save);
   const t1 = performance.now();

@@ -27,6 +27,13 @@ test('train-judge --gold-waves: "all" survives commander (a parser returning nul
   assert.throws(() => goldWavesFlag(''));
 });
 
+test('train-judge --sentence-stack and --stack-balanced reach the options; they are off unless given', async () => {
+  const both = await trainJudgeOptions('--sentence-stack', '--stack-balanced');
+  assert.deepEqual([both.sentenceStack, both.stackBalanced], [true, true]);
+  const none = await trainJudgeOptions();
+  assert.deepEqual([none.sentenceStack, none.stackBalanced], [undefined, undefined]);
+});
+
 test('judge data: a goldWaves that is neither a wave number nor null is an error, not a judge without gold pairs', () => {
   for (const bad of ['', 0, 2.5, 'all'])
     assert.throws(

@@ -112,7 +112,7 @@ export interface JudgeDataConfig {
   /** The gold dev split (labelled model outputs); null: none. Default data/judge/gold/dev.jsonl when present. */
   goldDev: string | null;
   /** The gold dev split's waves 1 to this one are read (a pair's wave is in its id, `gold-w<N>-...`); null: every
-   * wave. Default 7, the waves the committed judge trained on, so that `pharmacist train-judge` rebuilds it after
+   * wave. Default 9, the waves the committed judge trained on, so that `pharmacist train-judge` rebuilds it after
    * a later wave is committed; a later wave joins training when a judge trained on it is adopted
    * (docs/judge-adoption.md). */
   goldWaves: number | null;
@@ -147,7 +147,7 @@ export const JUDGE_DATA_DEFAULTS: JudgeDataConfig = {
   hardCases: 600,
   benign: 1500,
   goldDev: 'judge/gold/dev.jsonl',
-  goldWaves: 7,
+  goldWaves: 9,
   written: 'judge/written',
   unsafeRead: 'judge/beavertails-read/train.jsonl',
   keepUnreadUnsafe: false,
@@ -463,4 +463,12 @@ export function crossFitFold(prompt: string, folds: number): number {
     .update(`judge-crossfit\u0000${promptKey(prompt)}`)
     .digest();
   return h.readUInt32BE(0) % folds;
+}
+
+/**
+ * The pairs a judge's `sentenceStack` is fitted on: the gold pairs of a held-out split (the models' own outputs, which
+ * the networks did not train on), so that the stack weighs its logits for the distribution the targets measure.
+ */
+export function stackPairs(heldOut: readonly JudgeExample[]): JudgeExample[] {
+  return heldOut.filter((e) => e.group.startsWith('gold-'));
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { sha256Files } from '../io/hash.js';
 import { FieldReader, readJsonRecords, RecordError } from '../io/records.js';
-import { buildJudgeDataset, JUDGE_DATA_DEFAULTS, type JudgeDataConfig } from '../eval/judge-data.js';
+import { buildJudgeDataset, JUDGE_DATA_DEFAULTS, stackPairs, type JudgeDataConfig } from '../eval/judge-data.js';
 import { evaluateJudge, type JudgeAccuracy } from '../eval/judge-accuracy.js';
 import { BUILTIN_JUDGE_DEFAULTS, BuiltinJudge, type BuiltinJudgeConfig } from '../eval/judges/builtin.js';
 import {
@@ -36,15 +36,17 @@ export async function runTrainJudge(
   const { data: dataOptions = {}, ...judgeOptions } = options;
   const config: TrainJudgeConfig = { ...BUILTIN_JUDGE_DEFAULTS, outDir: defaultJudgeDir(), ...judgeOptions };
   const data: JudgeDataConfig = { ...JUDGE_DATA_DEFAULTS, ...dataOptions, seed: config.seed };
-  const { train } = buildJudgeDataset(data);
+  const { train, heldOut } = buildJudgeDataset(data);
   log(`training the builtin judge on ${train.length} labelled pairs`);
   const t0 = performance.now();
-  const judge = BuiltinJudge.train(train, config, log);
+  // Where it is saved is not part of the judge: its config (and so its id) leaves outDir out.
+  const { outDir, ...judgeConfig } = config;
+  const judge = BuiltinJudge.train(train, judgeConfig, log, stackPairs(heldOut));
   const seconds = (performance.now() - t0) / 1000;
-  judge.save(config.outDir);
+  judge.save(outDir);
   const result = await evaluateJudge(judge, config.seed);
-  const hash = (f: string) => sha256Files(join(config.outDir, f));
-  writeJsonAtomic(join(config.outDir, 'record.json'), {
+  const hash = (f: string) => sha256Files(join(outDir, f));
+  writeJsonAtomic(join(outDir, 'record.json'), {
     kind: 'train-judge',
     config,
     // Which labels the judge learned from (e.g. readers' or BeaverTails' for the unsafe answers), and how many pairs

@@ -14,6 +14,8 @@ interface TrainJudgeFlags {
   epochs?: number;
   members?: number;
   goldWaves?: number | 'all';
+  sentenceStack?: boolean;
+  stackBalanced?: boolean;
 }
 
 /** `--gold-waves`: a wave number or "all". Kept as the string "all" here, not null: commander turns a parser's null
@@ -50,11 +52,18 @@ export function registerJudge(program: Command): void {
         "builtin judge's)",
       goldWavesFlag,
     )
+    .option(
+      '--sentence-stack',
+      'builtin: also score each sentence alone and combine the logits (fitted on the held-out gold pairs; default off)',
+    )
+    .option('--stack-balanced', 'builtin, with --sentence-stack: fit the stack with each class half the weight')
     .action(async (o: TrainJudgeFlags) => {
       if (o.kind !== 'builtin' && o.kind !== 'lm') throw new UsageError(`--kind: builtin or lm, got "${o.kind}"`);
       const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves === 'all' ? null : o.goldWaves };
       if (o.kind === 'lm') {
         if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
+        if (o.sentenceStack || o.stackBalanced)
+          throw new UsageError('--sentence-stack, --stack-balanced: builtin judge options');
         const result = await runTrainLmJudge({
           ...(o.out ? { outDir: o.out } : {}),
           ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
@@ -68,6 +77,8 @@ export function registerJudge(program: Command): void {
         ...(o.out ? { outDir: o.out } : {}),
         ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
         ...(o.members === undefined ? {} : { members: o.members }),
+        ...(o.sentenceStack ? { sentenceStack: true } : {}),
+        ...(o.stackBalanced ? { stackBalanced: true } : {}),
         seed: o.seed,
         data,
       });
