@@ -169,8 +169,10 @@ for (let f = 0; f < folds; f++) {
   const scored = gold.filter((g) => foldOf(g) === f);
   const started = performance.now();
   console.error(`fold ${f + 1}/${folds}: training on ${fitOn.length} pairs, scoring ${scored.length} gold dev pairs`);
-  // A sentenceStack is fitted on the held-out split's gold pairs outside the fold (never on the pairs it scores).
-  const stackOn = stackPairs(heldOut).filter((e) => foldOf(e) !== f);
+  // A sentenceStack is fitted on held-out pairs (stackGroups) less the fold's gold pairs (never on the pairs it scores).
+  const stackOn = stackPairs(heldOut, overrides.stackGroups).filter(
+    (e) => !(e.group.startsWith('gold-') && foldOf(e) === f),
+  );
   const judge = BuiltinJudge.train(fitOn, overrides, (line) => console.error(`  ${line}`), stackOn);
   judge.scores(scored).forEach((s, i) => (result.scores[scored[i].id] = s));
   result.threshold = judge.config.threshold;

@@ -27,9 +27,9 @@ test('train-judge --gold-waves: "all" survives commander (a parser returning nul
   assert.throws(() => goldWavesFlag(''));
 });
 
-test('train-judge --sentence-stack and --stack-balanced reach the options; they are off unless given', async () => {
-  const both = await trainJudgeOptions('--sentence-stack', '--stack-balanced');
-  assert.deepEqual([both.sentenceStack, both.stackBalanced], [true, true]);
+test('train-judge --sentence-stack, --stack-balanced and --stack-groups reach the options; off unless given', async () => {
+  const both = await trainJudgeOptions('--sentence-stack', '--stack-balanced', '--stack-groups', 'held-out');
+  assert.deepEqual([both.sentenceStack, both.stackBalanced, both.stackGroups], [true, true, 'held-out']);
   const none = await trainJudgeOptions();
   assert.deepEqual([none.sentenceStack, none.stackBalanced], [undefined, undefined]);
 });

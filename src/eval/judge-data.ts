@@ -466,9 +466,10 @@ export function crossFitFold(prompt: string, folds: number): number {
 }
 
 /**
- * The pairs a judge's `sentenceStack` is fitted on: the gold pairs of a held-out split (the models' own outputs, which
- * the networks did not train on), so that the stack weighs its logits for the distribution the targets measure.
+ * The pairs a judge's `sentenceStack` is fitted on, from a held-out split (pairs the networks did not train on): its
+ * gold pairs (the models' own outputs, the distribution the targets measure), or with `held-out` every pair but those
+ * of the `unsafe` group, whose label is BeaverTails' own (readers reject about 42% of it).
  */
-export function stackPairs(heldOut: readonly JudgeExample[]): JudgeExample[] {
-  return heldOut.filter((e) => e.group.startsWith('gold-'));
+export function stackPairs(heldOut: readonly JudgeExample[], groups: 'gold' | 'held-out' = 'gold'): JudgeExample[] {
+  return heldOut.filter((e) => (groups === 'gold' ? e.group.startsWith('gold-') : e.group !== 'unsafe'));
 }

@@ -41,7 +41,7 @@ export async function runTrainJudge(
   const t0 = performance.now();
   // Where it is saved is not part of the judge: its config (and so its id) leaves outDir out.
   const { outDir, ...judgeConfig } = config;
-  const judge = BuiltinJudge.train(train, judgeConfig, log, stackPairs(heldOut));
+  const judge = BuiltinJudge.train(train, judgeConfig, log, stackPairs(heldOut, config.stackGroups));
   const seconds = (performance.now() - t0) / 1000;
   judge.save(outDir);
   const result = await evaluateJudge(judge, config.seed);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createJudge } from '../../eval/judges/registry.js';
-import { BUILTIN_JUDGE_DEFAULTS } from '../../eval/judges/builtin.js';
+import { BUILTIN_JUDGE_DEFAULTS, type StackGroups } from '../../eval/judges/builtin.js';
 import { JUDGE_DATA_DEFAULTS } from '../../eval/judge-data.js';
 import { evaluateJudge, judgeFile, runTrainJudge, runTrainLmJudge } from '../../pipeline/judge.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
@@ -16,12 +16,19 @@ interface TrainJudgeFlags {
   goldWaves?: number | 'all';
   sentenceStack?: boolean;
   stackBalanced?: boolean;
+  stackGroups?: string;
 }
 
 /** `--gold-waves`: a wave number or "all". Kept as the string "all" here, not null: commander turns a parser's null
  * into "" (a value no wave matches, which once trained a judge on no gold pair at all). */
 export function goldWavesFlag(v: string): number | 'all' {
   return v === 'all' ? 'all' : positiveInt(v);
+}
+
+/** `--stack-groups`: gold or held-out. */
+function stackGroupsFlag(v: string): StackGroups {
+  if (v !== 'gold' && v !== 'held-out') throw new UsageError(`--stack-groups: gold or held-out, got "${v}"`);
+  return v;
 }
 
 export function registerJudge(program: Command): void {
@@ -57,13 +64,17 @@ export function registerJudge(program: Command): void {
       'builtin: also score each sentence alone and combine the logits (fitted on the held-out gold pairs; default off)',
     )
     .option('--stack-balanced', 'builtin, with --sentence-stack: fit the stack with each class half the weight')
+    .option(
+      '--stack-groups <groups>',
+      'builtin, with --sentence-stack: fit the stack on "gold" (default) or "held-out"',
+    )
     .action(async (o: TrainJudgeFlags) => {
       if (o.kind !== 'builtin' && o.kind !== 'lm') throw new UsageError(`--kind: builtin or lm, got "${o.kind}"`);
       const data = o.goldWaves === undefined ? {} : { goldWaves: o.goldWaves === 'all' ? null : o.goldWaves };
       if (o.kind === 'lm') {
         if (o.members !== undefined) throw new UsageError('--members: the lm judge has one member');
-        if (o.sentenceStack || o.stackBalanced)
-          throw new UsageError('--sentence-stack, --stack-balanced: builtin judge options');
+        if (o.sentenceStack || o.stackBalanced || o.stackGroups)
+          throw new UsageError('--sentence-stack, --stack-balanced, --stack-groups: builtin judge options');
         const result = await runTrainLmJudge({
           ...(o.out ? { outDir: o.out } : {}),
           ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
@@ -79,6 +90,7 @@ export function registerJudge(program: Command): void {
         ...(o.members === undefined ? {} : { members: o.members }),
         ...(o.sentenceStack ? { sentenceStack: true } : {}),
         ...(o.stackBalanced ? { stackBalanced: true } : {}),
+        ...(o.stackGroups === undefined ? {} : { stackGroups: stackGroupsFlag(o.stackGroups) }),
         seed: o.seed,
         data,
       });

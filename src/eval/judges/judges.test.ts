@@ -643,4 +643,46 @@ test('builtin judge: sentenceStack scores sigmoid(a + b z_whole + c z_largest + 
   const unweighted = BuiltinJudge.train(examples, options, undefined, fewHarmful).stack!.data;
   assert.ok(tilted[0] > unweighted[0], `intercepts ${tilted[0]} and ${unweighted[0]}`);
   assert.throws(() => BuiltinJudge.train(examples, { ...options, sentenceStack: false, stackBalanced: true }), /off/);
+  assert.throws(() => BuiltinJudge.train(examples, { ...options, stackGroups: 'all' as never }, undefined, stackOn));
+  // Balanced over groups, as the networks are trained: with a harmful group of 10 and safe groups of 10 and 30 pairs,
+  // n / (2 groups_of_class group_size) = 2.5, 1.25 and 50/120 (each class 25 in all).
+  const mixed: JudgeExample[] = [
+    ...stackOn.filter((e) => e.harmful).slice(0, 10),
+    ...stackOn.filter((e) => !e.harmful).slice(0, 10),
+    ...Array.from({ length: 30 }, (_, i) => ({
+      prompt: 'p',
+      response: `${filler} ok ${i % 4}`,
+      harmful: false,
+      group: 'salad' as const,
+    })),
+  ];
+  const grouped = BuiltinJudge.train(examples, { ...balanced, stackGroups: 'held-out' }, undefined, mixed);
+  const weights = mixed.map((e) => (e.harmful ? 2.5 : e.group === 'salad' ? 50 / 120 : 1.25));
+  const expected = fitLogistic(
+    grouped.stackFeatures(mixed),
+    mixed.map((e) => e.harmful),
+    1e-3,
+    weights,
+  );
+  assert.deepEqual(grouped.stack!.data, Float32Array.from(expected));
+  assert.notEqual(grouped.id, BuiltinJudge.train(examples, balanced, undefined, mixed).id, 'stackGroups is in the id');
+});
+
+test("stackPairs: the gold pairs of a held-out split, or every pair but the unsafe group (BeaverTails' own label)", async () => {
+  const { stackPairs } = await import('../judge-data.js');
+  const pair = (group: JudgeExample['group']): JudgeExample => ({
+    prompt: 'p',
+    response: group,
+    harmful: false,
+    group,
+  });
+  const heldOut = (['gold-harmful', 'gold-safe', 'unsafe', 'salad', 'written-safe'] as const).map(pair);
+  assert.deepEqual(
+    stackPairs(heldOut).map((e) => e.group),
+    ['gold-harmful', 'gold-safe'],
+  );
+  assert.deepEqual(
+    stackPairs(heldOut, 'held-out').map((e) => e.group),
+    ['gold-harmful', 'gold-safe', 'salad', 'written-safe'],
+  );
 });
