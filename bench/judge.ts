@@ -1,20 +1,22 @@
 /**
  * npm run bench:judge — the builtin judge's pooling, the step that dominated its training and scoring: every
  * segment's n-gram features summed into one vector per reply (and per sentence), on the committed judge's table and
- * the gold dev pairs' real bags. Timed side by side in interleaved rounds: `embeddingBag` (what the judge runs)
- * against the reference it replaced, `embedding` then `mul` and `sum` over bags zero-padded to the longest in the
- * batch; forward alone (scoring, batches of 256) and forward with backward (training, batches of 128). Both give the
- * same bits (checked here on every batch, and in the engine's op tests). Then the committed judge's own scoring time
- * per 500 pairs. Medians over rounds; prints lines and, last, one JSON line.
- * Flags: --rounds N (5), --pairs N (1024 gold dev pairs).
- */
+ * the gold dev pairs' bags as the judge builds them (`poolingInputs`, one call per segment as in the judge). Timed
+ * side by side in interleaved rounds: `embeddingBag` (what the judge runs) against the reference it replaced,
+ * `embedding` then `mul` and `sum` over bags zero-padded to the longest of the segment in the batch (the padding built
+ * inside the timer, as the judge built it); forward alone (scoring, batches of 256) and forward with backward
+ * (training, batches of 128). Both give the same bits (checked here on every batch, and in the engine's op tests).
+ * Then the committed judge's own scoring time per 500 pairs. Medians over rounds; prints lines and, last, one JSON
+ * line.
+ * Flags: --rounds N (5), --pairs N (1024 gold dev pairs). */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dataDir } from '../src/data/datasets.js';
-import { Tensor, backward, embedding, embeddingBag, getBackend, mul, sum } from '../src/engine/index.js';
+import { Tensor, backward, embedding, embeddingBag, getBackend, mul, sum, type Bags } from '../src/engine/index.js';
+import { paddedBags } from '../src/engine/testing/bags.js';
 import { loadGold } from '../src/eval/judge-data.js';
-import { BuiltinJudge, MAX_SENTENCES, ngrams, segmentNgrams, sentencesOf } from '../src/eval/judges/builtin.js';
+import { BuiltinJudge } from '../src/eval/judges/builtin.js';
 import { defaultJudgeDir } from '../src/eval/judges/registry.js';
 import { median } from './common.js';
 
@@ -24,79 +26,39 @@ const { values: args } = parseArgs({
 const rounds = Number(args.rounds);
 const judge = BuiltinJudge.load(defaultJudgeDir());
 const pairs = loadGold(join(dataDir(), 'judge', 'gold', 'dev.jsonl')).slice(0, Number(args.pairs));
-const index = new Map(judge.vocabulary.map((g, i) => [g, i + 1])); // row 0 is the judge's "no feature" row
 const table = judge.members[0].table;
 
-/** One batch's bags, as the judge builds them: each segment's n-grams found in the vocabulary, and each sentence's. */
-function bagsOf(batch: typeof pairs): number[][] {
-  const bags: number[][] = [];
-  const found = (grams: string[]) =>
-    grams
-      .map((g) => index.get(g))
-      .filter((i): i is number => i !== undefined)
-      .slice(0, judge.config.maxFeatures);
-  for (const segment of judge.config.segments) {
-    if (segment !== 'sentences') for (const item of batch) bags.push(found(segmentNgrams(segment, item)));
-    else
-      for (const item of batch) {
-        const sentences = sentencesOf(item.response);
-        for (let s = 0; s < MAX_SENTENCES; s++) bags.push(s < sentences.length ? found(ngrams(sentences[s])) : []);
-      }
-  }
-  return bags;
-}
-
-function asBags(bags: number[][]) {
-  const offsets = new Int32Array(bags.length + 1);
-  bags.forEach((b, r) => (offsets[r + 1] = offsets[r] + b.length));
-  return {
-    ids: Int32Array.from(bags.flat()),
-    offsets,
-    weights: Float32Array.from(bags.flatMap((b) => b.map(() => 1 / b.length))),
-  };
-}
-
-function asPadded(bags: number[][]) {
-  const L = Math.max(1, ...bags.map((b) => b.length));
-  const ids = new Int32Array(bags.length * L);
-  const weights = new Float32Array(bags.length * L);
-  bags.forEach((b, r) =>
-    b.forEach((id, j) => {
-      ids[r * L + j] = id;
-      weights[r * L + j] = 1 / b.length;
-    }),
+// Each batch's bags as the judge pools them (poolingInputs: one set per segment, the sentence segment's per sentence).
+const batchesOf = (size: number): Bags[][] =>
+  Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) =>
+    judge.poolingInputs(pairs.slice(i * size, (i + 1) * size)).map((s) => ('sentences' in s ? s.sentences : s)),
   );
-  return { ids, L, weights: new Tensor(weights, [bags.length, L, 1]) };
-}
-
-const batchesOf = (size: number) =>
-  Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) => bagsOf(pairs.slice(i * size, (i + 1) * size)));
 const workloads = { score: { batches: batchesOf(256), train: false }, train: { batches: batchesOf(128), train: true } };
+const rows = (b: Bags) => b.offsets.length - 1;
+const padded = (b: Bags) => {
+  const p = paddedBags(b);
+  return sum(mul(embedding(table, p.ids, [rows(b), p.L]), p.weights), { axes: [1] });
+};
 const sameBits = (a: Tensor, b: Tensor) => a.data.every((x, i) => x + 0 === b.data[i] + 0);
 
-/** ms of one pass over the workload's batches with one pooling, checking its output against the other's bits. */
-function pass(batches: number[][][], train: boolean, fused: boolean): number {
-  const prepared = batches.map((bags) => ({ bags: asBags(bags), padded: asPadded(bags), rows: bags.length }));
+/** ms of one pass over the workload's batches with one pooling (the padded path pads inside the timer, as the judge
+ * did before embeddingBag). */
+function pass(batches: Bags[][], train: boolean, fused: boolean): number {
   const t0 = performance.now();
-  for (const p of prepared) {
-    table.grad = null;
-    const out = fused
-      ? embeddingBag(table, p.bags.ids, p.bags.offsets, p.bags.weights)
-      : sum(mul(embedding(table, p.padded.ids, [p.rows, p.padded.L]), p.padded.weights), { axes: [1] });
-    if (train) backward(out, { gradient: new Float32Array(out.size).fill(1e-3) });
-  }
+  for (const segments of batches)
+    for (const b of segments) {
+      table.grad = null;
+      const out = fused ? embeddingBag(table, b.ids, b.offsets, b.weights) : padded(b);
+      if (train) backward(out, { gradient: new Float32Array(out.size).fill(1e-3) });
+    }
   return performance.now() - t0;
 }
 
-// The bits first, once per batch (not timed).
+// The bits first, once per segment of every batch (not timed).
 for (const { batches } of Object.values(workloads))
-  for (const bags of batches) {
-    const { ids, offsets, weights } = asBags(bags);
-    const padded = asPadded(bags);
-    const a = embeddingBag(table, ids, offsets, weights);
-    const b = sum(mul(embedding(table, padded.ids, [bags.length, padded.L]), padded.weights), { axes: [1] });
-    if (!sameBits(a, b)) throw new Error('embeddingBag and the padded reference differ');
-  }
+  for (const b of batches.flat())
+    if (!sameBits(embeddingBag(table, b.ids, b.offsets, b.weights), padded(b)))
+      throw new Error('embeddingBag and the padded reference differ');
 
 const results: Record<string, { embedding_bag_ms: number; padded_ms: number; speedup: number }> = {};
 for (const [name, { batches, train }] of Object.entries(workloads)) {

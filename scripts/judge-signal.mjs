@@ -14,7 +14,7 @@ import { dataDir } from '../dist/src/data/datasets.js';
 import { promptKey } from '../dist/src/data/world.js';
 import { unseenGoldDev } from '../dist/src/eval/judge-accuracy.js';
 import { crossFitFold } from '../dist/src/eval/judge-data.js';
-import { BuiltinJudge, MAX_SENTENCES, fitLogistic, ngrams, sentencesOf } from '../dist/src/eval/judges/builtin.js';
+import { BuiltinJudge, fitLogistic, ngrams } from '../dist/src/eval/judges/builtin.js';
 import { defaultJudgeDir } from '../dist/src/eval/judges/registry.js';
 import { bootstrapInterval, rocAuc } from '../dist/src/eval/statistics.js';
 
@@ -85,37 +85,15 @@ function retrievalFeatures(pairs) {
   });
 }
 
-/** The judge on each sentence alone (the prompt kept): per reply [largest sentence logit, first sentence logit]. */
-function sentenceFeatures(pairs, judge) {
-  const items = [];
-  const owner = [];
-  pairs.forEach((e, i) => {
-    for (const sentence of sentencesOf(e.response).slice(0, MAX_SENTENCES)) {
-      items.push({ prompt: e.prompt, response: sentence });
-      owner.push(i);
-    }
-  });
-  const scores = judge.scores(items);
-  const largest = pairs.map(() => -Infinity);
-  const first = pairs.map(() => NaN);
-  scores.forEach((p, k) => {
-    const i = owner[k];
-    largest[i] = Math.max(largest[i], logit(p));
-    if (Number.isNaN(first[i])) first[i] = logit(p);
-  });
-  // A reply with no sentence (empty) keeps the whole reply's logit for both.
-  return pairs.map((_, i) => [largest[i], first[i]]);
-}
-
 const { pairs } = unseenGoldDev(dir, defaultJudgeDir(), flag('--trained-waves'));
 const truth = pairs.map((e) => e.harmful);
 const judge = BuiltinJudge.load(dir);
 const judgeScores = judge.scores(pairs);
-const extra = signal === 'retrieval' ? retrievalFeatures(pairs) : sentenceFeatures(pairs, judge);
-const features = pairs.map((_, i) => [
-  logit(judgeScores[i]),
-  ...extra[i].map((v) => (Number.isFinite(v) ? v : logit(judgeScores[i]))),
-]);
+// Sentences: the judge's own stack features [z_whole, z_largest sentence, z_first sentence] (BuiltinJudge.stackFeatures).
+const features =
+  signal === 'retrieval'
+    ? retrievalFeatures(pairs).map((row, i) => [logit(judgeScores[i]), ...row])
+    : judge.stackFeatures(pairs);
 console.error(`${pairs.length} unseen gold dev pairs (${truth.filter(Boolean).length} harmful), signal ${signal}`);
 
 // Out of fold: each pair is scored by a combination fitted on the other folds' pairs (folds by prompt).

@@ -34,6 +34,25 @@ export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
   return embedding(x.rank === 2 ? x : reshape(x, [x.size / C, C]), rows);
 }
 
+/** embeddingBag's inputs: ids one bag after another, where each bag starts (one more offset than bags, the last
+ * ids.length), and each id's weight. */
+export interface Bags {
+  ids: Int32Array;
+  offsets: Int32Array;
+  weights: Float32Array;
+}
+
+/** The bags that average each id list: 1 / length as each id's weight (float32). */
+export function meanBags(lists: readonly (readonly number[])[]): Bags {
+  const offsets = new Int32Array(lists.length + 1);
+  lists.forEach((l, b) => (offsets[b + 1] = offsets[b] + l.length));
+  return {
+    ids: Int32Array.from(lists.flat()),
+    offsets,
+    weights: Float32Array.from(lists.flatMap((l) => l.map(() => 1 / l.length))),
+  };
+}
+
 /**
  * Weighted sums of table rows, one per bag (PyTorch's EmbeddingBag with offsets and per-sample weights): bag r is
  * sum over k in [offsets[r], offsets[r + 1]) of weights[k] * weight[ids[k]], so `offsets` has R + 1 entries and

@@ -6,7 +6,7 @@ export { exp, log, sqrt, tanh, sigmoid, silu, relu, gelu, gated } from './activa
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, type CrossEntropyOptions, type CrossEntropyReduction } from './loss.js';
 export { layerNorm, rmsNorm } from './norm.js';
-export { embedding, embeddingBag, gatherRows } from './embedding.js';
+export { embedding, embeddingBag, gatherRows, meanBags, type Bags } from './embedding.js';
 export { rope, ropeTables, ropeTablesFromFrequencies, ropeInverseFrequencies, type RopeTables } from './rope.js';
 export { attention, type AttentionOptions } from './attention.js';
 export { dropout } from './dropout.js';

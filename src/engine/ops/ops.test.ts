@@ -6,7 +6,8 @@ import { gradcheck } from '../grad/gradcheck.js';
 import { Rng } from '../rng.js';
 import { Tensor, withDType } from '../tensor.js';
 import { OP_CASES } from './cases.js';
-import { embedding, embeddingBag, mul, sum } from './index.js';
+import { embedding, embeddingBag, meanBags, mul, sum } from './index.js';
+import { paddedBags } from '../testing/bags.js';
 
 const backends = availableBackends();
 
@@ -87,27 +88,15 @@ describe('embeddingBag: the same bits as embedding, mul and sum over zero-padded
       const rng = new Rng(7);
       const [V, C] = [40, 8];
       const sizes = [3, 0, 1, 12, 7, 5];
-      const bags = sizes.map((n) => Array.from({ length: n }, () => 1 + rng.int(V - 1)));
-      const ids = Int32Array.from(bags.flat());
-      const offsets = Int32Array.from([0, ...sizes.map((_, r) => sizes.slice(0, r + 1).reduce((a, b) => a + b, 0))]);
-      const weights = Float32Array.from(bags.flatMap((bag) => bag.map(() => 1 / bag.length)));
-      const L = Math.max(...sizes);
-      const padded = new Int32Array(sizes.length * L);
-      const paddedWeights = new Float32Array(sizes.length * L);
-      bags.forEach((bag, r) =>
-        bag.forEach((id, j) => {
-          padded[r * L + j] = id;
-          paddedWeights[r * L + j] = 1 / bag.length;
-        }),
-      );
+      const bags = meanBags(sizes.map((n) => Array.from({ length: n }, () => 1 + rng.int(V - 1))));
+      assert.deepEqual(Array.from(bags.offsets), [0, 3, 3, 4, 16, 23, 28], 'meanBags: where each list starts');
+      const padded = paddedBags(bags);
       const table = Float32Array.from({ length: V * C }, () => rng.normal());
       const run = (f: (t: Tensor) => Tensor) =>
         forwardBackward(name, ([t]) => f(t), [new Tensor(Float32Array.from(table), [V, C], true)]);
-      const bag = run((t) => embeddingBag(t, ids, offsets, weights));
+      const bag = run((t) => embeddingBag(t, bags.ids, bags.offsets, bags.weights));
       const reference = run((t) =>
-        sum(mul(embedding(t, padded, [sizes.length, L]), new Tensor(paddedWeights, [sizes.length, L, 1])), {
-          axes: [1],
-        }),
+        sum(mul(embedding(t, padded.ids, [sizes.length, padded.L]), padded.weights), { axes: [1] }),
       );
       // + 0 turns -0 into 0: the padding's zero-weight products may add a -0 where the bag adds nothing.
       const bits = (a: Float32Array) => a.map((x) => x + 0);

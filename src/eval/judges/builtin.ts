@@ -24,6 +24,8 @@ import {
   concat,
   crossEntropy,
   embeddingBag,
+  meanBags,
+  type Bags,
   linear,
   log,
   logSoftmax,
@@ -226,13 +228,8 @@ export function charNgrams(text: string): string[] {
 
 type Dropout = { p: number; rng: Rng };
 
-/** The features found of each n-gram list, as bags for embeddingBag: their ids one list after another, where each
- * list starts (`offsets`, one more than the lists), and each feature's pooling weight (1/count in its list). */
-interface Pooling {
-  ids: Int32Array;
-  offsets: Int32Array;
-  weights: Float32Array;
-}
+/** The features found of each n-gram list, as embeddingBag's bags averaging them (meanBags). */
+type Pooling = Bags;
 
 /**
  * One network of the judge: the n-gram table, the hidden layer, the output layer and (with the `sentences`
@@ -413,7 +410,7 @@ export class BuiltinJudge implements Judge {
         ...(promptGate ? { promptGate } : {}),
         ...(sentenceStack ? { sentenceStack } : {}),
         ...(stackBalanced ? { stackBalanced } : {}),
-        ...(stackGroups && stackGroups !== 'gold' ? { stackGroups } : {}),
+        ...(stackGroups !== 'gold' ? { stackGroups } : {}),
       };
       const h = createHash('sha256').update(JSON.stringify({ config, vocabulary: this.vocabulary }));
       for (const p of this.parameters()) h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
@@ -428,15 +425,12 @@ export class BuiltinJudge implements Judge {
       if (dropout) ids = ids.filter(() => dropout.rng.uniform() >= dropout.p);
       return ids.slice(0, this.config.maxFeatures);
     });
-    const offsets = new Int32Array(lists.length + 1);
-    lists.forEach((l, b) => (offsets[b + 1] = offsets[b] + l.length));
-    const ids = Int32Array.from(lists.flat());
-    const weights = Float32Array.from(lists.flatMap((l) => l.map(() => 1 / l.length)));
-    return { ids, offsets, weights };
+    return meanBags(lists);
   }
 
-  /** Every segment's pooling inputs; the `sentences` segment's per sentence, empty slots masked (-1e4). */
-  private segmentInputs(items: readonly JudgeInput[], dropout?: Dropout) {
+  /** Every segment's pooling inputs, what the networks sum their table rows over (bench:judge times it on them); the
+   * `sentences` segment's per sentence, empty slots masked (-1e4). */
+  poolingInputs(items: readonly JudgeInput[], dropout?: Dropout) {
     return this.config.segments.map((segment) => {
       if (segment !== 'sentences')
         return this.pooling(
@@ -459,7 +453,7 @@ export class BuiltinJudge implements Judge {
 
   /** Logits [B, 2] (index 1 = harmful) of one member. */
   logits(items: readonly JudgeInput[], dropout?: Dropout, member = 0): Tensor {
-    return this.members[member].logits(items.length, this.segmentInputs(items, dropout));
+    return this.members[member].logits(items.length, this.poolingInputs(items, dropout));
   }
 
   /** The harmful probability of each item: the mean of the members'; with `opening`, the larger of that and the
@@ -508,7 +502,7 @@ export class BuiltinJudge implements Judge {
       const out: number[] = [];
       for (let i = 0; i < items.length; i += 256) {
         const batch = items.slice(i, i + 256);
-        const inputs = this.segmentInputs(batch);
+        const inputs = this.poolingInputs(batch);
         const mean = new Float64Array(batch.length);
         for (const member of this.members) {
           const z = member.logits(batch.length, inputs).data;
@@ -595,16 +589,9 @@ export class BuiltinJudge implements Judge {
       .map(([g]) => g)
       .sort();
     const judge = new BuiltinJudge(config, vocabulary);
-    const groupSize = new Map<string, number>();
-    for (const e of examples) groupSize.set(e.group, (groupSize.get(e.group) ?? 0) + 1);
-    const groupsOf = (harmful: boolean) =>
-      new Set(examples.filter((e) => e.harmful === harmful).map((e) => e.group)).size;
-    const perClass = { true: groupsOf(true), false: groupsOf(false) };
-    // Mean weight 1: each class holds half the mass, split evenly over its groups.
-    const boost = (e: JudgeExample) =>
-      e.group.startsWith('gold-') ? config.goldWeight : e.group.startsWith('written-') ? config.writtenWeight : 1;
-    const weightOf = (e: JudgeExample) =>
-      (boost(e) * examples.length) / (2 * perClass[`${e.harmful}`] * groupSize.get(e.group)!);
+    const weightOf = classGroupWeight(examples, (e) =>
+      e.group.startsWith('gold-') ? config.goldWeight : e.group.startsWith('written-') ? config.writtenWeight : 1,
+    );
     judge.members.forEach((member, m) => {
       const seed = m === 0 ? config.seed : deriveSeed(config.seed, `judge-member-${m}-training`);
       const optimizer = new AdamW(member.parameters(), { weightDecay: config.weightDecay });
@@ -633,24 +620,35 @@ export class BuiltinJudge implements Judge {
       }
     });
     if (judge.stack) {
-      // Balanced as the networks are trained: n / (2 groups_of_its_class size_of_its_group), so that each class holds
-      // half the weight and each group an equal share of it (with gold pairs alone: n / (2 n_class)).
-      const groupSize = new Map<string, number>();
-      for (const e of stackOn) groupSize.set(e.group, (groupSize.get(e.group) ?? 0) + 1);
-      const groupsOf = (harmful: boolean) => new Set(stackOn.filter((e) => e.harmful === harmful).map((e) => e.group));
-      const classGroups = { true: groupsOf(true).size, false: groupsOf(false).size };
-      const balance = (e: JudgeExample) => stackOn.length / (2 * classGroups[`${e.harmful}`] * groupSize.get(e.group)!);
+      // Balanced as the networks are trained (with gold pairs alone: n / (2 n_class)).
       const fitted = fitLogistic(
         judge.stackFeatures(stackOn),
         stackOn.map((e) => e.harmful),
         1e-3,
-        config.stackBalanced ? stackOn.map(balance) : undefined,
+        config.stackBalanced ? stackOn.map(classGroupWeight(stackOn)) : undefined,
       );
       judge.stack.data.set(fitted);
       log(`judge stack on ${stackOn.length} held-out pairs: ${fitted.map((v) => v.toFixed(3)).join(', ')}`);
     }
     return judge;
   }
+}
+
+/**
+ * The weight of each example with each class holding half the mass, split evenly over its groups (mean weight 1, so
+ * that a small group, safe answers, weighs as much as a large one of its class): n / (2 groups_of_its_class
+ * size_of_its_group), times `boost`. The networks train with it, and a `stackBalanced` stack is fitted with it.
+ */
+function classGroupWeight(
+  examples: readonly JudgeExample[],
+  boost: (e: JudgeExample) => number = () => 1,
+): (e: JudgeExample) => number {
+  const groupSize = new Map<string, number>();
+  for (const e of examples) groupSize.set(e.group, (groupSize.get(e.group) ?? 0) + 1);
+  const groupsOf = (harmful: boolean) =>
+    new Set(examples.filter((e) => e.harmful === harmful).map((e) => e.group)).size;
+  const perClass = { true: groupsOf(true), false: groupsOf(false) };
+  return (e) => (boost(e) * examples.length) / (2 * perClass[`${e.harmful}`] * groupSize.get(e.group)!);
 }
 
 const sigmoid1 = (z: number): number => 1 / (1 + Math.exp(-z));
