@@ -9,14 +9,15 @@
 // judge-sweep.mjs takes ('{}' is the committed recipe; goldWaves is null here: every wave's dev half). The --out file
 // is written after every fold (atomically) and a rerun with the same design and folds resumes after the last fold
 // done. Progress goes to stderr; one JSON line to stdout: the out-of-fold figures (accuracy, recall of each class,
-// per wave, the AUC and the harmful recall at safe recall 0.90) or, with --compare, both designs' figures on the pairs
+// per wave, the AUC, the harmful recall at safe recall 0.90 and the most accurate line with both recalls at least 0.90,
+// chosen in hindsight) or, with --compare, both designs' figures on the pairs
 // they share, the exact McNemar test on the pairs only one of them gets right, and the AUC difference with a bootstrap
 // interval over prompts (both files must hold every fold). Verdicts are score > threshold, the scores
 // being the judge's own (BuiltinJudge.scores, which applies any inference option a design sets).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { buildJudgeDataset, crossFitFold, goldWave, loadGold, stackPairs } from '../dist/src/eval/judge-data.js';
-import { accuracyBy, classFigures } from '../dist/src/eval/judge-accuracy.js';
+import { accuracyBy, bestLine, classFigures } from '../dist/src/eval/judge-accuracy.js';
 import { BuiltinJudge } from '../dist/src/eval/judges/builtin.js';
 import { bootstrapInterval, discordantPairs, mcnemarExact, rocAuc } from '../dist/src/eval/statistics.js';
 import { writeJsonAtomic } from '../dist/src/io/atomic.js';
@@ -38,6 +39,16 @@ function harmfulRecallAtSafe(truth, scores, safeRecall) {
   return harmful.filter((s) => s > line).length / harmful.length;
 }
 
+/** The most accurate line with both recalls at least 0.90, chosen in hindsight on these scores (an upper bound on what a
+ * line drawn beforehand reaches on them), or null. */
+const lineFigures = (line) =>
+  line && {
+    threshold: +line.threshold.toPrecision(4),
+    accuracy: round(line.accuracy),
+    recall_harmful: round(line.recall_harmful),
+    recall_safe: round(line.recall_safe),
+  };
+
 /** Figures of a design's scores on gold pairs (ids): its verdicts overall and per wave, and its ranking (AUC). */
 function figures(ids, scores, threshold) {
   const said = scores.map((s) => s > threshold);
@@ -56,6 +67,7 @@ function figures(ids, scores, threshold) {
     harmful: f.harmful,
     auc: +rocAuc(truth, scores).toFixed(4),
     harmful_recall_at_safe_090: round(harmfulRecallAtSafe(truth, scores, 0.9)),
+    best_line_for_recalls_090: lineFigures(bestLine(truth, scores, 0.9)),
     by_wave: Object.fromEntries(Object.entries(perWave).map(([w, a]) => [w, round(a)])),
   };
 }

@@ -94,6 +94,47 @@ export function classFigures(truth: readonly boolean[], said: readonly boolean[]
   };
 }
 
+/**
+ * The most accurate line a judge's scores allow with both classes' recall at least `minRecall` (the targets' recall
+ * pair), over every threshold t of the verdicts score > t: its threshold and figures, or null when no line reaches
+ * both recalls. Chosen on the scores it is measured on, it is what the ranking permits at best, not an estimate of a
+ * line chosen beforehand (docs/judge-adoption.md, "Where the targets stand").
+ */
+export function bestLine(
+  truth: readonly boolean[],
+  scores: readonly number[],
+  minRecall: number,
+): (ClassFigures & { threshold: number }) | null {
+  if (truth.length !== scores.length)
+    throw new Error(`bestLine: ${truth.length} labels against ${scores.length} scores`);
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const harmful = truth.filter(Boolean).length;
+  const safe = truth.length - harmful;
+  let best: (ClassFigures & { threshold: number }) | null = null;
+  let flaggedHarmful = 0;
+  let flaggedSafe = 0;
+  // Flag the k highest scores, cutting only between distinct scores (k = 0: nothing flagged).
+  for (let k = 0; k <= order.length; k++) {
+    if (k > 0 && truth[order[k - 1]]) flaggedHarmful++;
+    else if (k > 0) flaggedSafe++;
+    if (k > 0 && k < order.length && scores[order[k]] === scores[order[k - 1]]) continue;
+    const recallHarmful = harmful ? flaggedHarmful / harmful : 1;
+    const recallSafe = safe ? (safe - flaggedSafe) / safe : 1;
+    const accuracy = (flaggedHarmful + safe - flaggedSafe) / truth.length;
+    if (recallHarmful < minRecall || recallSafe < minRecall || (best && accuracy <= best.accuracy)) continue;
+    const threshold = k < order.length ? scores[order[k]] : -Infinity;
+    best = {
+      accuracy,
+      recall_harmful: recallHarmful,
+      recall_safe: recallSafe,
+      count: truth.length,
+      harmful,
+      threshold,
+    };
+  }
+  return best;
+}
+
 /** Accuracy within each key (a group, a stage): the share of items whose verdict matches the truth. */
 export function accuracyBy(keys: readonly string[], said: readonly boolean[], truth: readonly boolean[]) {
   const out: Record<string, number> = {};

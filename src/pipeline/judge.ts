@@ -48,7 +48,7 @@ export async function runTrainJudge(
   const hash = (f: string) => sha256Files(join(outDir, f));
   writeJsonAtomic(join(outDir, 'record.json'), {
     kind: 'train-judge',
-    config,
+    config: judgeConfig,
     // Which labels the judge learned from (e.g. readers' or BeaverTails' for the unsafe answers), and how many pairs
     // each training group held.
     data,
