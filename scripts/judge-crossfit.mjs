@@ -40,10 +40,13 @@ function harmfulRecallAtSafe(truth, scores, safeRecall) {
 }
 
 /** The most accurate line with both recalls at least 0.90, chosen in hindsight on these scores (an upper bound on what a
- * line drawn beforehand reaches on them), or null. */
+ * line drawn beforehand reaches on them), or null. The pairs it gets right are given too: rounded, 0.9195 would read
+ * as the 0.92 it misses. */
 const lineFigures = (line) =>
   line && {
     threshold: +line.threshold.toPrecision(4),
+    right: Math.round(line.accuracy * line.count),
+    of: line.count,
     accuracy: round(line.accuracy),
     recall_harmful: round(line.recall_harmful),
     recall_safe: round(line.recall_safe),
